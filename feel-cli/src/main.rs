@@ -1,0 +1,3 @@
+//! The `feel` command-line tool.
+
+fn main() {}

@@ -1,0 +1,116 @@
+//! FEEL equality and ordering across kinds (DMN 1.5 §10.3.2.2 and the
+//! semantics tables of §10.3.2.9): not Rust's `Eq`/`Ord`.
+
+use std::cmp::Ordering;
+
+use super::{Bound, Value};
+use crate::temporal;
+
+impl Value {
+    /// FEEL `=`: `Some(bool)` when the two values can be compared, `None` when
+    /// they cannot (different kinds, functions), which FEEL answers with null.
+    /// `null = null` is true and `null = x` is false.
+    pub fn feel_eq(&self, other: &Value) -> Option<bool> {
+        match (self, other) {
+            (Value::Null, Value::Null) => Some(true),
+            (Value::Null, _) | (_, Value::Null) => Some(false),
+            (Value::Boolean(a), Value::Boolean(b)) => Some(a == b),
+            (Value::Number(a), Value::Number(b)) => Some(a.compare(*b).is_eq()),
+            (Value::String(a), Value::String(b)) => Some(a == b),
+            (Value::List(a), Value::List(b)) => {
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                let mut all = true;
+                for (x, y) in a.iter().zip(b.iter()) {
+                    all &= x.feel_eq(y)?;
+                }
+                Some(all)
+            }
+            (Value::Context(a), Value::Context(b)) => {
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                let mut all = true;
+                for (k, x) in a.iter() {
+                    match b.get(k) {
+                        Some(y) => all &= x.feel_eq(y)?,
+                        None => return Some(false),
+                    }
+                }
+                Some(all)
+            }
+            (Value::Range(a), Value::Range(b)) => {
+                let bounds_eq = |x: &Bound, y: &Bound| -> Option<bool> {
+                    match (x, y) {
+                        (Bound::Unbounded, Bound::Unbounded) => Some(true),
+                        (Bound::Included(p), Bound::Included(q))
+                        | (Bound::Excluded(p), Bound::Excluded(q)) => p.feel_eq(q),
+                        _ => Some(false),
+                    }
+                };
+                Some(bounds_eq(&a.start, &b.start)? && bounds_eq(&a.end, &b.end)?)
+            }
+            (Value::Function(a), Value::Function(b)) => Some(a == b),
+            _ if self.kind() == other.kind() => temporal::equal(self, other),
+            _ => None,
+        }
+    }
+
+    /// FEEL ordering (`<`, `<=`, `>`, `>=`): `Some` for two numbers, two
+    /// strings, or two temporal values of one comparable kind; `None` otherwise.
+    pub fn feel_cmp(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Number(a), Value::Number(b)) => Some(a.compare(*b)),
+            (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+            (Value::Date(_), Value::Date(_))
+            | (Value::Time(_), Value::Time(_))
+            | (Value::DateTime(_), Value::DateTime(_))
+            | (Value::DayTimeDuration(_), Value::DayTimeDuration(_))
+            | (Value::YearMonthDuration(_), Value::YearMonthDuration(_)) => {
+                temporal::compare(self, other)
+            }
+            // feel-scala and the TCK compare a date with a date and time by
+            // treating the date as midnight of that day.
+            (Value::Date(_), Value::DateTime(_)) | (Value::DateTime(_), Value::Date(_)) => {
+                temporal::compare(self, other)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(i: i64) -> Value {
+        Value::from(i)
+    }
+
+    #[test]
+    fn null_equals_only_null() {
+        assert_eq!(Value::Null.feel_eq(&Value::Null), Some(true));
+        assert_eq!(Value::Null.feel_eq(&n(1)), Some(false));
+        assert_eq!(n(1).feel_eq(&Value::from("1")), None);
+    }
+
+    #[test]
+    fn lists_and_contexts_compare_deeply() {
+        let a = Value::list([n(1), Value::from("x")]);
+        let b = Value::list([n(1), Value::from("x")]);
+        assert_eq!(a.feel_eq(&b), Some(true));
+        assert_eq!(a.feel_eq(&Value::list([n(1)])), Some(false));
+        let c1: super::super::Context = [("a", n(1)), ("b", n(2))].into_iter().collect();
+        let c2: super::super::Context = [("b", n(2)), ("a", n(1))].into_iter().collect();
+        assert_eq!(Value::from(c1).feel_eq(&Value::from(c2)), Some(true));
+    }
+
+    #[test]
+    fn ordering_only_within_a_kind() {
+        assert_eq!(n(1).feel_cmp(&n(2)), Some(Ordering::Less));
+        assert_eq!(Value::from("b").feel_cmp(&Value::from("a")), Some(Ordering::Greater));
+        assert_eq!(n(1).feel_cmp(&Value::from("a")), None);
+        assert_eq!(Value::Boolean(true).feel_cmp(&Value::Boolean(false)), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! The webhook service: Twilio-verified `/inbound/<id>` → FEEL → Zeebe.
