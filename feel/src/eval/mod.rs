@@ -90,3 +90,32 @@ pub(crate) fn evaluate_unary_tests(
         warnings: Vec::new(),
     })
 }
+
+/// Calls a built-in by name with positional arguments, outside any expression:
+/// for unit tests of the built-in tables.
+#[cfg(test)]
+pub(crate) fn call_builtin(name: &str, args: &[Value]) -> (Value, Vec<Warning>) {
+    let engine = Engine::new();
+    let mut ev = Evaluator {
+        engine: &engine,
+        warnings: Vec::new(),
+    };
+    let overloads = crate::builtins::lookup(name).unwrap_or_else(|| panic!("no built-in {name}"));
+    let o = overloads
+        .iter()
+        .find(|o| o.params.len() == args.len() || (o.variadic && args.len() + 1 >= o.params.len()))
+        .unwrap_or_else(|| panic!("no overload of {name} for {} arguments", args.len()));
+    let mut bound: Vec<Value> = args[..o.params.len().min(args.len())].to_vec();
+    if o.variadic {
+        let fixed = o.params.len() - 1;
+        bound.truncate(fixed);
+        bound.push(Value::list(args[fixed..].iter().cloned()));
+    }
+    let mut ctx = Ctx {
+        ev: &mut ev,
+        span: Span::default(),
+        function: o.name,
+    };
+    let value = (o.call)(&mut ctx, &bound).unwrap_or_else(|e| panic!("{name} failed: {e}"));
+    (value, ev.warnings)
+}
