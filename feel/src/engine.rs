@@ -11,7 +11,7 @@ use crate::parser;
 use crate::value::{Context, Function, FunctionRepr, HostFn, Value};
 
 /// The default nesting depth limit (parser and evaluator).
-pub const DEFAULT_MAX_DEPTH: usize = 200;
+pub const DEFAULT_MAX_DEPTH: usize = 256;
 
 /// Compiles FEEL expressions and unary tests and holds what they share: host
 /// functions, the clock, and limits. Cheap to clone (shared).
