@@ -111,7 +111,10 @@ mod tests {
     fn splits_before_decoding() {
         assert_eq!(
             pairs("Body=a%3Db%26c%3Dd&From=%2B1"),
-            [("Body".into(), "a=b&c=d".into()), ("From".into(), "+1".into())]
+            [
+                ("Body".into(), "a=b&c=d".into()),
+                ("From".into(), "+1".into())
+            ]
         );
     }
 

@@ -161,11 +161,26 @@ pub fn verify(key: Key<'_>, request: &Request<'_>) -> Result<String, SignatureEr
     Err(SignatureError::Mismatch)
 }
 
+/// Verifies a plain HMAC over the raw body (Camunda's `["body"]` scope),
+/// given as Base64 or hex (optionally `algo=hex`).
+pub fn verify_body(key: Key<'_>, body: &[u8], signature: &str) -> Result<(), SignatureError> {
+    let expected = key.algorithm.mac(key.secret, body);
+    let matched = candidate_tags(signature)
+        .iter()
+        .fold(false, |acc, tag| acc | constant_time_eq(&expected, tag));
+    if matched {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
 /// Computes the Base64 signature Twilio sends for `url` and form `params`
 /// (pass no params for GET and JSON requests).
 pub fn sign(key: Key<'_>, url: &str, params: &[(String, String)]) -> String {
     let message = string_to_sign(url, params);
-    base64::engine::general_purpose::STANDARD.encode(key.algorithm.mac(key.secret, message.as_bytes()))
+    base64::engine::general_purpose::STANDARD
+        .encode(key.algorithm.mac(key.secret, message.as_bytes()))
 }
 
 /// The string Twilio signs: `url`, then every parameter name in byte order,
@@ -231,7 +246,9 @@ fn camunda_json_suffixes(body: &[u8]) -> Vec<String> {
                 .collect();
             match params {
                 Some(params) => vec![sorted_params(&params)],
-                None => serde_json::to_string(&map).map(|s| vec![s]).unwrap_or_default(),
+                None => serde_json::to_string(&map)
+                    .map(|s| vec![s])
+                    .unwrap_or_default(),
             }
         }
         Ok(other) => serde_json::to_string(&other)

@@ -43,7 +43,10 @@ fn form(url: &str, params: &[(String, String)], signature: &str) -> Result<Strin
 
 #[test]
 fn inline_basic_form_post() {
-    assert_eq!(sign(key("12345"), URL, &call_params()), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+    assert_eq!(
+        sign(key("12345"), URL, &call_params()),
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    );
     assert!(form(URL, &call_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=").is_ok());
 }
 
@@ -56,12 +59,21 @@ fn inline_default_port_variant() {
 #[test]
 fn inline_port_removed_variant() {
     let url = "https://mycompany.com:1234/myapp.php?foo=1&bar=2";
-    assert_eq!(form(url, &call_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=").unwrap(), URL);
+    assert_eq!(
+        form(url, &call_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=").unwrap(),
+        URL
+    );
 }
 
 #[test]
 fn inline_repeated_names_sorted_distinct() {
-    let p = params(&[("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]);
+    let p = params(&[
+        ("Sid", "CA123"),
+        ("SidAccount", "AC123"),
+        ("Digits", "5678"),
+        ("Digits", "1234"),
+        ("Digits", "1234"),
+    ]);
     assert!(form(URL, &p, "IK+Dwps556ElfBT0I3Rgjkr1wJU=").is_ok());
     assert_eq!(
         string_to_sign("u", &p),
@@ -106,13 +118,21 @@ fn wrong_token_wrong_signature_and_tampering_fail() {
     let mut tampered = call_params();
     tampered[2].1 = "9999".into();
     assert!(form(URL, &tampered, "RSOYDt4T1cUTdK1PDd93/VVr8B8=").is_err());
-    assert!(form("https://mycompany.com/myapp.php?foo=1&bar=3", &call_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=").is_err());
+    assert!(form(
+        "https://mycompany.com/myapp.php?foo=1&bar=3",
+        &call_params(),
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    )
+    .is_err());
 }
 
 #[test]
 fn shared_key_settings_switch_to_sha256() {
     let secret = "shared-key-material";
-    let k = Key { secret: secret.as_bytes(), algorithm: Algorithm::Sha256 };
+    let k = Key {
+        secret: secret.as_bytes(),
+        algorithm: Algorithm::Sha256,
+    };
     let sig = sign(k, URL, &call_params());
     let request = |settings| Request {
         url: URL,
@@ -121,10 +141,16 @@ fn shared_key_settings_switch_to_sha256() {
         settings,
     };
     let p = call_params();
-    let with = Request { payload: Payload::Form(&p), ..request(Some("key=KS123,algorithm=HMAC_SHA256")) };
+    let with = Request {
+        payload: Payload::Form(&p),
+        ..request(Some("key=KS123,algorithm=HMAC_SHA256"))
+    };
     assert!(verify(key(secret), &with).is_ok());
     // Without the header the same key is taken as an Auth Token (SHA-1).
-    let without = Request { payload: Payload::Form(&p), ..request(None) };
+    let without = Request {
+        payload: Payload::Form(&p),
+        ..request(None)
+    };
     assert!(verify(key(secret), &without).is_err());
     assert!(matches!(
         verify(key(secret), &request(Some("key=KS1,algorithm=ROT13"))),
@@ -143,7 +169,10 @@ fn url_variants_cover_ports_userinfo_ipv6_and_apostrophes() {
             "https://u:p@h.com:443/x?a=%27b%27"
         ]
     );
-    assert_eq!(url_variants("http://[::1]:8080/x"), ["http://[::1]:8080/x", "http://[::1]/x"]);
+    assert_eq!(
+        url_variants("http://[::1]:8080/x"),
+        ["http://[::1]:8080/x", "http://[::1]/x"]
+    );
     assert_eq!(url_variants("http://h"), ["http://h", "http://h:80"]);
 }
 
@@ -153,8 +182,16 @@ fn hex_signatures_are_accepted_like_camunda() {
     let hex_sig = hex(&mac);
     let ok = |sig: &str| {
         verify(
-            Key { secret: b"k", algorithm: Algorithm::Sha1 },
-            &Request { url: "https://h/x", payload: Payload::None, signature: sig, settings: None },
+            Key {
+                secret: b"k",
+                algorithm: Algorithm::Sha1,
+            },
+            &Request {
+                url: "https://h/x",
+                payload: Payload::None,
+                signature: sig,
+                settings: None,
+            },
         )
         .is_ok()
     };
@@ -211,21 +248,35 @@ fn check_vector(v: &serde_json::Value) {
     } else {
         Payload::Raw(raw_body.unwrap_or("").as_bytes())
     };
-    let request = Request { url, payload, signature: expected, settings: None };
+    let request = Request {
+        url,
+        payload,
+        signature: expected,
+        settings: None,
+    };
     let matched = verify(key(token), &request);
     assert!(matched.is_ok(), "vector {name}: {matched:?}");
     if let Some(signed_url) = v.get("signed_url").and_then(|s| s.as_str()) {
         let matched = matched.unwrap();
         // Camunda's array vector appends the body to the URL; the matched URL
         // is then the request URL itself.
-        assert!(signed_url.starts_with(&matched), "vector {name}: matched {matched}, signed {signed_url}");
+        assert!(
+            signed_url.starts_with(&matched),
+            "vector {name}: matched {matched}, signed {signed_url}"
+        );
     }
     // And the same request with a different signature must fail.
     let mut other = expected.to_owned();
     let flipped = if other.starts_with('A') { "B" } else { "A" };
     other.replace_range(0..1, flipped);
-    let request = Request { signature: &other, ..request };
-    assert!(verify(key(token), &request).is_err(), "vector {name} accepted a forged signature");
+    let request = Request {
+        signature: &other,
+        ..request
+    };
+    assert!(
+        verify(key(token), &request).is_err(),
+        "vector {name} accepted a forged signature"
+    );
 }
 
 #[test]
