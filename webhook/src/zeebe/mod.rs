@@ -140,8 +140,7 @@ impl fmt::Display for DispatchError {
 impl std::error::Error for DispatchError {}
 
 /// A boxed future, so the trait stays object-safe.
-pub type DispatchFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Outcome, DispatchError>> + Send + 'a>>;
+pub type DispatchFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, DispatchError>> + Send + 'a>>;
 
 /// Sends commands to Zeebe (or somewhere standing in for it).
 pub trait Dispatcher: Send + Sync + fmt::Debug {
