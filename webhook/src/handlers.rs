@@ -327,12 +327,14 @@ fn variables(
         match evaluate(expr, &scope)? {
             Json::Null => {}
             Json::Object(entries) => out.extend(entries),
-            other => return Err(AppError::InvalidInput {
-                reason: format!(
+            other => {
+                return Err(AppError::InvalidInput {
+                    reason: format!(
                     "the result expression must return a context (JSON object), but got {other}"
                 ),
-                expression: Some(expr.source.clone()),
-            }),
+                    expression: Some(expr.source.clone()),
+                })
+            }
         }
     }
     Ok(out)
