@@ -394,6 +394,224 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::secrets::MapSecrets;
+    use crate::config::{MessageRef, Origin};
+
+    fn raw(kind: ElementKind, props: &[(&str, &str)]) -> RawWebhook {
+        let mut properties = vec![
+            ("inbound.type".to_owned(), "io.camunda:webhook:1".to_owned()),
+            ("inbound.context".to_owned(), "hook".to_owned()),
+        ];
+        properties.extend(
+            props
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        RawWebhook {
+            origin: Origin {
+                file: "f.bpmn".into(),
+                element_id: "E1".into(),
+                line: Some(3),
+            },
+            kind,
+            process_id: "p".into(),
+            version: -1,
+            tenant_id: None,
+            message: (kind != ElementKind::StartEvent).then(|| MessageRef {
+                name: "m".into(),
+                subscription_key: None,
+            }),
+            properties,
+        }
+    }
+
+    fn secrets() -> MapSecrets {
+        MapSecrets(
+            [("TOKEN".to_owned(), "s3cret".to_owned())]
+                .into_iter()
+                .collect(),
+        )
+    }
+
+    fn errors(kind: ElementKind, props: &[(&str, &str)]) -> String {
+        compile(&raw(kind, props), &feel::Engine::new(), &secrets())
+            .unwrap_err()
+            .to_string()
+    }
+
+    fn ok(kind: ElementKind, props: &[(&str, &str)]) -> WebhookDefinition {
+        compile(&raw(kind, props), &feel::Engine::new(), &secrets()).unwrap()
+    }
+
+    #[test]
+    fn defaults() {
+        let def = ok(ElementKind::StartEvent, &[]);
+        assert_eq!(def.id, "hook");
+        assert_eq!(def.method, MethodFilter::Any);
+        assert!(def.verification.is_none());
+        assert!(!def.consume_unmatched);
+        assert!(
+            matches!(def.target, Target::StartProcess { ref bpmn_process_id, version: -1 } if bpmn_process_id == "p")
+        );
+    }
+
+    #[test]
+    fn twilio_hmac_with_secret_and_case_insensitive_values() {
+        let def = ok(
+            ElementKind::StartEvent,
+            &[
+                ("inbound.method", "POST"),
+                ("inbound.shouldValidateHmac", "Enabled"),
+                ("inbound.hmacSecret", "{{secrets.TOKEN}}"),
+                ("inbound.hmacScopes", "=[\"url\",\"body\",\"parameters\"]"),
+                ("inbound.hmacHeader", "X-Twilio-Signature"),
+                ("inbound.hmacAlgorithm", "sha_1"),
+            ],
+        );
+        assert_eq!(def.method, MethodFilter::Only("POST".into()));
+        assert_eq!(
+            def.verification,
+            Some(Verification::Twilio {
+                secret: Secret::new("s3cret"),
+                header: "x-twilio-signature".into(),
+                algorithm: Algorithm::Sha1
+            })
+        );
+        assert!(
+            !format!("{def:?}").contains("s3cret"),
+            "secrets are redacted in Debug"
+        );
+    }
+
+    #[test]
+    fn body_scope_and_message_defaults() {
+        let def = ok(
+            ElementKind::MessageStartEvent,
+            &[
+                ("inbound.shouldValidateHmac", "enabled"),
+                ("inbound.hmacSecret", "plain"),
+                ("inbound.hmacScopes", "=[\"body\"]"),
+                ("inbound.hmacAlgorithm", "sha_256"),
+                ("messageTtl", "PT5M"),
+                ("consumeUnmatchedEvents", "true"),
+            ],
+        );
+        assert!(matches!(
+            def.verification,
+            Some(Verification::Body {
+                algorithm: Algorithm::Sha256,
+                ..
+            })
+        ));
+        assert!(def.consume_unmatched);
+        let Target::Message {
+            name,
+            key_required,
+            time_to_live,
+            correlation_key,
+            ..
+        } = def.target
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (name.as_str(), key_required, time_to_live),
+            ("m", false, Duration::from_secs(300))
+        );
+        assert!(correlation_key.is_none());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_property() {
+        let text = errors(
+            ElementKind::BoundaryEvent,
+            &[
+                ("inbound.method", "patch"),
+                ("inbound.shouldValidateHmac", "yes"),
+                ("messageTtl", "1 hour"),
+                ("consumeUnmatchedEvents", "maybe"),
+                ("inbound.auth.type", "BASIC"),
+                ("synchronousResponse", "true"),
+            ],
+        );
+        for needle in [
+            "f.bpmn:3 (element `E1`), property `inbound.method`: unknown method `patch`",
+            "property `inbound.shouldValidateHmac`: expected `enabled` or `disabled`, found `yes`",
+            "property `messageTtl`: `1 hour` is not an ISO-8601 duration",
+            "property `consumeUnmatchedEvents`",
+            "property `inbound.auth.type`: authorization `BASIC` is not supported",
+            "property `synchronousResponse`",
+            "property `correlationKeyExpression`: a boundary event needs a correlation key expression",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn hmac_problems() {
+        let text = errors(
+            ElementKind::StartEvent,
+            &[("inbound.shouldValidateHmac", "enabled")],
+        );
+        assert!(
+            text.contains("HMAC is enabled but no secret is set"),
+            "{text}"
+        );
+        let text = errors(
+            ElementKind::StartEvent,
+            &[
+                ("inbound.shouldValidateHmac", "enabled"),
+                ("inbound.hmacSecret", "{{secrets.MISSING}}"),
+            ],
+        );
+        assert!(text.contains("SECRET_MISSING"), "{text}");
+        let text = errors(
+            ElementKind::StartEvent,
+            &[
+                ("inbound.shouldValidateHmac", "enabled"),
+                ("inbound.hmacSecret", "x"),
+                ("inbound.hmacScopes", "=[\"url\",\"body\"]"),
+            ],
+        );
+        assert!(text.contains("are not supported"), "{text}");
+        let text = errors(
+            ElementKind::StartEvent,
+            &[
+                ("inbound.shouldValidateHmac", "enabled"),
+                ("inbound.hmacSecret", "x"),
+                ("inbound.hmacAlgorithm", "md5"),
+            ],
+        );
+        assert!(text.contains("unknown algorithm `md5`"), "{text}");
+    }
+
+    #[test]
+    fn ids_must_fit_one_path_segment() {
+        let mut r = raw(ElementKind::StartEvent, &[]);
+        r.properties[1].1 = "a/b".into();
+        let text = compile(&r, &feel::Engine::new(), &secrets())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("cannot appear in one URL path segment"),
+            "{text}"
+        );
+        r.properties[1].1 = "  ".into();
+        let text = compile(&r, &feel::Engine::new(), &secrets())
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("not provided"), "{text}");
+    }
+
+    #[test]
+    fn other_connector_types_are_refused() {
+        let mut r = raw(ElementKind::StartEvent, &[]);
+        r.properties[0].1 = "io.camunda:http-polling:1".into();
+        let text = compile(&r, &feel::Engine::new(), &secrets())
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("is not a webhook"), "{text}");
+    }
 
     #[test]
     fn durations() {

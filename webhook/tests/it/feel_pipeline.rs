@@ -229,3 +229,24 @@ async fn feel_non_boolean_conditions_do_not_activate() {
     assert_eq!(app.dispatcher.commands().len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn feel_runaway_expression_is_stopped_by_fuel_and_answers_422() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("w.toml");
+    std::fs::write(
+        &toml,
+        "[[webhook]]\nid = \"burn\"\nstart_process = \"p\"\n\
+         activation_condition = \"=count(for i in 1..10000000 return i) > 0\"\n",
+    )
+    .unwrap();
+    let app = spawn(&[toml]).await;
+    let answer = post_form(&app, "/inbound/burn", &[("a", "b")]).await;
+    assert_eq!(answer.status, 422, "{answer:?}");
+    assert_eq!(
+        answer.json()["expression"],
+        "count(for i in 1..10000000 return i) > 0"
+    );
+    assert!(app.dispatcher.commands().is_empty());
+    app.stop().await;
+}

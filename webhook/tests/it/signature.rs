@@ -277,3 +277,78 @@ async fn shared_key_signature_settings_header() {
     assert_eq!(answer.status, 200, "{answer:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn signed_get_signs_the_query_string_as_sent() {
+    let app = spawn(&[fixture("webhooks.toml")]).await;
+    // Not in sorted order, with an encoded '+': signed exactly as sent.
+    let target = "/inbound/toml-get?To=%2B15005550006&Body=hi+there&From=%2B15005550001";
+    let signature = sign_form(&format!("https://hooks.example.com{target}"), &[]);
+    let answer = send(
+        app.addr,
+        "GET",
+        target,
+        &[("X-Twilio-Signature", &signature)],
+        b"",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let reordered = "/inbound/toml-get?Body=hi+there&To=%2B15005550006&From=%2B15005550001";
+    let answer = send(
+        app.addr,
+        "GET",
+        reordered,
+        &[("X-Twilio-Signature", &signature)],
+        b"",
+    )
+    .await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(app.dispatcher.commands().len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn body_scope_hmac_accepts_prefixed_hex() {
+    use hmac::{Hmac, Mac};
+    let app = spawn(&[fixture("webhooks.toml")]).await;
+    let body = br#"{"action":"opened"}"#;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(TOKEN.as_bytes()).unwrap();
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let header = format!("sha256={hex}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("X-Hub-Signature-256", header.as_str()),
+    ];
+    let answer = send(app.addr, "POST", "/inbound/toml-body-hmac", &headers, body).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let answer = send(
+        app.addr,
+        "POST",
+        "/inbound/toml-body-hmac",
+        &headers,
+        br#"{"action":"closed"}"#,
+    )
+    .await;
+    assert_eq!(answer.status, 401);
+    let answer = send(
+        app.addr,
+        "POST",
+        "/inbound/toml-body-hmac",
+        &[("Content-Type", "application/json")],
+        body,
+    )
+    .await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(
+        answer.json()["reason"],
+        "missing signature header `x-hub-signature-256`"
+    );
+    assert_eq!(app.dispatcher.commands().len(), 1);
+    app.stop().await;
+}
