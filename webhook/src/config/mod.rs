@@ -445,7 +445,12 @@ pub fn expand(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         for entry in std::fs::read_dir(&dir)? {
             let entry = entry?;
             let p = entry.path();
-            if p.is_dir() {
+            // Hidden files are editor and VCS artefacts.
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            // `file_type` does not follow symlinks, so a link cycle cannot loop.
+            if entry.file_type()?.is_dir() {
                 stack.push(p);
             } else if p
                 .extension()
