@@ -73,18 +73,25 @@ where
                         .unwrap_or_default();
                     state.metrics().dispatch_error(&status);
                 }
+                let status = error.status().as_u16();
                 if error.status().is_server_error() {
-                    tracing::error!(error = %error, "request failed");
+                    tracing::error!(status, outcome, error = %error, "request failed");
                 } else {
-                    tracing::info!(error = %error, "request rejected");
+                    tracing::info!(status, outcome, error = %error, "request rejected");
                 }
                 (error.into_response(), known, outcome)
             }
         };
-        tracing::Span::current().record("status", response.status().as_u16());
+        let status = response.status().as_u16();
+        let elapsed = started.elapsed();
+        tracing::Span::current().record("status", status);
+        if (200..300).contains(&status) {
+            let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+            tracing::info!(status, outcome, elapsed_ms, "request handled");
+        }
         state
             .metrics()
-            .record(known.then_some(id.as_str()), outcome, started.elapsed());
+            .record(known.then_some(id.as_str()), outcome, elapsed);
         Ok(response)
     }
     .instrument(span)
@@ -196,7 +203,7 @@ where
             }))
         }
     };
-    tracing::info!(outcome = ?outcome, "accepted");
+    tracing::info!(?outcome, "dispatched");
 
     let reply = match &webhook.response_expression {
         Some(expr) => response::from_expression(

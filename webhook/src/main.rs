@@ -65,8 +65,18 @@ struct ServeArgs {
     /// The largest request body accepted, in bytes (413 above).
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// The Zeebe gRPC gateway (also ZEEBE_ADDRESS / ZEEBE_GRPC_ADDRESS).
+    #[arg(long)]
+    zeebe_address: Option<String>,
+    /// The Camunda REST API (also ZEEBE_REST_ADDRESS / CAMUNDA_REST_ADDRESS).
+    #[arg(long)]
+    zeebe_rest_address: Option<String>,
     /// The embedded journal used when no Zeebe is configured.
-    #[arg(long, env = "WEBHOOK_JOURNAL", default_value = "webhook-journal.jsonl")]
+    #[arg(
+        long,
+        env = "WEBHOOK_JOURNAL",
+        default_value = "./webhook-journal.jsonl"
+    )]
     journal: PathBuf,
     /// How often watched files are checked, in milliseconds (0: never).
     #[arg(long, default_value_t = 2000)]
@@ -141,29 +151,35 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
     if args.bpmn.is_empty() && args.config.is_none() {
         tracing::warn!("no --bpmn or --config given: no webhooks will be served");
     }
-    let dispatcher = build_dispatcher(&DispatchConfig {
-        journal: args.journal.clone(),
-    })?;
-    let config = webhook::Config {
-        bpmn: args.bpmn,
-        webhook_file: args.config,
-        settings: Settings {
-            public_url: args.public_url,
-            trust_forwarded_headers: args.trust_forwarded_headers,
-            camunda_compatible_responses: args.camunda_compatible_responses,
-            body_limit: args.body_limit,
-            dispatch_timeout: Duration::from_millis(args.dispatch_timeout_ms),
-        },
-        reload_interval: (args.reload_interval_ms > 0)
-            .then(|| Duration::from_millis(args.reload_interval_ms)),
-        dispatcher,
-        secrets: Arc::new(EnvSecrets::default()),
+    let dispatch = DispatchConfig {
+        zeebe_address: args.zeebe_address,
+        zeebe_rest_address: args.zeebe_rest_address,
+        journal: args.journal,
     };
+    let settings = Settings {
+        public_url: args.public_url,
+        trust_forwarded_headers: args.trust_forwarded_headers,
+        camunda_compatible_responses: args.camunda_compatible_responses,
+        body_limit: args.body_limit,
+        dispatch_timeout: Duration::from_millis(args.dispatch_timeout_ms),
+    };
+    let reload_interval =
+        (args.reload_interval_ms > 0).then(|| Duration::from_millis(args.reload_interval_ms));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        // Transports may spawn tasks, so they are built inside the runtime.
+        let dispatcher = build_dispatcher(&dispatch)?;
+        let config = webhook::Config {
+            bpmn: args.bpmn,
+            webhook_file: args.config,
+            settings,
+            reload_interval,
+            dispatcher,
+            secrets: Arc::new(EnvSecrets::default()),
+        };
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

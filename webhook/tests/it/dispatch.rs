@@ -215,6 +215,7 @@ async fn embedded_journal_records_commands() {
     let journal = dir.path().join("journal.jsonl");
     let dispatcher = webhook::dispatch::build_dispatcher(&webhook::dispatch::DispatchConfig {
         journal: journal.clone(),
+        ..Default::default()
     })
     .unwrap();
     let app = spawn_with(&[toml()], |c| c.dispatcher = dispatcher).await;
@@ -227,9 +228,10 @@ async fn embedded_journal_records_commands() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[1]["command"]["command"], "publishMessage");
+    assert_eq!(lines[1]["command"], "publishMessage");
+    assert_eq!(lines[1]["name"], "json-event");
     assert_eq!(
-        lines[1]["command"]["variables"]["event"]["request"]["body"],
+        lines[1]["variables"]["event"]["request"]["body"],
         json!({"a": 2})
     );
     let _ = Outcome::Journaled;
