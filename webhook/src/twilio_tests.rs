@@ -296,3 +296,42 @@ fn all_vectors_from_the_spec_file() {
     }
     assert_eq!(count, 22, "expected all 22 vectors");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+        proptest::collection::vec(("[A-Za-z][A-Za-z0-9]{0,6}", "\\PC{0,12}"), 0..8)
+    }
+
+    proptest! {
+        #[test]
+        fn sign_then_verify_in_any_order(params in pairs(), token in "[a-f0-9]{32}", rotate in 0usize..8) {
+            let url = "https://hooks.example.com/inbound/x?a=1";
+            let k = Key { secret: token.as_bytes(), algorithm: Algorithm::Sha1 };
+            let sig = sign(k, url, &params);
+            let mut shuffled = params.clone();
+            if !shuffled.is_empty() {
+                let n = rotate % shuffled.len();
+                shuffled.rotate_left(n);
+            }
+            let request = Request { url, payload: Payload::Form(&shuffled), signature: &sig, settings: None };
+            prop_assert!(verify(k, &request).is_ok());
+        }
+
+        #[test]
+        fn any_changed_value_is_refused(params in pairs(), extra in "[a-z]{1,4}") {
+            prop_assume!(!params.is_empty());
+            let url = "https://hooks.example.com/inbound/x";
+            let k = Key { secret: b"token", algorithm: Algorithm::Sha1 };
+            let sig = sign(k, url, &params);
+            let mut changed = params.clone();
+            changed[0].1.push_str(&extra);
+            // Unless the changed value duplicates another value of the same name.
+            prop_assume!(!params.iter().any(|(n, v)| *n == changed[0].0 && *v == changed[0].1));
+            let request = Request { url, payload: Payload::Form(&changed), signature: &sig, settings: None };
+            prop_assert!(verify(k, &request).is_err());
+        }
+    }
+}
