@@ -13,12 +13,12 @@ use tracing::Instrument;
 use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
-use crate::config::{Compiled, Target, Verification, WebhookDefinition};
+use crate::config::{Compiled, Target, WebhookDefinition};
 use crate::error::AppError;
-use crate::request_context::{self as rc, Body};
+use crate::request_context as rc;
 use crate::response;
 use crate::state::{AppState, MAX_VARIABLES_BYTES};
-use crate::twilio;
+use crate::verification::Received;
 use crate::zeebe::{Command, DispatchError, Outcome, StatusCode as Grpc};
 
 /// The methods `/inbound/<id>` serves at all (as Camunda maps them).
@@ -122,41 +122,9 @@ where
     }
     let settings = state.settings();
     let body = read_limited(body, settings.body_limit).await?;
-    let media_type = rc::media_type(&headers);
-
-    // Forms are decoded once: the signature needs every pair, the context the first of each.
-    let form = if rc::is_form(media_type.as_deref()) && !body.is_empty() {
-        Some(rc::parse_form(&body).map_err(|e| AppError::BadRequest(e.to_string()))?)
-    } else {
-        None
-    };
-
-    if let Some(verification) = &webhook.verification {
-        let url = crate::public_url::public_url(
-            settings.public_url.as_deref(),
-            settings.trust_forwarded_headers,
-            &headers,
-            &path,
-            query.as_deref(),
-        );
-        verify(
-            verification,
-            &headers,
-            &method,
-            &url,
-            form.as_deref(),
-            &body,
-        )?;
-    }
-
-    let parsed = match form {
-        Some(pairs) => Body::Form(pairs),
-        None => rc::parse_body(media_type.as_deref(), &body)
-            .map_err(|e| AppError::BadRequest(e.to_string()))?,
-    };
-    let params = rc::params_json(query.as_deref().unwrap_or_default())
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let context = rc::context_json(rc::body_json(parsed), rc::headers_json(&headers), params);
+    let verified = Received::new(method, path, query, headers, body)?
+        .verify(webhook.verification.as_ref(), settings)?;
+    let context = rc::build(&verified).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let vars = feel::Context::from_json(&context)
         .ok_or_else(|| AppError::Internal("the request context is not an object".into()))?;
 
@@ -232,68 +200,6 @@ where
         buffer.extend_from_slice(&chunk);
     }
     Ok(Bytes::from(buffer))
-}
-
-fn verify(
-    verification: &Verification,
-    headers: &HeaderMap,
-    method: &Method,
-    url: &str,
-    form: Option<&[(String, String)]>,
-    body: &[u8],
-) -> Result<(), AppError> {
-    let name = verification.header();
-    let signature = headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .ok_or_else(|| AppError::MissingSignature(name.to_owned()))?;
-    match verification {
-        Verification::Twilio {
-            secret, algorithm, ..
-        } => {
-            let payload = match form {
-                _ if *method == Method::GET || *method == Method::HEAD => twilio::Payload::None,
-                Some(pairs) => twilio::Payload::Form(pairs),
-                None if body.is_empty() => twilio::Payload::None,
-                None => twilio::Payload::Raw(body),
-            };
-            let settings = headers
-                .get("x-twilio-webhooks-signature-settings")
-                .and_then(|v| v.to_str().ok());
-            let key = twilio::Key {
-                secret: secret.expose().as_bytes(),
-                algorithm: *algorithm,
-            };
-            let request = twilio::Request {
-                url,
-                payload,
-                signature: &signature,
-                settings,
-            };
-            match twilio::verify(key, &request) {
-                Ok(matched) => {
-                    tracing::debug!(url = %matched, "signature verified");
-                    Ok(())
-                }
-                Err(e) => {
-                    tracing::warn!(url = %url, reason = %e, "signature check failed (the URL above is the one that was signed; is --public-url right?)");
-                    Err(AppError::InvalidSignature)
-                }
-            }
-        }
-        Verification::Body {
-            secret, algorithm, ..
-        } => {
-            let key = twilio::Key {
-                secret: secret.expose().as_bytes(),
-                algorithm: *algorithm,
-            };
-            twilio::verify_body(key, body, &signature).map_err(|e| {
-                tracing::warn!(reason = %e, "body signature check failed");
-                AppError::InvalidSignature
-            })
-        }
-    }
 }
 
 fn evaluate(expr: &Compiled, vars: &feel::Context) -> Result<Json, AppError> {

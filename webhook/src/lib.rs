@@ -16,6 +16,7 @@ pub mod response;
 pub mod routes;
 pub mod state;
 pub mod twilio;
+pub mod verification;
 pub mod zeebe;
 
 use std::future::Future;

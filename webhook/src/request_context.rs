@@ -14,6 +14,7 @@ use serde_json::{Map, Value as Json};
 use warp::http::HeaderMap;
 
 use crate::form;
+use crate::verification::Verified;
 
 /// The body, decoded by content type.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +139,20 @@ pub fn context_json(body: Json, headers: Map<String, Json>, params: Map<String, 
     root.insert("connectorData".into(), Json::Object(Map::new()));
     root.insert("documents".into(), Json::Array(Vec::new()));
     Json::Object(root)
+}
+
+/// The context object of a verified request.
+pub fn build(request: &Verified) -> Result<Json, ContextError> {
+    let body = match request.form() {
+        Some(pairs) => Body::Form(pairs.to_vec()),
+        None => parse_body(request.media_type(), request.body())?,
+    };
+    let params = params_json(request.query().unwrap_or_default())?;
+    Ok(context_json(
+        body_json(body),
+        headers_json(request.headers()),
+        params,
+    ))
 }
 
 #[cfg(test)]
