@@ -2,7 +2,7 @@
 //! Zeebe gateway (spec §2.7, §4.1), over plaintext HTTP/2 or TLS.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -68,6 +68,7 @@ impl GrpcDispatcher {
     }
 
     async fn send(&self, command: Command) -> Result<Outcome, DispatchError> {
+        let started = Instant::now();
         let mut client = self.client.clone();
         match command {
             Command::CreateProcessInstance {
@@ -87,7 +88,7 @@ impl GrpcDispatcher {
                 let response = client
                     .create_process_instance(request)
                     .await
-                    .map_err(|status| self.failed(&status))?
+                    .map_err(|status| self.failed(&status, started))?
                     .into_inner();
                 Ok(Outcome::ProcessInstanceCreated {
                     process_instance_key: response.process_instance_key,
@@ -124,7 +125,7 @@ impl GrpcDispatcher {
                     Err(status) if status.code() == tonic::Code::AlreadyExists => {
                         Ok(Outcome::MessageAlreadyPublished)
                     }
-                    Err(status) => Err(self.failed(&status)),
+                    Err(status) => Err(self.failed(&status, started)),
                 }
             }
         }
@@ -149,8 +150,13 @@ impl GrpcDispatcher {
         Ok(request)
     }
 
-    fn failed(&self, status: &tonic::Status) -> DispatchError {
+    fn failed(&self, status: &tonic::Status, started: Instant) -> DispatchError {
         let code = status_code(status.code());
+        // The gateway enforces our `grpc-timeout` too; some servers (tonic's)
+        // report that as CANCELLED. Once our deadline is up, it is ours.
+        if code == StatusCode::Cancelled && started.elapsed() >= self.timeout {
+            return self.deadline_exceeded();
+        }
         if code == StatusCode::Unauthenticated {
             if let Some(auth) = self.auth.clone() {
                 // The gateway rejected the token: fetch a new one next time.
@@ -165,19 +171,25 @@ impl GrpcDispatcher {
     }
 }
 
+impl GrpcDispatcher {
+    fn deadline_exceeded(&self) -> DispatchError {
+        DispatchError::new(
+            StatusCode::DeadlineExceeded,
+            format!(
+                "the Zeebe gateway at {} did not answer within {} ms",
+                self.address,
+                self.timeout.as_millis()
+            ),
+        )
+    }
+}
+
 impl Dispatcher for GrpcDispatcher {
     fn dispatch(&self, command: Command) -> DispatchFuture<'_> {
         Box::pin(async move {
             match tokio::time::timeout(self.timeout, self.send(command)).await {
                 Ok(result) => result,
-                Err(_) => Err(DispatchError::new(
-                    StatusCode::DeadlineExceeded,
-                    format!(
-                        "the Zeebe gateway at {} did not answer within {} ms",
-                        self.address,
-                        self.timeout.as_millis()
-                    ),
-                )),
+                Err(_) => Err(self.deadline_exceeded()),
             }
         })
     }
