@@ -1,25 +1,5 @@
-//! Where commands go: read from the environment variables Camunda users
-//! already have (the credentials files of the Camunda console, the SDKs) and
-//! two command-line flags.
-//!
-//! | setting | flag / variables, first non-empty wins | default |
-//! |---|---|---|
-//! | gRPC gateway | `--zeebe-address`, `ZEEBE_GRPC_ADDRESS`, `ZEEBE_ADDRESS` | – |
-//! | REST API | `--zeebe-rest-address`, `ZEEBE_REST_ADDRESS`, `CAMUNDA_REST_ADDRESS` | – |
-//! | transport | gRPC when a gRPC address is set, else REST; `CAMUNDA_PREFER_REST_OVER_GRPC=true` picks REST when both are set; addresses given as flags replace those from the environment | journal |
-//! | plaintext vs TLS | the scheme: `http://` plaintext, `https://` TLS; a gRPC address without scheme (`host:port`, as in the console's files) uses TLS unless `ZEEBE_INSECURE_CONNECTION=true` | TLS |
-//! | extra CA (PEM) | `ZEEBE_CA_CERTIFICATE_PATH`, `CAMUNDA_CA_CERTIFICATE_PATH` | compiled-in web roots only |
-//! | OAuth client | `ZEEBE_CLIENT_ID` / `CAMUNDA_CLIENT_ID` and `ZEEBE_CLIENT_SECRET` / `CAMUNDA_CLIENT_SECRET` (both or neither) | no auth |
-//! | token URL | `ZEEBE_AUTHORIZATION_SERVER_URL`, `CAMUNDA_OAUTH_URL` | `https://login.cloud.camunda.io/oauth/token` |
-//! | audience | `ZEEBE_TOKEN_AUDIENCE`, `CAMUNDA_TOKEN_AUDIENCE` | `zeebe.camunda.io` |
-//! | OAuth scope | `ZEEBE_TOKEN_SCOPE`, `CAMUNDA_TOKEN_SCOPE` | none |
-//! | auth strategy | `CAMUNDA_AUTH_STRATEGY`: `NONE` ignores the credentials, `OAUTH` requires them | OAuth iff credentials are set |
-//! | deadline per call | `ZEEBE_REQUEST_TIMEOUT`: milliseconds, or a number with `ms`/`s`, or ISO `PT…S` | 10 s |
-//!
-//! `CAMUNDA_CREDENTIALS_SCOPES` in the console's credentials file lists the
-//! products a client may use (`Zeebe,Operate,…`); it is not an OAuth scope and
-//! is not sent. A gRPC address without a port gets 443 (TLS) or 26500
-//! (plaintext). A REST address may end in `/v2` or not.
+//! Where commands go: environment variables and flags → [`ZeebeConfig`] →
+//! the [`Dispatcher`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -67,6 +47,29 @@ pub enum Transport {
 }
 
 /// Everything needed to build the [`Dispatcher`].
+///
+/// [`ZeebeConfig::from_env_and_flags`] reads it from the environment variables Camunda users
+/// already have (the credentials files of the Camunda console, the SDKs) and
+/// two command-line flags.
+///
+/// | setting | flag / variables, first non-empty wins | default |
+/// |---|---|---|
+/// | gRPC gateway | `--zeebe-address`, `ZEEBE_GRPC_ADDRESS`, `ZEEBE_ADDRESS` | – |
+/// | REST API | `--zeebe-rest-address`, `ZEEBE_REST_ADDRESS`, `CAMUNDA_REST_ADDRESS` | – |
+/// | transport | gRPC when a gRPC address is set, else REST; `CAMUNDA_PREFER_REST_OVER_GRPC=true` picks REST when both are set; addresses given as flags replace those from the environment | journal |
+/// | plaintext vs TLS | the scheme: `http://` plaintext, `https://` TLS; a gRPC address without scheme (`host:port`, as in the console's files) uses TLS unless `ZEEBE_INSECURE_CONNECTION=true` | TLS |
+/// | extra CA (PEM) | `ZEEBE_CA_CERTIFICATE_PATH`, `CAMUNDA_CA_CERTIFICATE_PATH` | compiled-in web roots only |
+/// | OAuth client | `ZEEBE_CLIENT_ID` / `CAMUNDA_CLIENT_ID` and `ZEEBE_CLIENT_SECRET` / `CAMUNDA_CLIENT_SECRET` (both or neither) | no auth |
+/// | token URL | `ZEEBE_AUTHORIZATION_SERVER_URL`, `CAMUNDA_OAUTH_URL` | `https://login.cloud.camunda.io/oauth/token` |
+/// | audience | `ZEEBE_TOKEN_AUDIENCE`, `CAMUNDA_TOKEN_AUDIENCE` | `zeebe.camunda.io` |
+/// | OAuth scope | `ZEEBE_TOKEN_SCOPE`, `CAMUNDA_TOKEN_SCOPE` | none |
+/// | auth strategy | `CAMUNDA_AUTH_STRATEGY`: `NONE` ignores the credentials, `OAUTH` requires them | OAuth iff credentials are set |
+/// | deadline per call | `ZEEBE_REQUEST_TIMEOUT`: milliseconds, or a number with `ms`/`s`, or ISO `PT…S` | 10 s |
+///
+/// `CAMUNDA_CREDENTIALS_SCOPES` in the console's credentials file lists the
+/// products a client may use (`Zeebe,Operate,…`); it is not an OAuth scope and
+/// is not sent. A gRPC address without a port gets 443 (TLS) or 26500
+/// (plaintext). A REST address may end in `/v2` or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZeebeConfig {
     /// Where commands go; `None` = the embedded journal.
@@ -159,7 +162,28 @@ impl Env<'_> {
 
 impl ZeebeConfig {
     /// Reads the configuration from `env` (pass `std::env::vars().collect()`)
-    /// and the flags; see the module docs for names and precedence.
+    /// and the flags; see [`ZeebeConfig`] for names and precedence.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::collections::HashMap;
+    /// use webhook::zeebe::{Transport, ZeebeConfig, ZeebeFlags};
+    ///
+    /// let env = HashMap::from([(
+    ///     "ZEEBE_ADDRESS".to_owned(),
+    ///     "abc.bru-2.zeebe.camunda.io:443".to_owned(),
+    /// )]);
+    /// let config = ZeebeConfig::from_env_and_flags(&env, &ZeebeFlags::default())?;
+    /// assert_eq!(
+    ///     config.transport,
+    ///     Some(Transport::Grpc { address: "https://abc.bru-2.zeebe.camunda.io:443".into() })
+    /// );
+    ///
+    /// let flags = ZeebeFlags { zeebe_address: Some("ftp://nope".into()), ..ZeebeFlags::default() };
+    /// let error = ZeebeConfig::from_env_and_flags(&env, &flags).unwrap_err();
+    /// assert_eq!(error.setting(), "--zeebe-address");
+    /// # Ok::<(), webhook::zeebe::ConfigError>(())
+    /// ```
     pub fn from_env_and_flags(
         env: &HashMap<String, String>,
         flags: &ZeebeFlags,

@@ -1,18 +1,4 @@
-//! The embedded default: with no Zeebe configured, every command the service
-//! would have sent is logged and appended to a JSON Lines file.
-//!
-//! Each line is one JSON object: `recordedAtMs` (Unix time in milliseconds),
-//! then the [`Command`] fields (`command`: `createProcessInstance` or
-//! `publishMessage`, camelCase field names, `timeToLive` in milliseconds).
-//!
-//! Atomic lines: the file is opened in append mode and every line (with its
-//! `\n`) is written by one `write_all` while holding a lock, so concurrent
-//! dispatches never interleave or leave half lines from this process; other
-//! processes appending to the same file get the usual `O_APPEND` guarantees.
-//!
-//! Durability ([`SyncPolicy`]): by default a line is handed to the OS before
-//! `dispatch` returns (it survives a crash of the service, not a power loss);
-//! [`SyncPolicy::EveryLine`] also calls `fdatasync` per line.
+//! The embedded default: the journal used when no Zeebe is configured.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -34,7 +20,21 @@ pub enum SyncPolicy {
     EveryLine,
 }
 
-/// Records commands instead of sending them (see the module docs).
+/// The embedded default: with no Zeebe configured, every command the service
+/// would have sent is logged and appended to a JSON Lines file.
+///
+/// Each line is one JSON object: `recordedAtMs` (Unix time in milliseconds),
+/// then the [`Command`] fields (`command`: `createProcessInstance` or
+/// `publishMessage`, camelCase field names, `timeToLive` in milliseconds).
+///
+/// Atomic lines: the file is opened in append mode and every line (with its
+/// `\n`) is written by one `write_all` while holding a lock, so concurrent
+/// dispatches never interleave or leave half lines. Give each service process
+/// its own journal: across processes only `O_APPEND` orders the writes.
+///
+/// Durability ([`SyncPolicy`]): by default a line is handed to the OS before
+/// `dispatch` returns (it survives a crash of the service, not a power loss);
+/// [`SyncPolicy::EveryLine`] also calls `fdatasync` per line.
 #[derive(Debug, Clone)]
 pub struct JournalDispatcher {
     path: PathBuf,

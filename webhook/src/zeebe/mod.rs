@@ -160,7 +160,7 @@ pub struct DispatchError {
 
 impl fmt::Display for DispatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}: {}", self.status, self.message)
+        write!(f, "{}: {}", self.status, self.message)
     }
 }
 

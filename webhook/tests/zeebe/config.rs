@@ -24,13 +24,16 @@ fn rest(base_url: &str) -> Option<Transport> {
     })
 }
 
+/// Environment variables as (name, value) pairs.
+type Vars = &'static [(&'static str, &'static str)];
+
 fn no_flags() -> ZeebeFlags {
     ZeebeFlags::default()
 }
 
 #[test]
 fn transports_from_the_environment() {
-    let cases: &[(&[(&str, &str)], Option<Transport>)] = &[
+    let cases: &[(Vars, Option<Transport>)] = &[
         (&[], None),
         (&[("ZEEBE_ADDRESS", "  ")], None),
         // The console's credentials file: host:port, TLS.
@@ -142,7 +145,7 @@ fn flags_replace_the_environment_addresses() {
 
 #[test]
 fn bad_settings_are_named_in_the_error() {
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    let cases: &[(Vars, &str, &str)] = &[
         (
             &[("ZEEBE_ADDRESS", "ftp://zeebe:1")],
             "ZEEBE_ADDRESS",
