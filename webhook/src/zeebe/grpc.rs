@@ -157,21 +157,13 @@ impl GrpcDispatcher {
         if code == StatusCode::Cancelled && started.elapsed() >= self.timeout {
             return self.deadline_exceeded();
         }
-        if code == StatusCode::Unauthenticated {
-            if let Some(auth) = self.auth.clone() {
-                // The gateway rejected the token: fetch a new one next time.
-                tokio::spawn(async move { auth.invalidate().await });
-            }
-        }
         let mut message = status.message().to_owned();
         if message.is_empty() {
             message = format!("the Zeebe gateway at {} answered {code}", self.address);
         }
         DispatchError::new(code, message)
     }
-}
 
-impl GrpcDispatcher {
     fn deadline_exceeded(&self) -> DispatchError {
         DispatchError::new(
             StatusCode::DeadlineExceeded,
@@ -187,10 +179,18 @@ impl GrpcDispatcher {
 impl Dispatcher for GrpcDispatcher {
     fn dispatch(&self, command: Command) -> DispatchFuture<'_> {
         Box::pin(async move {
-            match tokio::time::timeout(self.timeout, self.send(command)).await {
+            let result = match tokio::time::timeout(self.timeout, self.send(command)).await {
                 Ok(result) => result,
                 Err(_) => Err(self.deadline_exceeded()),
+            };
+            if let (Err(error), Some(auth)) = (&result, &self.auth) {
+                if error.status == StatusCode::Unauthenticated {
+                    // The token was rejected (or could not be had): fetch a
+                    // new one next time.
+                    auth.invalidate().await;
+                }
             }
+            result
         })
     }
 }

@@ -126,21 +126,14 @@ impl RestDispatcher {
                 format!("cannot build a request to {url}: {err}"),
             )
         })?;
-        let response = self.client.send(request, "the Camunda REST API").await?;
-        if response.status == 401 {
-            if let Some(auth) = &self.auth {
-                // The token was rejected: fetch a new one next time.
-                auth.invalidate().await;
-            }
-        }
-        Ok(response)
+        self.client.send(request, "the Camunda REST API").await
     }
 }
 
 impl Dispatcher for RestDispatcher {
     fn dispatch(&self, command: Command) -> DispatchFuture<'_> {
         Box::pin(async move {
-            match tokio::time::timeout(self.timeout, self.send(command)).await {
+            let result = match tokio::time::timeout(self.timeout, self.send(command)).await {
                 Ok(result) => result,
                 Err(_) => Err(DispatchError::new(
                     StatusCode::DeadlineExceeded,
@@ -150,7 +143,14 @@ impl Dispatcher for RestDispatcher {
                         self.timeout.as_millis()
                     ),
                 )),
+            };
+            if let (Err(error), Some(auth)) = (&result, &self.auth) {
+                if error.status == StatusCode::Unauthenticated {
+                    // The token was rejected: fetch a new one next time.
+                    auth.invalidate().await;
+                }
             }
+            result
         })
     }
 }

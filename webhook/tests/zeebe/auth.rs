@@ -152,6 +152,41 @@ async fn a_rejected_token_is_not_reused() {
 }
 
 #[tokio::test]
+async fn a_token_the_grpc_gateway_rejects_is_not_reused() {
+    let tokens = FakeTokenEndpoint::start(3600).await.unwrap();
+    let gateway = FakeGateway::start().await.unwrap();
+    let dispatcher = build(&with_oauth(
+        grpc_config(gateway.address(), TIMEOUT),
+        oauth(tokens.token_url()),
+    ));
+    gateway.push_reply(Reply::fail(StatusCode::Unauthenticated, "token expired"));
+
+    let first = dispatcher
+        .dispatch(publish("m", "k", "", None))
+        .await
+        .unwrap_err();
+    dispatcher
+        .dispatch(publish("m", "k", "", None))
+        .await
+        .unwrap();
+
+    assert_eq!(first.status, StatusCode::Unauthenticated);
+    assert_eq!(first.message, "token expired");
+    let headers: Vec<_> = gateway
+        .calls()
+        .into_iter()
+        .map(|c| c.authorization)
+        .collect();
+    assert_eq!(
+        headers,
+        vec![
+            Some("Bearer token-1".to_owned()),
+            Some("Bearer token-2".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
 async fn refused_credentials_are_unauthenticated_and_nothing_is_sent() {
     let tokens = FakeTokenEndpoint::start(3600).await.unwrap();
     let gateway = FakeGateway::start().await.unwrap();
