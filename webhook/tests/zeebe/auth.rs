@@ -101,7 +101,7 @@ async fn concurrent_calls_fetch_a_single_token() {
 
 #[tokio::test]
 async fn an_expiring_token_is_fetched_again() {
-    let tokens = FakeTokenEndpoint::start(1).await.unwrap();
+    let tokens = FakeTokenEndpoint::start(2).await.unwrap();
     let gateway = FakeRestGateway::start().await.unwrap();
     let dispatcher = build(&with_oauth(
         rest_config(gateway.base_url(), TIMEOUT),
@@ -111,7 +111,7 @@ async fn an_expiring_token_is_fetched_again() {
     dispatcher.dispatch(create("p", 1, None)).await.unwrap();
     dispatcher.dispatch(create("p", 1, None)).await.unwrap();
     assert_eq!(tokens.tokens_issued(), 1, "reused while fresh");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     dispatcher.dispatch(create("p", 1, None)).await.unwrap();
 
     assert_eq!(tokens.tokens_issued(), 2);
