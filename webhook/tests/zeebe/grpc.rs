@@ -224,9 +224,7 @@ async fn a_closed_port_is_unavailable() {
 async fn the_first_failures_do_not_poison_later_calls() {
     let gateway = FakeGateway::start().await.unwrap();
     let dispatcher = build(&grpc_config(gateway.address(), TIMEOUT));
-    for _ in 0..2 {
-        gateway.push_reply(Reply::fail(StatusCode::Unavailable, "starting up"));
-    }
+    gateway.fail_next(2, StatusCode::Unavailable);
 
     let first = dispatcher.dispatch(create("p", 1, None)).await;
     let second = dispatcher.dispatch(create("p", 1, None)).await;

@@ -17,6 +17,7 @@ use crate::zeebe::proto::{
     CreateProcessInstanceRequest, CreateProcessInstanceResponse, PublishMessageRequest,
     PublishMessageResponse, TopologyRequest, TopologyResponse,
 };
+use crate::zeebe::StatusCode;
 
 /// One RPC the fake gateway received.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +127,15 @@ impl FakeGateway {
     /// Queues the answer for the next unanswered call.
     pub fn push_reply(&self, reply: Reply) {
         self.state.script.push(reply);
+    }
+
+    /// Makes the next `n` unanswered calls fail with `status`.
+    pub fn fail_next(&self, n: usize, status: StatusCode) {
+        for _ in 0..n {
+            self.state
+                .script
+                .push(Reply::fail(status, format!("scripted {status}")));
+        }
     }
 
     /// Every call so far, in arrival order.

@@ -274,6 +274,14 @@ impl FakeRestGateway {
         self.script.push(reply);
     }
 
+    /// Makes the next `n` unanswered calls fail with `status`.
+    pub fn fail_next(&self, n: usize, status: StatusCode) {
+        for _ in 0..n {
+            self.script
+                .push(Reply::fail(status, format!("scripted {status}")));
+        }
+    }
+
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedHttp> {
         self.script.calls()
@@ -350,6 +358,14 @@ impl FakeTokenEndpoint {
     /// Queues the answer for the next unanswered request.
     pub fn push_reply(&self, reply: Reply) {
         self.script.push(reply);
+    }
+
+    /// Makes the next `n` unanswered calls fail with `status`.
+    pub fn fail_next(&self, n: usize, status: StatusCode) {
+        for _ in 0..n {
+            self.script
+                .push(Reply::fail(status, format!("scripted {status}")));
+        }
     }
 
     /// Every token request so far.

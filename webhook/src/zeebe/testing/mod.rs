@@ -1,7 +1,8 @@
 //! Test support: fake Zeebe endpoints on `127.0.0.1:0`.
 //!
 //! Not for production use. Each fake records every request it gets and
-//! answers from a script: replies queued with `push_reply` are used in
+//! answers from a script: replies queued with `push_reply` (or
+//! `fail_next(n, status)`) are used in
 //! order, and once the queue is empty every call succeeds.
 //!
 //! - [`FakeGateway`]: a gRPC gateway built from the same proto as the client.
