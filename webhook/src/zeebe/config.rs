@@ -21,6 +21,7 @@ const DEFAULT_TOKEN_URL: &str = "https://login.cloud.camunda.io/oauth/token";
 const DEFAULT_AUDIENCE: &str = "zeebe.camunda.io";
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_BACKPRESSURE_RETRIES: u32 = 3;
 
 /// The command-line flags that override the environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,6 +85,11 @@ pub struct ZeebeConfig {
     pub connect_timeout: Duration,
     /// Durability of the journal.
     pub journal_sync: SyncPolicy,
+    /// How often a command is sent again when Zeebe answers
+    /// `RESOURCE_EXHAUSTED` (back-pressure: the command was rejected, so
+    /// repeating it is safe), waiting 100 ms, 200 ms, … in between, and only
+    /// while the deadline leaves room.
+    pub backpressure_retries: u32,
 }
 
 impl Default for ZeebeConfig {
@@ -95,6 +101,7 @@ impl Default for ZeebeConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             journal_sync: SyncPolicy::default(),
+            backpressure_retries: DEFAULT_BACKPRESSURE_RETRIES,
         }
     }
 }
@@ -294,6 +301,7 @@ impl ZeebeConfig {
                     auth,
                     self.request_timeout,
                     self.connect_timeout,
+                    self.backpressure_retries,
                 )
                 .map_err(|m| ConfigError::new("--zeebe-address", m))?;
                 tracing::info!(%address, oauth_client = client_id, "dispatching to Zeebe over gRPC");
@@ -309,6 +317,7 @@ impl ZeebeConfig {
                     auth,
                     base_url,
                     self.request_timeout,
+                    self.backpressure_retries,
                 )))
             }
         }

@@ -11,7 +11,7 @@ use super::auth::TokenCache;
 use super::proto::gateway_client::GatewayClient;
 use super::proto::{CreateProcessInstanceRequest, PublishMessageRequest};
 use super::{
-    ttl_millis, variables_json, Command, DispatchError, DispatchFuture, Dispatcher, Outcome,
+    retry, ttl_millis, variables_json, Command, DispatchError, DispatchFuture, Dispatcher, Outcome,
     StatusCode,
 };
 
@@ -26,6 +26,7 @@ pub struct GrpcDispatcher {
     auth: Option<Arc<TokenCache>>,
     address: String,
     timeout: Duration,
+    backpressure_retries: u32,
 }
 
 impl GrpcDispatcher {
@@ -38,6 +39,7 @@ impl GrpcDispatcher {
         auth: Option<Arc<TokenCache>>,
         timeout: Duration,
         connect_timeout: Duration,
+        backpressure_retries: u32,
     ) -> Result<Self, String> {
         let mut endpoint = Endpoint::from_shared(address.to_owned())
             .map_err(|err| format!("the gRPC address {address:?} is not a valid URI: {err}"))?
@@ -64,11 +66,12 @@ impl GrpcDispatcher {
             auth,
             address: address.to_owned(),
             timeout,
+            backpressure_retries,
         })
     }
 
-    async fn send(&self, command: Command) -> Result<Outcome, DispatchError> {
-        let started = Instant::now();
+    /// One attempt; `deadline` is when the whole dispatch gives up.
+    async fn send(&self, command: Command, deadline: Instant) -> Result<Outcome, DispatchError> {
         let mut client = self.client.clone();
         match command {
             Command::CreateProcessInstance {
@@ -84,11 +87,11 @@ impl GrpcDispatcher {
                     variables: variables_json(&variables)?,
                     tenant_id: tenant_id.unwrap_or_default(),
                 };
-                let request = self.request(message).await?;
+                let request = self.request(message, deadline).await?;
                 let response = client
                     .create_process_instance(request)
                     .await
-                    .map_err(|status| self.failed(&status, started))?
+                    .map_err(|status| self.failed(&status, deadline))?
                     .into_inner();
                 Ok(Outcome::ProcessInstanceCreated {
                     process_instance_key: response.process_instance_key,
@@ -111,7 +114,7 @@ impl GrpcDispatcher {
                     variables: variables_json(&variables)?,
                     tenant_id: tenant_id.unwrap_or_default(),
                 };
-                let request = self.request(message).await?;
+                let request = self.request(message, deadline).await?;
                 match client.publish_message(request).await {
                     Ok(response) => {
                         let response = response.into_inner();
@@ -125,20 +128,27 @@ impl GrpcDispatcher {
                     Err(status) if status.code() == tonic::Code::AlreadyExists => {
                         Ok(Outcome::MessageAlreadyPublished)
                     }
-                    Err(status) => Err(self.failed(&status, started)),
+                    Err(status) => Err(self.failed(&status, deadline)),
                 }
             }
         }
     }
 
     /// Wraps a message with the deadline and the bearer token.
-    async fn request<T>(&self, message: T) -> Result<tonic::Request<T>, DispatchError> {
+    async fn request<T>(
+        &self,
+        message: T,
+        deadline: Instant,
+    ) -> Result<tonic::Request<T>, DispatchError> {
         let mut request = tonic::Request::new(message);
-        // Tells the gateway how long we wait (`grpc-timeout`); the client
-        // side is enforced by `dispatch`.
-        request.set_timeout(self.timeout);
-        if let Some(auth) = &self.auth {
-            let header = auth.authorization().await?;
+        let auth = match &self.auth {
+            Some(auth) => Some(auth.authorization().await?),
+            None => None,
+        };
+        // Tells the gateway how long we still wait (`grpc-timeout`); the
+        // client side is enforced by `dispatch`.
+        request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+        if let Some(header) = auth {
             let value = MetadataValue::try_from(header.as_str()).map_err(|_| {
                 DispatchError::new(
                     StatusCode::Unauthenticated,
@@ -150,11 +160,11 @@ impl GrpcDispatcher {
         Ok(request)
     }
 
-    fn failed(&self, status: &tonic::Status, started: Instant) -> DispatchError {
+    fn failed(&self, status: &tonic::Status, deadline: Instant) -> DispatchError {
         let code = status_code(status.code());
         // The gateway enforces our `grpc-timeout` too; some servers (tonic's)
         // report that as CANCELLED. Once our deadline is up, it is ours.
-        if code == StatusCode::Cancelled && started.elapsed() >= self.timeout {
+        if code == StatusCode::Cancelled && Instant::now() >= deadline {
             return self.deadline_exceeded();
         }
         let mut message = status.message().to_owned();
@@ -179,7 +189,12 @@ impl GrpcDispatcher {
 impl Dispatcher for GrpcDispatcher {
     fn dispatch(&self, command: Command) -> DispatchFuture<'_> {
         Box::pin(async move {
-            let result = match tokio::time::timeout(self.timeout, self.send(command)).await {
+            let deadline = Instant::now() + self.timeout;
+            let attempts =
+                retry::on_backpressure(command, deadline, self.backpressure_retries, |c| {
+                    self.send(c, deadline)
+                });
+            let result = match tokio::time::timeout_at(deadline.into(), attempts).await {
                 Ok(result) => result,
                 Err(_) => Err(self.deadline_exceeded()),
             };

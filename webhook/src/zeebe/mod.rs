@@ -15,7 +15,9 @@
 //! Transports: [`GrpcDispatcher`] (the default, as Camunda's connectors
 //! runtime), [`RestDispatcher`] (Camunda 8 REST API v2) and the
 //! [`JournalDispatcher`]. Both network transports share one OAuth token cache
-//! ([`OAuthConfig`]). [`testing`] has fake gateways for tests.
+//! ([`OAuthConfig`]), put a deadline on every call (token fetch included) and
+//! retry back-pressure (`RESOURCE_EXHAUSTED`) a few times inside it.
+//! [`testing`] has fake gateways for tests.
 
 mod auth;
 mod config;
@@ -24,6 +26,7 @@ mod http_client;
 mod journal;
 pub mod proto;
 mod rest;
+mod retry;
 pub mod testing;
 
 pub use auth::{OAuthConfig, Secret};

@@ -2,7 +2,7 @@
 //! `POST /v2/process-instances` and `POST /v2/messages/publication`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 
 use super::auth::TokenCache;
 use super::http_client::{excerpt, HttpClient, HttpResponse};
-use super::{ttl_millis, Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode};
+use super::{
+    retry, ttl_millis, Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode,
+};
 
 /// Sends commands to the Camunda 8 REST API (v2).
 ///
@@ -23,6 +25,7 @@ pub struct RestDispatcher {
     /// Without a trailing `/` and without `/v2`.
     base_url: String,
     timeout: Duration,
+    backpressure_retries: u32,
 }
 
 impl RestDispatcher {
@@ -31,12 +34,14 @@ impl RestDispatcher {
         auth: Option<Arc<TokenCache>>,
         base_url: &str,
         timeout: Duration,
+        backpressure_retries: u32,
     ) -> Self {
         Self {
             client,
             auth,
             base_url: base_url.to_owned(),
             timeout,
+            backpressure_retries,
         }
     }
 
@@ -133,7 +138,12 @@ impl RestDispatcher {
 impl Dispatcher for RestDispatcher {
     fn dispatch(&self, command: Command) -> DispatchFuture<'_> {
         Box::pin(async move {
-            let result = match tokio::time::timeout(self.timeout, self.send(command)).await {
+            let deadline = Instant::now() + self.timeout;
+            let attempts =
+                retry::on_backpressure(command, deadline, self.backpressure_retries, |c| {
+                    self.send(c)
+                });
+            let result = match tokio::time::timeout_at(deadline.into(), attempts).await {
                 Ok(result) => result,
                 Err(_) => Err(DispatchError::new(
                     StatusCode::DeadlineExceeded,

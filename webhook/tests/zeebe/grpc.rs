@@ -112,7 +112,8 @@ async fn every_call_carries_the_deadline() {
         "S" => value * 1_000,
         other => panic!("unexpected grpc-timeout unit {other} in {header}"),
     };
-    assert_eq!(millis, 2500, "grpc-timeout was {header}");
+    // What is left of the 2.5 s when the request goes out.
+    assert!((2000..=2500).contains(&millis), "grpc-timeout was {header}");
 }
 
 #[tokio::test]

@@ -12,5 +12,6 @@ mod config;
 mod grpc;
 mod journal;
 mod rest;
+mod retry;
 mod support;
 mod tls;

@@ -35,18 +35,23 @@ pub fn publish(name: &str, key: &str, id: &str, tenant: Option<&str>) -> Command
     }
 }
 
+/// A gRPC configuration without back-pressure retries, so every scripted
+/// reply is seen exactly once (the retry tests turn them on).
 pub fn grpc_config(address: String, timeout: Duration) -> ZeebeConfig {
     ZeebeConfig {
         transport: Some(Transport::Grpc { address }),
         request_timeout: timeout,
+        backpressure_retries: 0,
         ..ZeebeConfig::default()
     }
 }
 
+/// Like [`grpc_config`], for REST.
 pub fn rest_config(base_url: String, timeout: Duration) -> ZeebeConfig {
     ZeebeConfig {
         transport: Some(Transport::Rest { base_url }),
         request_timeout: timeout,
+        backpressure_retries: 0,
         ..ZeebeConfig::default()
     }
 }

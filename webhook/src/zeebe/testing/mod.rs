@@ -2,8 +2,8 @@
 //!
 //! Not for production use. Each fake records every request it gets and
 //! answers from a script: replies queued with `push_reply` (or
-//! `fail_next(n, status)`) are used in
-//! order, and once the queue is empty every call succeeds.
+//! `fail_next(n, status)`) are used in order, and once the queue is empty
+//! every call succeeds.
 //!
 //! - [`FakeGateway`]: a gRPC gateway built from the same proto as the client.
 //! - [`FakeRestGateway`]: the REST API v2 (`/v2/process-instances`,
