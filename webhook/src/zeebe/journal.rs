@@ -23,9 +23,11 @@ pub enum SyncPolicy {
 /// The embedded default: with no Zeebe configured, every command the service
 /// would have sent is logged and appended to a JSON Lines file.
 ///
-/// Each line is one JSON object: `recordedAtMs` (Unix time in milliseconds),
-/// then the [`Command`] fields (`command`: `createProcessInstance` or
-/// `publishMessage`, camelCase field names, `timeToLive` in milliseconds).
+/// Each line is one JSON object: `recordedAtMs` (Unix time in milliseconds)
+/// and `command`, the [`Command`] as JSON (its own `command` field says
+/// `createProcessInstance` or `publishMessage`; camelCase field names;
+/// `timeToLive` in milliseconds), e.g.
+/// `{"recordedAtMs":1764201600000,"command":{"command":"publishMessage","name":"sms",…}}`.
 ///
 /// Atomic lines: the file is opened in append mode and every line (with its
 /// `\n`) is written by one `write_all` while holding a lock, so concurrent
@@ -46,7 +48,6 @@ pub struct JournalDispatcher {
 #[serde(rename_all = "camelCase")]
 struct Entry<'a> {
     recorded_at_ms: u64,
-    #[serde(flatten)]
     command: &'a Command,
 }
 

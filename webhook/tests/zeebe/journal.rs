@@ -42,6 +42,11 @@ async fn each_command_becomes_one_json_line() {
     assert_eq!(second, Ok(Outcome::Journaled));
     let mut entries = lines(&path);
     assert_eq!(entries.len(), 2);
+    for entry in &entries {
+        let mut keys: Vec<_> = entry.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["command", "recordedAtMs"]);
+    }
     for entry in &mut entries {
         let at = entry
             .as_object_mut()
@@ -50,7 +55,7 @@ async fn each_command_becomes_one_json_line() {
         assert!(at.as_u64().is_some_and(|ms| ms > 1_600_000_000_000), "{at}");
     }
     assert_eq!(
-        entries[0],
+        entries[0]["command"],
         json!({
             "command": "publishMessage",
             "name": "sms",
@@ -62,7 +67,7 @@ async fn each_command_becomes_one_json_line() {
         })
     );
     assert_eq!(
-        entries[1],
+        entries[1]["command"],
         json!({
             "command": "createProcessInstance",
             "bpmnProcessId": "proc",
@@ -117,10 +122,15 @@ async fn concurrent_writers_never_interleave_lines() {
         .iter()
         .map(|entry| {
             assert_eq!(
-                entry["variables"]["filler"].as_str().map(str::len),
+                entry["command"]["variables"]["filler"]
+                    .as_str()
+                    .map(str::len),
                 Some(64 * 1024)
             );
-            entry["correlationKey"].as_str().unwrap().to_owned()
+            entry["command"]["correlationKey"]
+                .as_str()
+                .unwrap()
+                .to_owned()
         })
         .collect();
     let expected: BTreeSet<String> = (0..8)
@@ -138,7 +148,7 @@ async fn no_zeebe_configured_means_the_journal() {
     let outcome = dispatcher.dispatch(create("p", 2, None)).await;
 
     assert_eq!(outcome, Ok(Outcome::Journaled));
-    assert_eq!(lines(&path)[0]["bpmnProcessId"], json!("p"));
+    assert_eq!(lines(&path)[0]["command"]["bpmnProcessId"], json!("p"));
 }
 
 #[tokio::test]
