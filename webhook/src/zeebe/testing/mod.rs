@@ -13,6 +13,38 @@
 //!   hands out `token-1`, `token-2`, … so tests can see caching and refresh.
 //!
 //! Dropping a fake stops it and releases calls parked by [`Reply::Hang`].
+//!
+//! # Examples
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::path::Path;
+//! use webhook::zeebe::testing::{FakeGateway, GrpcCall};
+//! use webhook::zeebe::{Command, StatusCode, Transport, ZeebeConfig};
+//!
+//! let gateway = FakeGateway::start().await?;
+//! let config = ZeebeConfig {
+//!     transport: Some(Transport::Grpc { address: gateway.address() }),
+//!     ..ZeebeConfig::default()
+//! };
+//! let dispatcher = config.build_dispatcher(Path::new("unused.jsonl"))?;
+//! let start = Command::CreateProcessInstance {
+//!     bpmn_process_id: "twilio-sms".into(),
+//!     version: -1,
+//!     tenant_id: None,
+//!     variables: Default::default(),
+//! };
+//!
+//! gateway.fail_next(1, StatusCode::NotFound);
+//! let error = dispatcher.dispatch(start.clone()).await.unwrap_err();
+//! assert_eq!(error.http_status(), 404);
+//!
+//! dispatcher.dispatch(start).await?;
+//! let calls = gateway.calls();
+//! assert!(matches!(&calls[1].call, GrpcCall::CreateProcessInstance(r) if r.version == -1));
+//! # Ok(())
+//! # }
+//! ```
 
 mod grpc;
 mod http;
