@@ -1,12 +1,13 @@
-//! TLS: a real handshake with the fake gRPC gateway, using a certificate made
-//! in the test (rcgen) and trusted through `ZEEBE_CA_CERTIFICATE_PATH`.
+//! TLS: real handshakes with the fakes (gRPC, REST, OAuth), using a
+//! certificate made in the test (rcgen) and trusted through the CA file
+//! setting (`ZEEBE_CA_CERTIFICATE_PATH`).
 
 use std::path::PathBuf;
 
-use webhook::zeebe::testing::FakeGateway;
+use webhook::zeebe::testing::{FakeGateway, FakeRestGateway, FakeTokenEndpoint};
 use webhook::zeebe::{Outcome, StatusCode, Transport, ZeebeConfig};
 
-use crate::support::{build, create, grpc_config, TIMEOUT};
+use crate::support::{build, create, grpc_config, oauth, publish, rest_config, TIMEOUT};
 
 struct TestCert {
     cert_pem: String,
@@ -83,18 +84,51 @@ async fn plaintext_client_cannot_talk_to_a_tls_gateway() {
 }
 
 #[tokio::test]
-async fn rest_over_https_with_a_private_ca_builds() {
-    let cert = localhost_cert("rest");
-    let config = ZeebeConfig {
-        transport: Some(Transport::Rest {
-            base_url: "https://localhost:1".to_owned(),
-        }),
-        ca_certificate_path: Some(cert.ca_path),
-        ..ZeebeConfig::default()
-    };
-    assert!(config
-        .build_dispatcher(std::path::Path::new("unused.jsonl"))
-        .is_ok());
+async fn rest_and_oauth_over_tls_with_a_private_ca() {
+    let cert = localhost_cert("rest-oauth");
+    let (cert_pem, key_pem) = (cert.cert_pem.as_bytes(), cert.key_pem.as_bytes());
+    let gateway = FakeRestGateway::start_tls(cert_pem, key_pem).await.unwrap();
+    let tokens = FakeTokenEndpoint::start_tls(3600, cert_pem, key_pem)
+        .await
+        .unwrap();
+    assert!(gateway.base_url().starts_with("https://"));
+    assert!(tokens.token_url().starts_with("https://"));
+    let mut config = rest_config(gateway.base_url(), TIMEOUT);
+    config.ca_certificate_path = Some(cert.ca_path.clone());
+    config.oauth = Some(oauth(tokens.token_url()));
+
+    let outcome = build(&config).dispatch(publish("m", "k", "", None)).await;
+
+    assert!(
+        matches!(outcome, Ok(Outcome::MessagePublished { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(tokens.tokens_issued(), 1);
+    assert_eq!(
+        gateway.requests()[0].header("authorization"),
+        Some("Bearer token-1")
+    );
+}
+
+#[tokio::test]
+async fn rest_refuses_an_untrusted_certificate() {
+    let cert = localhost_cert("rest-untrusted");
+    let gateway = FakeRestGateway::start_tls(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+        .await
+        .unwrap();
+    let config = rest_config(gateway.base_url(), TIMEOUT);
+
+    let error = build(&config)
+        .dispatch(create("p", 1, None))
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.status, StatusCode::Unavailable, "{error}");
+    assert!(
+        error.message.to_lowercase().contains("certificate"),
+        "{error}"
+    );
+    assert!(gateway.requests().is_empty());
 }
 
 #[tokio::test]

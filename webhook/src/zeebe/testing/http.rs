@@ -12,9 +12,13 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
+use tokio_rustls::TlsAcceptor;
 
 use super::{Reply, Script, HANG_LIMIT};
 use crate::zeebe::StatusCode;
@@ -63,14 +67,20 @@ type Handler =
 #[derive(Debug)]
 struct HttpServer {
     addr: SocketAddr,
+    tls: bool,
     closed: Arc<Notify>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl HttpServer {
-    async fn start(closed: Arc<Notify>, handler: Handler) -> std::io::Result<Self> {
+    async fn start(
+        closed: Arc<Notify>,
+        handler: Handler,
+        tls: Option<TlsAcceptor>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let is_tls = tls.is_some();
         let (shutdown, mut signal) = oneshot::channel::<()>();
         tokio::spawn(async move {
             loop {
@@ -82,26 +92,68 @@ impl HttpServer {
                     },
                 };
                 let handler = Arc::clone(&handler);
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request: hyper::Request<Incoming>| {
-                        let handler = Arc::clone(&handler);
-                        async move {
-                            let recorded = record(request).await;
-                            Ok::<_, Infallible>(handler(recorded).await)
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve_connection(stream, handler).await;
+                            }
                         }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                        None => serve_connection(stream, handler).await,
+                    }
                 });
             }
         });
         Ok(Self {
             addr,
+            tls: is_tls,
             closed,
             shutdown: Some(shutdown),
         })
     }
+
+    /// `http://127.0.0.1:<port>`, or `https://localhost:<port>` with TLS.
+    fn base_url(&self) -> String {
+        if self.tls {
+            format!("https://localhost:{}", self.addr.port())
+        } else {
+            format!("http://{}", self.addr)
+        }
+    }
+}
+
+async fn serve_connection<IO>(io: IO, handler: Handler)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request: hyper::Request<Incoming>| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let recorded = record(request).await;
+            Ok::<_, Infallible>(handler(recorded).await)
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(io), service)
+        .await;
+}
+
+/// A TLS acceptor for this certificate chain and private key (PEM).
+fn acceptor(cert_pem: &[u8], key_pem: &[u8]) -> std::io::Result<TlsAcceptor> {
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(std::io::Error::other)?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(std::io::Error::other)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(std::io::Error::other)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 impl Drop for HttpServer {
@@ -194,8 +246,17 @@ pub struct FakeRestGateway {
 }
 
 impl FakeRestGateway {
-    /// Starts the fake.
+    /// Starts the fake (plaintext).
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// Starts the fake over TLS with this certificate chain and key (PEM).
+    pub async fn start_tls(cert_pem: &[u8], key_pem: &[u8]) -> std::io::Result<Self> {
+        Self::start_with(Some(acceptor(cert_pem, key_pem)?)).await
+    }
+
+    async fn start_with(tls: Option<TlsAcceptor>) -> std::io::Result<Self> {
         let script = Arc::new(Script::new());
         let closed = Arc::new(Notify::new());
         let next_key = Arc::new(AtomicI64::new(2_251_799_813_685_249));
@@ -259,14 +320,15 @@ impl FakeRestGateway {
             })
         };
         Ok(Self {
-            server: HttpServer::start(closed, handler).await?,
+            server: HttpServer::start(closed, handler, tls).await?,
             script,
         })
     }
 
-    /// The base URL to configure: `http://127.0.0.1:<port>`.
+    /// The base URL to configure: `http://127.0.0.1:<port>`, or
+    /// `https://localhost:<port>` for a TLS fake.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.server.addr)
+        self.server.base_url()
     }
 
     /// Queues the answer for the next unanswered request.
@@ -301,8 +363,22 @@ pub struct FakeTokenEndpoint {
 }
 
 impl FakeTokenEndpoint {
-    /// Starts the fake; its tokens expire after `expires_in` seconds.
+    /// Starts the fake (plaintext); its tokens expire after `expires_in`
+    /// seconds.
     pub async fn start(expires_in: u64) -> std::io::Result<Self> {
+        Self::start_with(expires_in, None).await
+    }
+
+    /// Starts the fake over TLS with this certificate chain and key (PEM).
+    pub async fn start_tls(
+        expires_in: u64,
+        cert_pem: &[u8],
+        key_pem: &[u8],
+    ) -> std::io::Result<Self> {
+        Self::start_with(expires_in, Some(acceptor(cert_pem, key_pem)?)).await
+    }
+
+    async fn start_with(expires_in: u64, tls: Option<TlsAcceptor>) -> std::io::Result<Self> {
         let script = Arc::new(Script::new());
         let closed = Arc::new(Notify::new());
         let issued = Arc::new(AtomicU64::new(0));
@@ -344,15 +420,16 @@ impl FakeTokenEndpoint {
             })
         };
         Ok(Self {
-            server: HttpServer::start(closed, handler).await?,
+            server: HttpServer::start(closed, handler, tls).await?,
             script,
             issued,
         })
     }
 
-    /// The token URL to configure: `http://127.0.0.1:<port>/oauth/token`.
+    /// The token URL to configure: `http://127.0.0.1:<port>/oauth/token`
+    /// (`https://localhost:<port>/oauth/token` for a TLS fake).
     pub fn token_url(&self) -> String {
-        format!("http://{}/oauth/token", self.server.addr)
+        format!("{}/oauth/token", self.server.base_url())
     }
 
     /// Queues the answer for the next unanswered request.

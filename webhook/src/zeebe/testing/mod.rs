@@ -12,6 +12,9 @@
 //! - [`FakeTokenEndpoint`]: an OAuth token endpoint that counts requests and
 //!   hands out `token-1`, `token-2`, … so tests can see caching and refresh.
 //!
+//! Each has a `start_tls` twin taking a PEM certificate chain and key; its
+//! address then uses `https://localhost:<port>`.
+//!
 //! Dropping a fake stops it and releases calls parked by [`Reply::Hang`].
 //!
 //! # Examples
