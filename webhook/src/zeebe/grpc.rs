@@ -168,9 +168,31 @@ impl GrpcDispatcher {
             return self.deadline_exceeded();
         }
         let mut message = status.message().to_owned();
-        if message.is_empty() {
-            message = format!("the Zeebe gateway at {} answered {code}", self.address);
+        // Failures of our side of the connection (connect, TLS) carry their
+        // cause as a source; answers from the gateway do not.
+        let local = std::error::Error::source(status).is_some();
+        let mut source = std::error::Error::source(status);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) && text != "transport error" {
+                message = if message.is_empty() {
+                    text
+                } else {
+                    format!("{message}: {text}")
+                };
+            }
+            source = cause.source();
         }
+        let message = match (code, message.is_empty()) {
+            (_, true) => format!("the Zeebe gateway at {} answered {code}", self.address),
+            (StatusCode::Unavailable, false) if local => {
+                format!(
+                    "the Zeebe gateway at {} is unavailable: {message}",
+                    self.address
+                )
+            }
+            _ => message,
+        };
         DispatchError::new(code, message)
     }
 

@@ -219,6 +219,11 @@ async fn a_closed_port_is_unavailable() {
 
     assert_eq!(error.status, StatusCode::Unavailable, "{error}");
     assert_eq!(error.http_status(), 503);
+    assert!(
+        error.message.contains(&format!("127.0.0.1:{port}")),
+        "{error}"
+    );
+    assert!(error.message.contains("connect"), "{error}");
 }
 
 #[tokio::test]
