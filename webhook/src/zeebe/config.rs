@@ -303,13 +303,16 @@ impl ZeebeConfig {
                     self.connect_timeout,
                     self.backpressure_retries,
                 )
-                .map_err(|m| ConfigError::new("--zeebe-address", m))?;
+                .map_err(|m| ConfigError::new("--zeebe-address / ZEEBE_ADDRESS", m))?;
                 tracing::info!(%address, oauth_client = client_id, "dispatching to Zeebe over gRPC");
                 Ok(Arc::new(grpc))
             }
             Transport::Rest { base_url } => {
                 let Some(http) = http else {
-                    return Err(ConfigError::new("--zeebe-rest-address", "no HTTP client"));
+                    return Err(ConfigError::new(
+                        "--zeebe-rest-address / ZEEBE_REST_ADDRESS",
+                        "the HTTP client was not set up",
+                    ));
                 };
                 tracing::info!(%base_url, oauth_client = client_id, "dispatching to the Camunda REST API");
                 Ok(Arc::new(RestDispatcher::new(
