@@ -168,8 +168,32 @@ impl Env<'_> {
 }
 
 impl ZeebeConfig {
-    /// Reads the configuration from `env` (pass `std::env::vars().collect()`)
-    /// and the flags; see [`ZeebeConfig`] for names and precedence.
+    /// [`from_env_and_flags`](Self::from_env_and_flags) over this process's
+    /// environment. Unlike `std::env::vars()` it does not panic on values
+    /// that are not UTF-8: those are skipped, unless they belong to a
+    /// `ZEEBE_*`/`CAMUNDA_*` variable, which is an error.
+    pub fn from_process_env(flags: &ZeebeFlags) -> Result<Self, ConfigError> {
+        let mut env = HashMap::new();
+        for (name, value) in std::env::vars_os() {
+            let Ok(name) = name.into_string() else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => {
+                    env.insert(name, value);
+                }
+                Err(_) if name.starts_with("ZEEBE_") || name.starts_with("CAMUNDA_") => {
+                    return Err(ConfigError::new(name, "the value is not valid UTF-8"));
+                }
+                Err(_) => {}
+            }
+        }
+        Self::from_env_and_flags(&env, flags)
+    }
+
+    /// Reads the configuration from `env` and the flags; see [`ZeebeConfig`]
+    /// for names and precedence. A pure function, for tests; the service
+    /// calls [`from_process_env`](Self::from_process_env).
     ///
     /// # Examples
     /// ```

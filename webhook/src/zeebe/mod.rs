@@ -6,7 +6,8 @@
 //! in parallel; transports live in submodules of this folder.
 //!
 //! What the HTTP side needs:
-//! - [`ZeebeConfig::from_env_and_flags`] at startup, then
+//! - [`ZeebeConfig::from_process_env`] (or the pure
+//!   [`ZeebeConfig::from_env_and_flags`]) at startup, then
 //!   [`ZeebeConfig::build_dispatcher`] for the `Arc<dyn Dispatcher>` to keep in
 //!   the app state (the [`JournalDispatcher`] when no Zeebe is configured);
 //! - [`Dispatcher::dispatch`] per accepted request;

@@ -388,3 +388,22 @@ fn zeebe_status_to_http_follows_the_connectors_runtime() {
     }
     assert_eq!(StatusCode::from_name("OK"), None);
 }
+
+#[test]
+fn the_process_environment_can_be_read() {
+    // Whatever this process has, reading it must not panic; with the flag
+    // set, the flag decides the transport.
+    let flags = ZeebeFlags {
+        zeebe_address: Some("http://flag:26500".to_owned()),
+        zeebe_rest_address: None,
+    };
+    match ZeebeConfig::from_process_env(&flags) {
+        Ok(config) => assert_eq!(config.transport, grpc("http://flag:26500")),
+        // Only a broken ZEEBE_*/CAMUNDA_* variable in the test environment
+        // may make it fail, and then the error names it.
+        Err(error) => assert!(
+            error.setting().starts_with("ZEEBE_") || error.setting().starts_with("CAMUNDA_"),
+            "{error}"
+        ),
+    }
+}
