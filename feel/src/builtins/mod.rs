@@ -20,6 +20,7 @@ use crate::eval::Ctx;
 use crate::value::Value;
 
 mod conversion;
+mod temporal;
 
 /// The Rust signature of a built-in overload.
 pub(crate) type BuiltinFn = fn(&mut Ctx<'_, '_>, &[Value]) -> Result<Value, Error>;
@@ -63,8 +64,8 @@ impl Overload {
 }
 
 /// Every area's table.
-fn tables() -> [&'static [Overload]; 1] {
-    [conversion::FUNCTIONS]
+fn tables() -> [&'static [Overload]; 2] {
+    [conversion::FUNCTIONS, temporal::FUNCTIONS]
 }
 
 fn registry() -> &'static HashMap<&'static str, Vec<&'static Overload>> {
