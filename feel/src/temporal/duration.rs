@@ -400,6 +400,9 @@ mod tests {
             YearMonthDuration::from_months(i64::MAX).checked_add(YearMonthDuration::from_months(1)),
             None
         );
-        assert_eq!(YearMonthDuration::from_months(i64::MAX).checked_mul(num("2")), None);
+        assert_eq!(
+            YearMonthDuration::from_months(i64::MAX).checked_mul(num("2")),
+            None
+        );
     }
 }

@@ -28,6 +28,8 @@ mod date;
 mod date_time;
 mod duration;
 mod parse;
+#[cfg(test)]
+mod props;
 mod time;
 mod zone;
 
@@ -47,13 +49,15 @@ pub(crate) fn parse_literal(s: &str) -> Option<Value> {
     if s.starts_with('P') || s.starts_with("-P") {
         return parse_duration(s);
     }
-    if s.contains('T') {
-        return DateTime::parse(s).map(Value::DateTime);
-    }
     if s.as_bytes().get(2) == Some(&b':') {
         return Time::parse(s).map(Value::Time);
     }
-    Date::parse(s).map(Value::Date)
+    // A zone id may contain a `T` too (`Etc/UTC`), so look at the date part.
+    if s.split_once('@').map_or(s, |(head, _)| head).contains('T') {
+        DateTime::parse(s).map(Value::DateTime)
+    } else {
+        Date::parse(s).map(Value::Date)
+    }
 }
 
 /// Parses either kind of duration.
@@ -196,6 +200,11 @@ mod tests {
         assert!(matches!(lit("2019-03-31"), Value::Date(_)));
         assert!(matches!(lit("2018-12-08T10:30:11"), Value::DateTime(_)));
         assert!(matches!(lit("10:30:11+11:00"), Value::Time(_)));
+        assert!(matches!(lit("10:30:11@Etc/UTC"), Value::Time(_)));
+        assert!(matches!(
+            lit("2018-12-08T10:30:11@Etc/UTC"),
+            Value::DateTime(_)
+        ));
         assert!(matches!(lit("P10D"), Value::DayTimeDuration(_)));
         assert!(matches!(lit("-P10Y"), Value::YearMonthDuration(_)));
         for bad in ["foo", "", "2019-02-29", "P", "10:30", "T10:00:00", "P1Y1D"] {
