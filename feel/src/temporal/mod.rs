@@ -90,12 +90,6 @@ pub(crate) fn div(a: &Value, b: &Value) -> Option<Value> {
     arith::div(a, b)
 }
 
-/// `-a` for a duration; `None` for other values.
-#[allow(dead_code, reason = "for the evaluator's unary minus, not wired yet")]
-pub(crate) fn neg(a: &Value) -> Option<Value> {
-    arith::neg(a)
-}
-
 /// FEEL ordering of two temporal values of one kind (or a date and a date and
 /// time); `None` if they are not comparable.
 pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
