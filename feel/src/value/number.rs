@@ -163,7 +163,12 @@ impl Number {
         let product = Big::from_u128(ma).mul(&Big::from_u128(mb));
         let digits = product.digits();
         let point = digits.len() as i64 - i64::from(sa + sb);
-        round_digits(self.is_negative() != rhs.is_negative(), &digits, point, false)
+        round_digits(
+            self.is_negative() != rhs.is_negative(),
+            &digits,
+            point,
+            false,
+        )
     }
 
     /// `self / rhs`, correctly rounded (half to even) to 28 significant
@@ -400,7 +405,9 @@ fn round_at(
     };
     let mut mantissa: u128 = 0;
     for &d in kept {
-        mantissa = mantissa.checked_mul(10)?.checked_add(u128::from(d - b'0'))?;
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(u128::from(d - b'0'))?;
     }
     // Zeros beyond the given digits (a short integer kept at a fine scale).
     for _ in kept.len() as i64..keep.max(0) {
@@ -497,7 +504,10 @@ mod tests {
 
     #[test]
     fn division_is_exact_to_28_digits() {
-        assert_eq!(n("1").div(n("3")).unwrap().to_string(), "0.3333333333333333333333333333");
+        assert_eq!(
+            n("1").div(n("3")).unwrap().to_string(),
+            "0.3333333333333333333333333333"
+        );
         assert_eq!(n("10").div(n("4")).unwrap().to_string(), "2.5");
     }
 
@@ -514,8 +524,14 @@ mod tests {
     fn square_roots_are_correctly_rounded() {
         assert_eq!(text(n("2").sqrt()), "1.414213562373095048801688724");
         assert_eq!(text(n("0.0001").sqrt()), "0.01");
-        assert_eq!(text(n("7922816251426433759354395033").sqrt()), "89010203074852.2321297904375");
-        assert_eq!(text(n("0.0000000000000000000000000002").sqrt()), "0.000000000000014142135623731");
+        assert_eq!(
+            text(n("7922816251426433759354395033").sqrt()),
+            "89010203074852.2321297904375"
+        );
+        assert_eq!(
+            text(n("0.0000000000000000000000000002").sqrt()),
+            "0.000000000000014142135623731"
+        );
         assert_eq!(text(n("-1").sqrt()), "None");
         assert_eq!(text(n("0").sqrt()), "0");
     }
@@ -535,9 +551,18 @@ mod tests {
     #[test]
     fn ln_is_correct_to_the_last_digit() {
         assert_eq!(text(n("10").ln()), "2.302585092994045684017991455");
-        assert_eq!(text(n("0.0000000000000000000000000001").ln()), "-64.47238260383327915250376073");
-        assert_eq!(text(n("1.000000000000000000000000001").ln()), "0.000000000000000000000000001");
-        assert_eq!(text(n("7922816251426433759354395033").ln()), "64.23954424076070402003629221");
+        assert_eq!(
+            text(n("0.0000000000000000000000000001").ln()),
+            "-64.47238260383327915250376073"
+        );
+        assert_eq!(
+            text(n("1.000000000000000000000000001").ln()),
+            "0.000000000000000000000000001"
+        );
+        assert_eq!(
+            text(n("7922816251426433759354395033").ln()),
+            "64.23954424076070402003629221"
+        );
         assert_eq!(text(n("1").ln()), "0");
         assert_eq!(text(n("0").ln()), "None");
         assert_eq!(text(n("-2").ln()), "None");
@@ -546,10 +571,16 @@ mod tests {
     #[test]
     fn powers_are_exact_or_correctly_rounded() {
         assert_eq!(text(n("2").pow(n("0.5"))), "1.414213562373095048801688724");
-        assert_eq!(text(n("1.1").pow(n("100"))), "13780.61233982227018411833717");
+        assert_eq!(
+            text(n("1.1").pow(n("100"))),
+            "13780.61233982227018411833717"
+        );
         assert_eq!(text(n("2").pow(n("-41"))), "0.0000000000004547473508864641");
         assert_eq!(text(n("3").pow(n("-1"))), "0.3333333333333333333333333333");
-        assert_eq!(text(n("1.0001").pow(n("100000"))), "22015.45604855219864570145658");
+        assert_eq!(
+            text(n("1.0001").pow(n("100000"))),
+            "22015.45604855219864570145658"
+        );
         assert_eq!(text(n("10").pow(n("1.5"))), "31.62277660168379331998893544");
         assert_eq!(text(n("-2").pow(n("3"))), "-8");
         assert_eq!(text(n("-2").pow(n("0.5"))), "None");
@@ -561,10 +592,16 @@ mod tests {
     fn division_and_multiplication_round_half_even() {
         assert_eq!(text(n("2").div(n("3"))), "0.6666666666666666666666666667");
         assert_eq!(text(n("10").div(n("3"))), "3.333333333333333333333333333");
-        assert_eq!(text(n("1.234567890123456789012345679").div(n("2"))), "0.6172839450617283945061728395");
+        assert_eq!(
+            text(n("1.234567890123456789012345679").div(n("2"))),
+            "0.6172839450617283945061728395"
+        );
         // Exact ties at the 28th decimal place go to the even neighbour.
         assert_eq!(text(n("0.0000000000000000000000000001").div(n("2"))), "0");
-        assert_eq!(text(n("0.0000000000000000000000000003").div(n("2"))), "0.0000000000000000000000000002");
+        assert_eq!(
+            text(n("0.0000000000000000000000000003").div(n("2"))),
+            "0.0000000000000000000000000002"
+        );
         let x = n("1.234567890123456789012345678");
         assert_eq!(text(x.mul(x)), "1.524157875323883675049535154");
     }
@@ -608,7 +645,13 @@ mod tests {
         assert_eq!(Number::parse("1e"), None);
         // Rounds on the whole tail, not on a truncated one.
         assert_eq!(n("0.25000000000000000000000000000001").to_string(), "0.25");
-        assert_eq!(n("0.00000000000000000000000000250001").to_string(), "0.0000000000000000000000000025");
-        assert_eq!(n("0.000000000000000000000000000250001").to_string(), "0.0000000000000000000000000003");
+        assert_eq!(
+            n("0.00000000000000000000000000250001").to_string(),
+            "0.0000000000000000000000000025"
+        );
+        assert_eq!(
+            n("0.000000000000000000000000000250001").to_string(),
+            "0.0000000000000000000000000003"
+        );
     }
 }

@@ -279,7 +279,9 @@ impl Fixed {
 
     /// Whether |self| > `limit` (a small whole number).
     pub(super) fn exceeds(&self, limit: u32) -> bool {
-        self.mag.cmp(&Big::from_u128(u128::from(limit)).shl10(FRAC_DIGITS)) == Ordering::Greater
+        self.mag
+            .cmp(&Big::from_u128(u128::from(limit)).shl10(FRAC_DIGITS))
+            == Ordering::Greater
     }
 
     /// A close approximation as a float (for starting Newton iterations).
@@ -399,9 +401,15 @@ mod tests {
     #[test]
     fn long_division_reports_the_remainder() {
         let (q, point, rem) = divide(&Big::from_u128(1), &Big::from_u128(8), 28);
-        assert_eq!((String::from_utf8(q).unwrap().as_str(), point, rem), ("0125", 1, false));
+        assert_eq!(
+            (String::from_utf8(q).unwrap().as_str(), point, rem),
+            ("0125", 1, false)
+        );
         let (q, _, rem) = divide(&Big::from_u128(2), &Big::from_u128(3), 5);
-        assert_eq!((String::from_utf8(q).unwrap().as_str(), rem), ("066666", true));
+        assert_eq!(
+            (String::from_utf8(q).unwrap().as_str(), rem),
+            ("066666", true)
+        );
     }
 
     #[test]
@@ -409,8 +417,17 @@ mod tests {
         // Expected values from Python: decimal.getcontext().prec = 60;
         // Decimal(2).exp(), Decimal(2).ln(), Decimal(2).sqrt().
         let two = Fixed::from_parts(false, 2, 0);
-        assert_eq!(text(&exp(&two)), "7.3890560989306502272304274605750078131803");
-        assert_eq!(text(&ln(&two, 2.0)), "0.6931471805599453094172321214581765680755");
-        assert_eq!(text(&sqrt(&two, 2.0)), "1.4142135623730950488016887242096980785696");
+        assert_eq!(
+            text(&exp(&two)),
+            "7.3890560989306502272304274605750078131803"
+        );
+        assert_eq!(
+            text(&ln(&two, 2.0)),
+            "0.6931471805599453094172321214581765680755"
+        );
+        assert_eq!(
+            text(&sqrt(&two, 2.0)),
+            "1.4142135623730950488016887242096980785696"
+        );
     }
 }
