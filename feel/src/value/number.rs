@@ -143,17 +143,29 @@ impl Number {
     }
 
     /// `self + rhs`, `None` on overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn add(self, rhs: Number) -> Option<Number> {
         self.0.checked_add(rhs.0).map(Number)
     }
 
     /// `self - rhs`, `None` on overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn sub(self, rhs: Number) -> Option<Number> {
         self.0.checked_sub(rhs.0).map(Number)
     }
 
     /// `self * rhs`, rounded half to even to 28 significant digits; `None` on
     /// overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn mul(self, rhs: Number) -> Option<Number> {
         let ((ma, sa), (mb, sb)) = (self.parts(), rhs.parts());
         let exact_fits = sa + sb <= 28 && ma.checked_mul(mb).is_some_and(|p| p < (1u128 << 96));
@@ -173,6 +185,10 @@ impl Number {
 
     /// `self / rhs`, correctly rounded (half to even) to 28 significant
     /// digits; `None` on division by zero or overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn div(self, rhs: Number) -> Option<Number> {
         if rhs.is_zero() {
             return None;
@@ -184,6 +200,10 @@ impl Number {
     }
 
     /// `-self`.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn neg(self) -> Number {
         Number(-self.0)
     }

@@ -158,14 +158,6 @@ impl Big {
         }
         s.into_bytes()
     }
-
-    /// The number of decimal digits (1 for zero).
-    pub(super) fn digit_count(&self) -> usize {
-        match self.0.split_last() {
-            None => 1,
-            Some((top, rest)) => top.to_string().len() + rest.len() * LIMB_DIGITS,
-        }
-    }
 }
 
 /// Long division of `num` by `den` (non-zero): the decimal digits of the
@@ -284,19 +276,6 @@ impl Fixed {
             == Ordering::Greater
     }
 
-    /// A close approximation as a float (for starting Newton iterations).
-    pub(super) fn to_f64(&self) -> f64 {
-        let d = self.mag.digits();
-        let s = std::str::from_utf8(&d).unwrap_or("0");
-        let v: f64 = s.parse().unwrap_or(0.0);
-        let v = v / 10f64.powi(FRAC_DIGITS as i32);
-        if self.neg {
-            -v
-        } else {
-            v
-        }
-    }
-
     /// The value's digits and the position of the point within them.
     pub(super) fn digits(&self) -> (Vec<u8>, i64) {
         let d = self.mag.digits();
@@ -395,7 +374,7 @@ mod tests {
         );
         assert_eq!(a.add(&b).sub(&b), a);
         assert_eq!(Big::from_u128(1000).div_small(7), Big::from_u128(142));
-        assert_eq!(Big::from_u128(5).shl10(20).digit_count(), 21);
+        assert_eq!(Big::from_u128(5).shl10(20).digits().len(), 21);
     }
 
     #[test]
