@@ -93,10 +93,7 @@ impl AppError {
         match &self {
             AppError::Dispatch(e) => {
                 body.insert("reason".into(), "Zeebe did not accept the command".into());
-                body.insert(
-                    "status".into(),
-                    serde_json::to_value(e.status).unwrap_or_default(),
-                );
+                body.insert("status".into(), e.status.as_str().into());
             }
             AppError::Internal(_) => {
                 body.insert("reason".into(), "internal error".into());
@@ -137,22 +134,8 @@ impl AppError {
 
 /// Camunda's mapping of gRPC status codes to HTTP (spec §2.8).
 pub fn dispatch_status(code: Grpc) -> StatusCode {
-    let n = match code {
-        Grpc::Cancelled => 499,
-        Grpc::Unknown | Grpc::Internal | Grpc::DataLoss => 500,
-        Grpc::InvalidArgument => 400,
-        Grpc::DeadlineExceeded => 504,
-        Grpc::NotFound => 404,
-        Grpc::AlreadyExists | Grpc::Aborted => 409,
-        Grpc::PermissionDenied => 403,
-        Grpc::ResourceExhausted => 429,
-        Grpc::FailedPrecondition => 412,
-        Grpc::OutOfRange => 416,
-        Grpc::Unimplemented => 501,
-        Grpc::Unavailable => 503,
-        Grpc::Unauthenticated => 401,
-    };
-    StatusCode::from_u16(n).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    StatusCode::from_u16(crate::zeebe::http_status(code))
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 #[cfg(test)]

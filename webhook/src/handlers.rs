@@ -67,11 +67,7 @@ where
                 let known = !matches!(error, AppError::UnknownWebhook(_));
                 let outcome = error.outcome();
                 if let AppError::Dispatch(e) = &error {
-                    let status = serde_json::to_value(e.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    state.metrics().dispatch_error(&status);
+                    state.metrics().dispatch_error(e.status.as_str());
                 }
                 let status = error.status().as_u16();
                 if error.status().is_server_error() {

@@ -228,10 +228,11 @@ async fn embedded_journal_records_commands() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[1]["command"], "publishMessage");
-    assert_eq!(lines[1]["name"], "json-event");
+    let command = &lines[1]["command"];
+    assert_eq!(command["command"], "publishMessage");
+    assert_eq!(command["name"], "json-event");
     assert_eq!(
-        lines[1]["variables"]["event"]["request"]["body"],
+        command["variables"]["event"]["request"]["body"],
         json!({"a": 2})
     );
     let _ = Outcome::Journaled;
