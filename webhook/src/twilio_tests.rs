@@ -335,3 +335,29 @@ mod properties {
         }
     }
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_urls_and_headers_never_panic(url in "\\PC{0,40}", sig in "\\PC{0,40}", settings in proptest::option::of("\\PC{0,30}"), body in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let k = Key { secret: b"t", algorithm: Algorithm::Sha1 };
+            let _ = url_variants(&url);
+            let _ = verify(k, &Request { url: &url, payload: Payload::Raw(&body), signature: &sig, settings: settings.as_deref() });
+            let _ = verify_body(k, &body, &sig);
+        }
+
+        #[test]
+        fn form_parse_never_panics_and_round_trips(raw in proptest::collection::vec(any::<u8>(), 0..60), pairs in proptest::collection::vec(("\\PC{1,8}", "\\PC{0,8}"), 0..5)) {
+            let _ = crate::form::parse(&raw);
+            let encoded: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", crate::form::encode(k), crate::form::encode(v)))
+                .collect();
+            let decoded = crate::form::parse(encoded.join("&").as_bytes()).unwrap();
+            prop_assert_eq!(decoded, pairs);
+        }
+    }
+}
