@@ -252,7 +252,21 @@ fn check(args: CheckArgs) -> ExitCode {
                     Target::StartProcess {
                         bpmn_process_id, ..
                     } => format!("starts process `{bpmn_process_id}`"),
-                    Target::Message { name, .. } => format!("publishes message `{name}`"),
+                    Target::Message {
+                        name,
+                        correlation_key,
+                        subscription_key,
+                        ..
+                    } => {
+                        let mut text = format!("publishes message `{name}`");
+                        if let Some(key) = correlation_key {
+                            text.push_str(&format!(" with key `{}`", key.source));
+                        }
+                        if let Some(key) = subscription_key {
+                            text.push_str(&format!(" (process side `{key}`)"));
+                        }
+                        text
+                    }
                 };
                 let signed = match &def.verification {
                     Some(Verification::Twilio { .. }) => "Twilio signature",
