@@ -117,6 +117,16 @@ where
         return Err(AppError::MethodNotAllowed(method.to_string()));
     }
     let settings = state.settings();
+    // A declared length over the limit is refused before reading anything.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > settings.body_limit as u64) {
+        return Err(AppError::PayloadTooLarge {
+            limit: settings.body_limit,
+        });
+    }
     let body = read_limited(body, settings.body_limit).await?;
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;

@@ -248,3 +248,28 @@ async fn handler_level_with_warp_test() {
     assert_eq!(res.status(), 404);
     assert_eq!(dispatcher.commands().len(), 1);
 }
+
+#[tokio::test]
+async fn chunked_body_over_the_limit_is_413_while_streaming() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_with(&[bpmn("start-event-v1.bpmn")], |c| {
+        c.settings.body_limit = 1000
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = "GET /inbound/sms-legacy HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = "x".repeat(600);
+    for _ in 0..2 {
+        let _ = stream
+            .write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes())
+            .await;
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(app.dispatcher.commands().is_empty());
+    app.stop().await;
+}
