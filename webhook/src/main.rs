@@ -11,7 +11,6 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use webhook::config::secrets::EnvSecrets;
-use webhook::config::{Target, Verification};
 use webhook::dispatch::{build_dispatcher, DispatchConfig};
 use webhook::state::{Settings, DEFAULT_BODY_LIMIT};
 use webhook::twilio;
@@ -248,38 +247,7 @@ fn check(args: CheckArgs) -> ExitCode {
                 println!("no webhooks found");
             }
             for def in registry.definitions() {
-                let target = match &def.target {
-                    Target::StartProcess {
-                        bpmn_process_id, ..
-                    } => format!("starts process `{bpmn_process_id}`"),
-                    Target::Message {
-                        name,
-                        correlation_key,
-                        subscription_key,
-                        ..
-                    } => {
-                        let mut text = format!("publishes message `{name}`");
-                        if let Some(key) = correlation_key {
-                            text.push_str(&format!(" with key `{}`", key.source));
-                        }
-                        if let Some(key) = subscription_key {
-                            text.push_str(&format!(" (process side `{key}`)"));
-                        }
-                        text
-                    }
-                };
-                let signed = match &def.verification {
-                    Some(Verification::Twilio { .. }) => "Twilio signature",
-                    Some(Verification::Body { .. }) => "HMAC over the body",
-                    None => "no signature check",
-                };
-                println!(
-                    "/inbound/{}\t{} {}, {target}, {signed}\t{}",
-                    def.id,
-                    def.kind.label(),
-                    def.origin.element_id,
-                    def.origin.file.display()
-                );
+                println!("{}", def.describe());
             }
             ExitCode::SUCCESS
         }

@@ -250,6 +250,46 @@ pub struct WebhookDefinition {
     pub tenant_id: Option<String>,
 }
 
+impl WebhookDefinition {
+    /// One line for `webhook check`: path, element, target, signature, file.
+    pub fn describe(&self) -> String {
+        let target = match &self.target {
+            Target::StartProcess {
+                bpmn_process_id, ..
+            } => {
+                format!("starts process `{bpmn_process_id}`")
+            }
+            Target::Message {
+                name,
+                correlation_key,
+                subscription_key,
+                ..
+            } => {
+                let mut text = format!("publishes message `{name}`");
+                if let Some(key) = correlation_key {
+                    text.push_str(&format!(" with key `{}`", key.source));
+                }
+                if let Some(key) = subscription_key {
+                    text.push_str(&format!(" (process side `{key}`)"));
+                }
+                text
+            }
+        };
+        let signed = match &self.verification {
+            Some(Verification::Twilio { .. }) => "Twilio signature",
+            Some(Verification::Body { .. }) => "HMAC over the body",
+            None => "no signature check",
+        };
+        format!(
+            "/inbound/{}\t{} {}, {target}, {signed}\t{}",
+            self.id,
+            self.kind.label(),
+            self.origin.element_id,
+            self.origin.file.display()
+        )
+    }
+}
+
 /// A configuration problem, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
