@@ -63,9 +63,13 @@ pub(super) fn convert(source: &str, error: &PestError<Rule>) -> ParseError {
                 expected.retain(|e| e != "\"..\"");
             }
             // After a complete operand, `in` and `(` (an invocation) are just
-            // more operators.
+            // more operators; where an expression fits, so do names, strings
+            // and parentheses.
             if expected.iter().any(|e| e == "an operator") {
                 expected.retain(|e| e != "\"in\"" && e != "\"(\"");
+            }
+            if expected.iter().any(|e| e == "an expression") {
+                expected.retain(|e| !matches!(e.as_str(), "a name" | "a string" | "\"(\""));
             }
             // Keep a stable, readable order: expressions first, operators last.
             expected.sort_by_key(|e| rank(e));
@@ -127,7 +131,9 @@ fn found_at(source: &str, at: usize) -> (Span, String) {
         }
     };
     let token = &rest[..len];
-    let description = if first.is_control() || is_feel_whitespace(first) {
+    let description = if first == '"' {
+        "string literal".to_string()
+    } else if first.is_control() || is_feel_whitespace(first) {
         format!("character U+{:04X}", first as u32)
     } else {
         format!("\"{token}\"")

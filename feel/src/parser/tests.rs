@@ -470,7 +470,8 @@ fn error_positions_and_expectations() {
 
     let e = err("(1 + 2");
     assert_eq!(e.column(), 7);
-    assert_eq!(e.expected(), ["\")\"", "an operator"]);
+    assert_eq!(e.expected(), ["\")\""]);
+    assert_eq!(e.message(), "unexpected end of input, expected \")\"");
 
     let e = err("if x then 1");
     assert_eq!(e.column(), 12);
@@ -518,6 +519,24 @@ fn error_positions_and_expectations() {
     assert_eq!(e.expected(), ["\"and\"", "an operator"]);
     let e = err("a = = b");
     assert_eq!(e.column(), 5);
+    let e = err("-");
+    assert_eq!(e.expected(), ["an expression"]);
+    let e = err("date and time(");
+    assert_eq!(e.expected(), ["an expression", "\")\""]);
+    let e = err(r#""a" "b""#);
+    assert_eq!(
+        e.message(),
+        "unexpected string literal, expected end of input"
+    );
+    let e = err("f(a, )");
+    assert_eq!(
+        (e.column(), e.expected()),
+        (6, &["an expression".to_string()][..])
+    );
+    let e = err("a.");
+    assert_eq!(e.expected(), ["a name"]);
+    let e = err("{a: 1,}");
+    assert_eq!(e.expected(), ["a context entry"]);
 }
 
 #[test]
