@@ -12,10 +12,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
         EOI => "end of input",
-        expression | term | arithmetic | positive_unary_test | positive_unary_tests | in_list
-        | equality_test | unary_comparison | paren | bracket | open_range | context | if_expr
-        | for_expr | quantified_expr | function_def | at_literal | number | null_lit | true_lit
-        | false_lit | input_value | neg | any_input | negated_tests => "an expression",
+        expression | term | arithmetic | range_bound | bound_term | positive_unary_test
+        | positive_unary_tests | in_list | equality_test | unary_comparison | paren | bracket
+        | open_range | context | if_expr | for_expr | quantified_expr | function_def
+        | at_literal | number | null_lit | true_lit | false_lit | input_value | neg | any_input
+        | negated_tests => "an expression",
         string => "a string",
         name | named_type => "a name",
         type_ref | list_type | range_type | context_type | function_type => "a type",

@@ -381,6 +381,11 @@ fn lists_contexts_ranges() {
     assert_eq!(p("[1..10["), "[1..10)");
     assert_eq!(p("(a..b]"), "(a..b]");
     assert_eq!(p("[x.y..f(1)]"), "[(. x y)..(call f 1)]");
+    assert_eq!(p("[a[1]..b + 1]"), "[(filter a 1)..(+ b 1)]");
+    // In an end bound `[` closes the range; a filter needs parentheses.
+    assert_eq!(p("[1..a["), "[1..a)");
+    assert_eq!(p("[1..(a[1])]"), "[1..(filter a 1)]");
+    assert!(parse_expression("[1..a[1]]", DEPTH).is_err());
 }
 
 #[test]
@@ -673,4 +678,42 @@ fn depth_limit_boundary() {
     // Ranges closed with `[` are not counted as opening brackets.
     let many = format!("[{}]", vec!["[1..2["; 300].join(", "));
     assert!(parse_expression(&many, DEPTH).is_ok());
+}
+
+/// Inputs that make a backtracking parser retry work at every level: each
+/// must fail quickly (an exponential grammar would not finish this test).
+#[test]
+fn no_exponential_backtracking() {
+    let patterns = [
+        "[1..a[",
+        "[1..a[[",
+        "[1..a[(",
+        "(1..a[(",
+        "x in (",
+        "x in (1..a[",
+        "f(a: ",
+        "f(a, ",
+        "not(",
+        "{a: ",
+        "{a+b: ",
+        "x[",
+        "]a..",
+        "(",
+        "[",
+        "if a then ",
+        "for x in ",
+        "some x in y satisfies ",
+        "function(a) ",
+        "< ",
+        "x instance of function<",
+        "x instance of context<a: ",
+        "- ",
+        "@\"",
+        "a between b and ",
+    ];
+    for pattern in patterns {
+        let source = pattern.repeat(40);
+        assert!(parse_expression(&source, DEPTH).is_err(), "{source}");
+        assert!(parse_unary_tests(&source, DEPTH).is_err(), "{source}");
+    }
 }
