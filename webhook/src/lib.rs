@@ -1,1 +1,3 @@
 //! The webhook service: Twilio-verified `/inbound/<id>` → FEEL → Zeebe.
+
+pub mod zeebe;

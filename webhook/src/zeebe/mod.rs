@@ -4,6 +4,37 @@
 //!
 //! INTERFACE FIXED FIRST so the HTTP side and the transports can be written
 //! in parallel; transports live in submodules of this folder.
+//!
+//! What the HTTP side needs:
+//! - [`ZeebeConfig::from_process_env`] (or the pure
+//!   [`ZeebeConfig::from_env_and_flags`]) at startup, then
+//!   [`ZeebeConfig::build_dispatcher`] for the `Arc<dyn Dispatcher>` to keep in
+//!   the app state (the [`JournalDispatcher`] when no Zeebe is configured);
+//! - [`Dispatcher::dispatch`] per accepted request;
+//! - [`http_status`] to turn a [`DispatchError`] into the reply status (§2.8).
+//!
+//! Transports: [`GrpcDispatcher`] (the default, as Camunda's connectors
+//! runtime), [`RestDispatcher`] (Camunda 8 REST API v2) and the
+//! [`JournalDispatcher`]. Both network transports share one OAuth token cache
+//! ([`OAuthConfig`]), put a deadline on every call (token fetch included) and
+//! retry back-pressure (`RESOURCE_EXHAUSTED`) a few times inside it.
+//! [`testing`] has fake gateways for tests.
+
+mod auth;
+mod config;
+mod grpc;
+mod http_client;
+mod journal;
+pub mod proto;
+mod rest;
+mod retry;
+pub mod testing;
+
+pub use auth::{OAuthConfig, Secret};
+pub use config::{ConfigError, Transport, ZeebeConfig, ZeebeFlags, DEFAULT_JOURNAL_PATH};
+pub use grpc::GrpcDispatcher;
+pub use journal::{JournalDispatcher, SyncPolicy};
+pub use rest::RestDispatcher;
 
 use std::fmt;
 use std::future::Future;
@@ -133,14 +164,134 @@ pub struct DispatchError {
 
 impl fmt::Display for DispatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}: {}", self.status, self.message)
+        write!(f, "{}: {}", self.status, self.message)
     }
 }
 
 impl std::error::Error for DispatchError {}
 
+impl DispatchError {
+    /// An error with this status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status to answer the webhook caller with (see [`http_status`]).
+    pub fn http_status(&self) -> u16 {
+        http_status(self.status)
+    }
+}
+
+impl StatusCode {
+    /// The canonical gRPC name, e.g. `RESOURCE_EXHAUSTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cancelled => "CANCELLED",
+            Self::Unknown => "UNKNOWN",
+            Self::InvalidArgument => "INVALID_ARGUMENT",
+            Self::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            Self::NotFound => "NOT_FOUND",
+            Self::AlreadyExists => "ALREADY_EXISTS",
+            Self::PermissionDenied => "PERMISSION_DENIED",
+            Self::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            Self::FailedPrecondition => "FAILED_PRECONDITION",
+            Self::Aborted => "ABORTED",
+            Self::OutOfRange => "OUT_OF_RANGE",
+            Self::Unimplemented => "UNIMPLEMENTED",
+            Self::Internal => "INTERNAL",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::DataLoss => "DATA_LOSS",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+        }
+    }
+
+    /// Every status, in gRPC code order (1..=16).
+    pub const ALL: [StatusCode; 16] = [
+        Self::Cancelled,
+        Self::Unknown,
+        Self::InvalidArgument,
+        Self::DeadlineExceeded,
+        Self::NotFound,
+        Self::AlreadyExists,
+        Self::PermissionDenied,
+        Self::ResourceExhausted,
+        Self::FailedPrecondition,
+        Self::Aborted,
+        Self::OutOfRange,
+        Self::Unimplemented,
+        Self::Internal,
+        Self::Unavailable,
+        Self::DataLoss,
+        Self::Unauthenticated,
+    ];
+
+    /// Parses a canonical gRPC name (`RESOURCE_EXHAUSTED`); `None` for
+    /// anything else, including `OK`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The HTTP status the webhook answers with when Zeebe failed with `status`,
+/// as Camunda's connectors runtime does (spec §2.8).
+///
+/// `RESOURCE_EXHAUSTED` (back-pressure) is 429, so callers may retry later.
+/// Note that `ALREADY_EXISTS` from a message publication never gets here: the
+/// transports report it as [`Outcome::MessageAlreadyPublished`].
+///
+/// # Examples
+/// ```
+/// use webhook::zeebe::{http_status, StatusCode};
+/// assert_eq!(http_status(StatusCode::ResourceExhausted), 429);
+/// assert_eq!(http_status(StatusCode::DeadlineExceeded), 504);
+/// ```
+pub fn http_status(status: StatusCode) -> u16 {
+    match status {
+        StatusCode::Cancelled => 499,
+        StatusCode::Unknown | StatusCode::Internal | StatusCode::DataLoss => 500,
+        StatusCode::InvalidArgument => 400,
+        StatusCode::DeadlineExceeded => 504,
+        StatusCode::NotFound => 404,
+        StatusCode::AlreadyExists | StatusCode::Aborted => 409,
+        StatusCode::PermissionDenied => 403,
+        StatusCode::ResourceExhausted => 429,
+        StatusCode::FailedPrecondition => 412,
+        StatusCode::OutOfRange => 416,
+        StatusCode::Unimplemented => 501,
+        StatusCode::Unavailable => 503,
+        StatusCode::Unauthenticated => 401,
+    }
+}
+
+/// The variables of a command as the JSON text both transports send.
+pub(crate) fn variables_json(
+    variables: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, DispatchError> {
+    serde_json::to_string(variables).map_err(|err| {
+        DispatchError::new(
+            StatusCode::InvalidArgument,
+            format!("the variables cannot be written as JSON: {err}"),
+        )
+    })
+}
+
+/// A time to live in whole milliseconds, saturating at `i64::MAX`.
+pub(crate) fn ttl_millis(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// A boxed future, so the trait stays object-safe.
-pub type DispatchFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, DispatchError>> + Send + 'a>>;
+pub type DispatchFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Outcome, DispatchError>> + Send + 'a>>;
 
 /// Sends commands to Zeebe (or somewhere standing in for it).
 pub trait Dispatcher: Send + Sync + fmt::Debug {

@@ -1,0 +1,18 @@
+//! Compiles `proto/gateway.proto` into tonic client and server code.
+//!
+//! `protox` parses the file in pure Rust, so no `protoc` binary is needed;
+//! its file descriptor set is handed to tonic's generator.
+
+use std::error::Error;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let proto = "proto/gateway.proto";
+    println!("cargo:rerun-if-changed={proto}");
+    let descriptors = protox::compile([proto], ["proto"])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .build_transport(false)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! Tests of `webhook::zeebe` against the fakes of `webhook::zeebe::testing`,
+//! over loopback only: what each transport puts on the wire, how every
+//! status comes back, deadlines, OAuth caching, TLS, the journal and the
+//! environment/flag configuration.
+
+// Test code: a failed unwrap is a failed test (.clippy.toml only relaxes
+// these lints inside #[test] functions, not in shared helpers).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod config;
+mod grpc;
+mod journal;
+mod rest;
+mod retry;
+mod support;
+mod tls;
