@@ -145,6 +145,12 @@ fn names() {
         "(+ (+ (+ index order) iffy) notify)"
     );
     assert_eq!(p("day of week"), "`day of week`");
+    // Words that only start operands may continue a name; those that follow
+    // operands end it.
+    assert_eq!(p("no such function(1)"), "(call `no such function` 1)");
+    assert_eq!(p("is true or x if"), "(or `is true` `x if`)");
+    assert_eq!(err("a then b").column(), 3);
+    assert_eq!(p("if a b then c d else e f"), "(if `a b` `c d` `e f`)");
     assert_eq!(p("`x-twilio-signature`"), "`x-twilio-signature`");
     assert_eq!(p("`a b`.`c+d`"), "(. `a b` `c+d`)");
     assert_eq!(
@@ -435,6 +441,7 @@ fn unary_tests() {
     assert_eq!(u("? > 3"), "(> ? 3)");
     assert_eq!(u("< 10"), "<10");
     assert_eq!(u("< 10, > 20"), "<10 >20");
+    assert_eq!(u("< 10, [20..30], \"x\""), "<10 [20..30] \"x\"");
     assert_eq!(u("starts with(?, \"a\")"), "(call `starts with` ? \"a\")");
     assert_eq!(u("not(true) = false"), "(= (call not true) false)");
     assert_eq!(u("null"), "null");
