@@ -378,6 +378,13 @@ fn index_of(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     ))
 }
 
+/// Spends fuel for comparing every pair of `n` items (FEEL equality cannot be
+/// hashed: `1` equals `1.0`, and some values are incomparable).
+fn burn_pairs(ctx: &mut Ctx<'_, '_>, n: usize) -> Result<(), Error> {
+    let n = n as u64;
+    ctx.burn(n.saturating_mul(n) / 64)
+}
+
 /// `items` without repeats, keeping first occurrences.
 fn distinct(items: impl IntoIterator<Item = Value>) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
@@ -395,12 +402,14 @@ fn union(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     for l in a[0].as_list().unwrap_or_default() {
         all.extend_from_slice(&or_null!(list_or_item(ctx, l, "list")));
     }
+    burn_pairs(ctx, all.len())?;
     Ok(Value::from(distinct(all)))
 }
 
 /// `distinct values(list)`: the items without repeats, in first-seen order.
 fn distinct_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
+    burn_pairs(ctx, list.len())?;
     Ok(Value::from(distinct(list.iter().cloned())))
 }
 
@@ -408,6 +417,7 @@ fn distinct_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// (Camunda extension).
 fn duplicate_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
+    burn_pairs(ctx, list.len())?;
     let dups = list
         .iter()
         .enumerate()
@@ -430,6 +440,7 @@ fn flatten(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let mut out = Vec::new();
     flatten_into(&mut out, &list);
+    ctx.burn(out.len() as u64)?;
     Ok(Value::from(out))
 }
 
@@ -691,8 +702,49 @@ mod tests {
         assert_null("partition", &[nums(&["1"]), n("0")]);
     }
 
+    /// A built-in as a function value (`before(point1, point2)` is `<`).
+    fn builtin(name: &'static str) -> Value {
+        use crate::value::{Function, FunctionRepr};
+        Value::Function(Function(std::sync::Arc::new(FunctionRepr::Builtin(name))))
+    }
+
     #[test]
-    fn sort_needs_a_function() {
+    fn sort_with_a_precedes_function() {
+        let before = builtin("before");
+        assert_text(
+            "sort",
+            &[
+                nums(&["3", "1", "4", "1", "5", "9", "2", "6"]),
+                before.clone(),
+            ],
+            "[1, 1, 2, 3, 4, 5, 6, 9]",
+        );
+        assert_text(
+            "sort",
+            &[nums(&["3", "1", "2"]), builtin("after")],
+            "[3, 2, 1]",
+        );
+        assert_text("sort", &[l([]), before.clone()], "[]");
+        // A precedes function that does not answer with a boolean.
+        let (v, w) = call_w("sort", &[l([n("1"), s("a")]), before]);
+        assert_eq!(v, NULL);
+        assert!(
+            w.last()
+                .unwrap()
+                .message
+                .starts_with("sort: `precedes` must return a boolean"),
+            "{w:?}"
+        );
         assert_null("sort", &[nums(&["2", "1"]), n("1")]);
+    }
+
+    #[test]
+    fn list_replace_with_a_match_function() {
+        // `before(item, newItem)`: replace every item less than the new one.
+        let got = call(
+            "list replace",
+            &[nums(&["5", "1", "7", "2"]), builtin("before"), n("3")],
+        );
+        assert_eq!(got.to_string(), "[5, 3, 7, 3]");
     }
 }
