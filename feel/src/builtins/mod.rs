@@ -28,6 +28,7 @@ mod numeric;
 mod range;
 mod regex;
 mod string;
+mod temporal;
 
 /// The Rust signature of a built-in overload.
 pub(crate) type BuiltinFn = fn(&mut Ctx<'_, '_>, &[Value]) -> Result<Value, Error>;
@@ -71,9 +72,10 @@ impl Overload {
 }
 
 /// Every area's table.
-fn tables() -> [&'static [Overload]; 7] {
+fn tables() -> [&'static [Overload]; 8] {
     [
         conversion::FUNCTIONS,
+        temporal::FUNCTIONS,
         boolean::FUNCTIONS,
         string::FUNCTIONS,
         list::FUNCTIONS,
