@@ -82,6 +82,7 @@ fn tables() -> [&'static [Overload]; 8] {
         numeric::FUNCTIONS,
         context::FUNCTIONS,
         range::FUNCTIONS,
+        temporal::FUNCTIONS,
     ]
 }
 
