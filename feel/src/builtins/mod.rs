@@ -75,7 +75,6 @@ impl Overload {
 fn tables() -> [&'static [Overload]; 8] {
     [
         conversion::FUNCTIONS,
-        temporal::FUNCTIONS,
         boolean::FUNCTIONS,
         string::FUNCTIONS,
         list::FUNCTIONS,
