@@ -19,25 +19,25 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("list contains", &["list", "element"], list_contains),
     Overload::new("count", &["list"], count),
     Overload::new("min", &["list"], min),
-    Overload::variadic("min", &["c"], min),
+    Overload::variadic("min", &["c"], min_args),
     Overload::new("max", &["list"], max),
-    Overload::variadic("max", &["c"], max),
+    Overload::variadic("max", &["c"], max_args),
     Overload::new("sum", &["list"], sum),
-    Overload::variadic("sum", &["n"], sum),
+    Overload::variadic("sum", &["n"], sum_args),
     Overload::new("mean", &["list"], mean),
-    Overload::variadic("mean", &["n"], mean),
+    Overload::variadic("mean", &["n"], mean_args),
     Overload::new("product", &["list"], product),
-    Overload::variadic("product", &["n"], product),
+    Overload::variadic("product", &["n"], product_args),
     Overload::new("median", &["list"], median),
-    Overload::variadic("median", &["n"], median),
+    Overload::variadic("median", &["n"], median_args),
     Overload::new("stddev", &["list"], stddev),
-    Overload::variadic("stddev", &["n"], stddev),
+    Overload::variadic("stddev", &["n"], stddev_args),
     Overload::new("mode", &["list"], mode),
-    Overload::variadic("mode", &["n"], mode),
+    Overload::variadic("mode", &["n"], mode_args),
     Overload::new("all", &["list"], all),
-    Overload::variadic("all", &["b"], all),
+    Overload::variadic("all", &["b"], all_args),
     Overload::new("any", &["list"], any),
-    Overload::variadic("any", &["b"], any),
+    Overload::variadic("any", &["b"], any_args),
     Overload::new("sublist", &["list", "start position"], sublist),
     Overload::new("sublist", &["list", "start position", "length"], sublist),
     Overload::variadic("append", &["list", "item"], append),
@@ -71,6 +71,36 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("is empty", &["list"], is_empty),
     Overload::new("partition", &["list", "size"], partition),
 ];
+
+/// Defines the item-by-item form of an aggregate (`max(1, 2, 3)`): the
+/// items arrive as one list, which must not be empty (`all()` is not
+/// `all([])`).
+macro_rules! items_form {
+    ($($args:ident => $list:ident),* $(,)?) => {$(
+        fn $args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+            if a[0].as_list().is_some_and(<[Value]>::is_empty) {
+                return Ok(ctx.null(
+                    WarningKind::InvalidArguments,
+                    "expects a list or at least one item",
+                ));
+            }
+            $list(ctx, a)
+        }
+    )*};
+}
+
+items_form!(
+    min_args => min,
+    max_args => max,
+    sum_args => sum,
+    mean_args => mean,
+    product_args => product,
+    median_args => median,
+    stddev_args => stddev,
+    mode_args => mode,
+    all_args => all,
+    any_args => any,
+);
 
 /// Whether two values are FEEL-equal (values of different kinds are not).
 fn same(a: &Value, b: &Value) -> bool {
@@ -618,6 +648,9 @@ mod tests {
         assert_eq!(call_w("all", &[l([T, NULL])]), (NULL, vec![]));
         assert_null("all", &[l([T, n("1")])]);
         assert_eq!(call("all", &[T, T]), T);
+        assert_null("all", &[]);
+        assert_null("any", &[]);
+        assert_null("mode", &[]);
         assert_eq!(call("any", &[l([])]), F);
         assert_eq!(call("any", &[l([F, NULL, T])]), T);
         assert_eq!(call("any", &[NULL, F]), NULL);
