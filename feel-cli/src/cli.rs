@@ -67,6 +67,8 @@ pub enum Command {
         #[arg(long)]
         warnings: bool,
     },
+    /// List the names of the built-in functions, one per line.
+    Functions,
 }
 
 /// Where the variables come from.

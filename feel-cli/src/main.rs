@@ -95,6 +95,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let engine = engine(&cli.limits, Some(batch::DEFAULT_FUEL));
             batch::run_file(engine, file.as_deref(), &options)
         }
+        Command::Functions => {
+            let mut out = io::stdout().lock();
+            for name in feel::builtin_names() {
+                writeln!(out, "{name}")?;
+            }
+            Ok(())
+        }
     }
 }
 

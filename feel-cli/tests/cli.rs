@@ -259,3 +259,16 @@ fn batch_reads_a_file() {
         stderr(&o)
     );
 }
+
+#[test]
+fn functions_lists_the_builtins() {
+    let o = feel(&["functions"]);
+    assert!(o.status.success());
+    let names: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    for name in ["date and time", "string length", "sum", "upper case"] {
+        assert!(
+            names.iter().any(|n| n == name),
+            "{name} missing from {names:?}"
+        );
+    }
+}
