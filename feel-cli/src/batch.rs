@@ -431,6 +431,23 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_is_one_error_line() {
+        let mut input = b"{\"id\": 1, \"expression\": \"\xff\"}\n".to_vec();
+        input.extend_from_slice(b"{\"id\": 2, \"expression\": \"true\"}\n");
+        let options = Options {
+            timeout: Duration::from_secs(10),
+            warnings: false,
+        };
+        let mut out = Vec::new();
+        let summary = run(Engine::new(), &input[..], &mut out, &options).unwrap();
+        assert_eq!((summary.cases, summary.errors), (2, 1));
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], r#"{"id":null,"error":"line 1: not valid UTF-8"}"#);
+        assert_eq!(lines[1], r#"{"id":2,"result":true}"#);
+    }
+
+    #[test]
     fn a_panicking_host_function_is_one_error_line() {
         let engine = Engine::builder()
             .function("boom", &[], |_| panic!("boom went the function"))
