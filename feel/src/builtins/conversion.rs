@@ -1,40 +1,279 @@
-//! Conversion functions (DMN 1.5 §10.3.4.1): `date`, `time`, `date and time`,
-//! `duration`, `years and months duration`, `number`, `string`, `context`.
+//! Conversion functions (DMN 1.5 §10.3.4.1): `number`, `string`, `context`,
+//! and Camunda's `to json` and `from json`. The temporal conversions (`date`,
+//! `time`, `date and time`, `duration`, `years and months duration`) live in
+//! `temporal.rs`.
 
-use super::Overload;
-use crate::error::{Error, WarningKind};
+use super::{context, list_or_item, or_null, string, Out, Overload};
+use crate::error::WarningKind;
 use crate::eval::Ctx;
-use crate::value::{Number, Value};
+use crate::value::{Context, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("number", &["from"], number_from),
+    Overload::new("number", &["from", "grouping separator"], number_from),
+    Overload::new(
+        "number",
+        &["from", "grouping separator", "decimal separator"],
+        number_from,
+    ),
     Overload::new("string", &["from"], string_from),
+    Overload::new("context", &["entries"], context_from),
+    #[cfg(feature = "json")]
+    Overload::new("to json", &["value"], to_json),
+    #[cfg(feature = "json")]
+    Overload::new("from json", &["value"], from_json),
 ];
 
-/// `number(from)`: parses a FEEL numeral; null (with a warning) otherwise.
-fn number_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-    Ok(match &args[0] {
-        Value::String(s) => match Number::parse(s) {
-            Some(n) => Value::Number(n),
-            None => ctx.null(
-                WarningKind::InvalidValue,
-                format!("number: `from` is not a number: \"{s}\""),
-            ),
-        },
-        other => ctx.invalid_type("from", "string", other),
+/// `number(from)`, `number(from, grouping separator)` (Camunda) and
+/// `number(from, grouping separator, decimal separator)`: parses a numeral.
+///
+/// The grouping separator is one of space, `,` and `.` (or null for none);
+/// the decimal separator `,` or `.` (null for `.`); they must differ. Any
+/// other character in `from` makes the result null. Exponents (`1.2e3`) are
+/// accepted, as feel-scala does.
+fn number_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let from = or_null!(string(ctx, &a[0], "from"));
+    let grouping = match a.get(1) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if matches!(&**s, " " | "," | ".") => s.chars().next(),
+        Some(other) => {
+            return Ok(ctx.invalid_type("grouping separator", "\" \", \",\" or \".\"", other))
+        }
+    };
+    let decimal = match a.get(2) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if matches!(&**s, "," | ".") => s.chars().next(),
+        Some(other) => return Ok(ctx.invalid_type("decimal separator", "\",\" or \".\"", other)),
+    };
+    if grouping.is_some() && grouping == decimal {
+        return Ok(ctx.null(
+            WarningKind::InvalidValue,
+            "`grouping separator` and `decimal separator` must differ",
+        ));
+    }
+    let decimal = decimal.unwrap_or('.');
+    let mut text = String::with_capacity(from.len());
+    for c in from.chars() {
+        if Some(c) == grouping {
+            continue;
+        }
+        if c == decimal {
+            text.push('.');
+        } else if c == '.' {
+            // A '.' that is neither separator.
+            text.push('?');
+        } else {
+            text.push(c);
+        }
+    }
+    Ok(match Number::parse(&text) {
+        Some(n) => Value::Number(n),
+        None => ctx.null(
+            WarningKind::InvalidValue,
+            format!("`from` is not a number: \"{from}\""),
+        ),
     })
 }
 
-/// `string(from)`: the value in its canonical string form.
-fn string_from(_ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-    Ok(match &args[0] {
+/// `string(from)`: the value in its canonical form: strings as they are,
+/// numbers without exponent, temporal values in ISO 8601, and lists, contexts
+/// and ranges as FEEL literal text (`[1, "a"]`, `{a: 1}`, `[1..2)`), as
+/// feel-scala writes them. `string(null)` is null.
+fn string_from(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    Ok(match &a[0] {
         Value::Null => Value::Null,
         Value::String(s) => Value::String(s.clone()),
-        Value::Date(d) => Value::from(d.to_string()),
-        Value::Time(t) => Value::from(t.to_string()),
-        Value::DateTime(d) => Value::from(d.to_string()),
-        Value::DayTimeDuration(d) => Value::from(d.to_string()),
-        Value::YearMonthDuration(d) => Value::from(d.to_string()),
-        other => Value::from(other.to_string()),
+        other => Value::from(to_text(other)),
     })
+}
+
+/// The canonical string of a value (see `string`).
+pub(crate) fn to_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Time(t) => t.to_string(),
+        Value::DateTime(d) => d.to_string(),
+        Value::DayTimeDuration(d) => d.to_string(),
+        Value::YearMonthDuration(d) => d.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `context(entries)`: a context from a list of `{key, value}` contexts (a
+/// single such context counts as a one-entry list). A missing `key` or
+/// `value` entry, a non-string key, or a duplicate key makes it null.
+fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let entries = or_null!(list_or_item(ctx, &a[0], "entries"));
+    let mut out = Context::new();
+    for (i, e) in entries.iter().enumerate() {
+        let pos = i + 1;
+        let e = or_null!(context(ctx, e, "entries"));
+        let key = match e.get("key") {
+            Some(Value::String(k)) => k.clone(),
+            Some(other) => {
+                let what = format!("entry {pos} of `entries`: `key` must be a string, not {other}");
+                return Ok(ctx.null(WarningKind::InvalidType, what));
+            }
+            None => {
+                let what = format!("entry {pos} of `entries` has no `key`");
+                return Ok(ctx.null(WarningKind::InvalidValue, what));
+            }
+        };
+        let Some(value) = e.get("value") else {
+            let what = format!("entry {pos} of `entries` has no `value`");
+            return Ok(ctx.null(WarningKind::InvalidValue, what));
+        };
+        if out.contains_key(&key) {
+            let what = format!("duplicate key \"{key}\" in `entries`");
+            return Ok(ctx.null(WarningKind::InvalidValue, what));
+        }
+        out.insert(key, value.clone());
+    }
+    Ok(Value::Context(out))
+}
+
+/// `to json(value)`: the value as JSON text (Camunda extension). Numbers keep
+/// every digit; temporal values become ISO 8601 strings; functions become
+/// `null`; ranges become `{"start", "end", "start included", "end included"}`.
+#[cfg(feature = "json")]
+fn to_json(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let mut out = String::new();
+    write_json(&mut out, &a[0]);
+    Ok(Value::from(out))
+}
+
+#[cfg(feature = "json")]
+fn write_json(out: &mut String, v: &Value) {
+    match v {
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, item);
+            }
+            out.push(']');
+        }
+        Value::Context(c) => {
+            out.push('{');
+            for (i, (k, item)) in c.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(k.to_string()).to_string());
+                out.push(':');
+                write_json(out, item);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_json().to_string()),
+    }
+}
+
+/// `from json(value)`: parses JSON text into a FEEL value (Camunda extension);
+/// null with a warning when the text is not JSON.
+#[cfg(feature = "json")]
+fn from_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let text = or_null!(string(ctx, &a[0], "value"));
+    Ok(match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json) => Value::from_json(&json),
+        Err(e) => ctx.null(
+            WarningKind::InvalidValue,
+            format!("`value` is not valid JSON: {e}"),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use crate::value::{Context, Value};
+
+    fn entry(k: &str, v: Value) -> Value {
+        Value::from(
+            [("key", Value::from(k)), ("value", v)]
+                .into_iter()
+                .collect::<Context>(),
+        )
+    }
+
+    #[test]
+    fn number_with_separators() {
+        assert_text("number", &[s("1 000 000.01"), s(" "), s(".")], "1000000.01");
+        assert_text("number", &[s("1.000.000,01"), s("."), s(",")], "1000000.01");
+        assert_text("number", &[s("1,000,000"), s(","), Value::Null], "1000000");
+        assert_text(
+            "number",
+            &[s("1000000.01"), Value::Null, s(".")],
+            "1000000.01",
+        );
+        assert_text("number", &[s("-1.5e2")], "-150");
+        assert_null("number", &[s("1,000,000.01"), s(" "), s(".")]);
+        assert_null("number", &[s("1,000,000.00"), s(","), s(",")]);
+        assert_null("number", &[s("1,000,000.01"), s(":"), s(".")]);
+        assert_null("number", &[s("1.000.000,01"), s(".")]);
+        assert_null("number", &[s("foo")]);
+        assert_null("number", &[n("1")]);
+    }
+
+    #[test]
+    fn string_of_every_kind() {
+        assert_text("string", &[n("123.45")], "\"123.45\"");
+        assert_text("string", &[n("0.0000001")], "\"0.0000001\"");
+        assert_text("string", &[Value::Boolean(false)], "\"false\"");
+        assert_text(
+            "string",
+            &[l([n("1"), s("\"foo\""), l([n("4")])])],
+            r#""[1, \"\\\"foo\\\"\", [4]]""#,
+        );
+        let c: Context = [("a", s("foo")), (",", n("1"))].into_iter().collect();
+        assert_text("string", &[Value::from(c)], r#""{a: \"foo\", \",\": 1}""#);
+        assert_eq!(call_w("string", &[Value::Null]), (Value::Null, vec![]));
+    }
+
+    #[test]
+    fn context_from_entries() {
+        assert_text(
+            "context",
+            &[l([entry("a", n("1")), entry("b", Value::Null)])],
+            "{a: 1, b: null}",
+        );
+        assert_text("context", &[entry("", n("1"))], r#"{"": 1}"#);
+        assert_text("context", &[l([])], "{}");
+        assert_null("context", &[l([entry("a", n("1")), entry("a", n("2"))])]);
+        let no_value: Context = [("key", s("a"))].into_iter().collect();
+        assert_null("context", &[Value::from(no_value)]);
+        assert_null("context", &[s("foo")]);
+        assert_null("context", &[Value::Null]);
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn json_round_trip() {
+        let c: Context = [
+            ("a", n("0.1")),
+            ("b", l([Value::Boolean(true), Value::Null])),
+        ]
+        .into_iter()
+        .collect();
+        assert_text(
+            "to json",
+            &[Value::from(c)],
+            r#""{\"a\":0.1,\"b\":[true,null]}""#,
+        );
+        assert_text(
+            "to json",
+            &[n("0.3333333333333333333333333333")],
+            "\"0.3333333333333333333333333333\"",
+        );
+        assert_text(
+            "from json",
+            &[s(r#"{"a": 1, "b": [2, "x"]}"#)],
+            r#"{a: 1, b: [2, "x"]}"#,
+        );
+        assert_null("from json", &[s("{")]);
+    }
 }

@@ -12,14 +12,23 @@
 //! records a warning naming the function and the argument. `Err` is reserved
 //! for failures that stop the evaluation (fuel, host functions).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::error::Error;
+use crate::error::{Error, WarningKind};
 use crate::eval::Ctx;
-use crate::value::Value;
+use crate::value::{Context, Number, Value};
 
+mod boolean;
+mod context;
 mod conversion;
+mod list;
+mod numeric;
+mod range;
+mod regex;
+mod string;
+mod temporal;
 
 /// The Rust signature of a built-in overload.
 pub(crate) type BuiltinFn = fn(&mut Ctx<'_, '_>, &[Value]) -> Result<Value, Error>;
@@ -63,8 +72,17 @@ impl Overload {
 }
 
 /// Every area's table.
-fn tables() -> [&'static [Overload]; 1] {
-    [conversion::FUNCTIONS]
+fn tables() -> [&'static [Overload]; 8] {
+    [
+        conversion::FUNCTIONS,
+        boolean::FUNCTIONS,
+        string::FUNCTIONS,
+        list::FUNCTIONS,
+        numeric::FUNCTIONS,
+        context::FUNCTIONS,
+        range::FUNCTIONS,
+        temporal::FUNCTIONS,
+    ]
 }
 
 fn registry() -> &'static HashMap<&'static str, Vec<&'static Overload>> {
@@ -95,4 +113,156 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     let mut names: Vec<&'static str> = registry().keys().copied().collect();
     names.sort_unstable();
     names.into_iter()
+}
+
+/// The result of a built-in overload.
+pub(crate) type Out = Result<Value, Error>;
+
+/// Unwraps an argument check, or returns null from the built-in (the check has
+/// already recorded the warning).
+macro_rules! or_null {
+    ($e:expr) => {
+        match $e {
+            Some(v) => v,
+            None => return Ok(Value::Null),
+        }
+    };
+}
+pub(crate) use or_null;
+
+/// Argument `param` as a number, or a warning.
+pub(crate) fn number(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Number> {
+    match v {
+        Value::Number(n) => Some(*n),
+        other => {
+            ctx.invalid_type(param, "a number", other);
+            None
+        }
+    }
+}
+
+/// Argument `param` as a whole number in `i64` range; a fraction is truncated
+/// toward zero (as feel-scala does for positions and lengths).
+pub(crate) fn integer(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<i64> {
+    let n = number(ctx, v, param)?;
+    match n.trunc_i64() {
+        Some(i) => Some(i),
+        None => {
+            ctx.null(
+                WarningKind::InvalidValue,
+                format!("`{param}` is out of range: {n}"),
+            );
+            None
+        }
+    }
+}
+
+/// Argument `param` as a string, or a warning.
+pub(crate) fn string<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, param: &str) -> Option<&'v str> {
+    match v {
+        Value::String(s) => Some(s),
+        other => {
+            ctx.invalid_type(param, "a string", other);
+            None
+        }
+    }
+}
+
+/// Argument `param` as a list, where a single non-list value counts as a
+/// singleton list (DMN 1.5 §10.3.2.9.4, "to singleton list"). Null is not
+/// converted: it is an error.
+pub(crate) fn list_or_item<'v>(
+    ctx: &mut Ctx<'_, '_>,
+    v: &'v Value,
+    param: &str,
+) -> Option<Cow<'v, [Value]>> {
+    match v {
+        Value::List(l) => Some(Cow::Borrowed(&l[..])),
+        Value::Null => {
+            ctx.invalid_type(param, "a list", v);
+            None
+        }
+        other => Some(Cow::Owned(vec![other.clone()])),
+    }
+}
+
+/// Argument `param` as a context, or a warning.
+pub(crate) fn context<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, param: &str) -> Option<&'v Context> {
+    match v {
+        Value::Context(c) => Some(c),
+        other => {
+            ctx.invalid_type(param, "a context", other);
+            None
+        }
+    }
+}
+
+/// Argument `param` as a function, or a warning.
+pub(crate) fn function<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, param: &str) -> Option<&'v Value> {
+    match v {
+        Value::Function(_) => Some(v),
+        other => {
+            ctx.invalid_type(param, "a function", other);
+            None
+        }
+    }
+}
+
+/// A number result, or null with a warning when it did not fit (`what` names
+/// the operation).
+pub(crate) fn number_result(ctx: &mut Ctx<'_, '_>, n: Option<Number>, what: &str) -> Value {
+    match n {
+        Some(n) => Value::Number(n),
+        None => ctx.null(
+            WarningKind::ArithmeticError,
+            format!("{what} is undefined or outside the range of numbers"),
+        ),
+    }
+}
+
+/// One-line helpers for the built-ins' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::error::Warning;
+    use crate::value::{Number, Value};
+
+    /// Calls a built-in and returns the result.
+    pub(crate) fn call(name: &str, args: &[Value]) -> Value {
+        crate::eval::call_builtin(name, args).0
+    }
+
+    /// Calls a built-in and returns the result and the warnings.
+    pub(crate) fn call_w(name: &str, args: &[Value]) -> (Value, Vec<Warning>) {
+        crate::eval::call_builtin(name, args)
+    }
+
+    /// A number value from its literal.
+    pub(crate) fn n(s: &str) -> Value {
+        Value::Number(Number::parse(s).unwrap())
+    }
+
+    /// A string value.
+    pub(crate) fn s(s: &str) -> Value {
+        Value::from(s)
+    }
+
+    /// A list value.
+    pub(crate) fn l<const N: usize>(items: [Value; N]) -> Value {
+        Value::list(items)
+    }
+
+    /// Asserts that calling `name` yields null and exactly one warning that
+    /// names the function.
+    pub(crate) fn assert_null(name: &str, args: &[Value]) {
+        let (v, w) = call_w(name, args);
+        assert_eq!(v, Value::Null, "{name}{args:?} should be null");
+        assert_eq!(w.len(), 1, "{name}{args:?} warnings: {w:?}");
+        assert!(w[0].message.starts_with(name), "{}", w[0].message);
+    }
+
+    /// Asserts the result's FEEL literal text.
+    pub(crate) fn assert_text(name: &str, args: &[Value], expected: &str) {
+        let (v, w) = call_w(name, args);
+        assert_eq!(v.to_string(), expected, "{name}{args:?} (warnings {w:?})");
+    }
 }

@@ -1,16 +1,281 @@
-//! The tree-walking evaluator. SKELETON, in progress.
+//! The tree-walking evaluator.
+//!
+//! An [`Evaluator`] walks the AST with a [`Scope`] stack, a warning sink, a
+//! fuel counter and a depth counter. Run-time problems follow FEEL: the value
+//! is null and a [`Warning`] records why. Only exceeded limits and failing
+//! host functions are an `Err`.
+
+mod call;
+mod iteration;
+mod ops;
+mod scope;
+mod unary;
+
+use std::sync::Arc;
 
 use chrono::FixedOffset;
 
-use crate::ast::{Expr, UnaryTest};
-use crate::engine::Engine;
-use crate::error::{Error, Span, Warning, WarningKind};
+use crate::ast::{Expr, ExprKind, UnaryTest};
+use crate::engine::{Engine, EngineInner};
+use crate::error::{Error, ErrorKind, Span, Warning, WarningKind};
 use crate::expression::Evaluation;
-use crate::value::{Context, Value};
+use crate::value::{Bound, Context, Function, FunctionRepr, Range, Value};
+
+pub(crate) use scope::Scope;
+
+/// At most this many warnings are kept per evaluation (a loop over a large
+/// list could otherwise produce one per item).
+const MAX_WARNINGS: usize = 100;
+
+pub(crate) type EvalResult = Result<Value, Error>;
 
 pub(crate) struct Evaluator<'e> {
-    engine: &'e Engine,
+    engine: &'e EngineInner,
+    scope: Scope<'e>,
     warnings: Vec<Warning>,
+    fuel: Option<u64>,
+    depth: usize,
+}
+
+impl<'e> Evaluator<'e> {
+    fn new(engine: &'e Engine, root: &'e Context) -> Self {
+        Evaluator {
+            engine: &engine.inner,
+            scope: Scope::new(root),
+            warnings: Vec::new(),
+            fuel: engine.inner.fuel,
+            depth: 0,
+        }
+    }
+
+    /// Records a warning and returns null.
+    pub(crate) fn warn(&mut self, kind: WarningKind, message: String, span: Span) -> Value {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(Warning {
+                kind,
+                message,
+                span,
+            });
+        }
+        Value::Null
+    }
+
+    /// Spends `amount` fuel.
+    pub(crate) fn burn(&mut self, amount: u64, span: Span) -> Result<(), Error> {
+        if let Some(fuel) = &mut self.fuel {
+            if *fuel < amount {
+                *fuel = 0;
+                return Err(Error::new(
+                    ErrorKind::FuelExhausted,
+                    "the evaluation ran out of fuel",
+                )
+                .with_span(span));
+            }
+            *fuel -= amount;
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, span: Span) -> Result<(), Error> {
+        self.depth += 1;
+        if self.depth > self.engine.max_depth {
+            return Err(Error::new(
+                ErrorKind::DepthExceeded,
+                format!(
+                    "the evaluation nested deeper than {} levels",
+                    self.engine.max_depth
+                ),
+            )
+            .with_span(span));
+        }
+        Ok(())
+    }
+
+    /// Evaluates one expression.
+    pub(crate) fn eval(&mut self, expr: &Expr) -> EvalResult {
+        self.burn(1, expr.span)?;
+        self.enter(expr.span)?;
+        let result = self.eval_kind(expr);
+        self.depth -= 1;
+        result
+    }
+
+    fn eval_kind(&mut self, expr: &Expr) -> EvalResult {
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Literal(v) => Ok(v.clone()),
+            ExprKind::Name(name) => Ok(self.lookup(name, span)),
+            ExprKind::Path(base, name) => {
+                let base = self.eval(base)?;
+                Ok(self.path(base, name, span))
+            }
+            ExprKind::Filter(base, filter) => {
+                let base = self.eval(base)?;
+                self.filter(base, filter, span)
+            }
+            ExprKind::Call(callee, args) => self.call_expr(callee, args, span),
+            ExprKind::Neg(operand) => {
+                let v = self.eval(operand)?;
+                Ok(self.negate(v, span))
+            }
+            ExprKind::Binary(op, left, right) => {
+                let l = self.eval(left)?;
+                let r = self.eval(right)?;
+                Ok(self.binary(*op, l, r, span))
+            }
+            ExprKind::And(left, right) => self.and(left, right),
+            ExprKind::Or(left, right) => self.or(left, right),
+            ExprKind::Between(value, low, high) => {
+                let v = self.eval(value)?;
+                let lo = self.eval(low)?;
+                let hi = self.eval(high)?;
+                Ok(self.between(v, lo, hi, span))
+            }
+            ExprKind::In(value, tests) => {
+                let v = self.eval(value)?;
+                self.test_any(&v, tests)
+            }
+            ExprKind::InstanceOf(value, ty) => {
+                let v = self.eval(value)?;
+                Ok(Value::Boolean(unary::instance_of(&v, ty)))
+            }
+            ExprKind::If(cond, then, otherwise) => match self.eval(cond)? {
+                Value::Boolean(true) => self.eval(then),
+                _ => self.eval(otherwise),
+            },
+            ExprKind::For(iterations, body) => self.for_loop(iterations, body),
+            ExprKind::Quantified(q, iterations, cond) => self.quantified(*q, iterations, cond),
+            ExprKind::List(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(self.eval(item)?);
+                }
+                Ok(Value::List(values.into()))
+            }
+            ExprKind::Context(entries) => self.context_literal(entries),
+            ExprKind::Range(range) => {
+                let start = match &range.start {
+                    Some(e) => Some(self.eval(e)?),
+                    None => None,
+                };
+                let end = match &range.end {
+                    Some(e) => Some(self.eval(e)?),
+                    None => None,
+                };
+                Ok(self.make_range(start, range.start_included, end, range.end_included, span))
+            }
+            ExprKind::Function(def) => Ok(Value::Function(Function(Arc::new(
+                FunctionRepr::User {
+                    def: Arc::clone(def),
+                    captured: self.scope.capture(),
+                },
+            )))),
+        }
+    }
+
+    /// The value of a name: a variable in scope, then a host function, then a
+    /// built-in (as a function value). Unknown names are null with a warning.
+    fn lookup(&mut self, name: &str, span: Span) -> Value {
+        if let Some(v) = self.scope.get(name) {
+            return v.clone();
+        }
+        if let Some(v) = self.engine.functions.get(name) {
+            return v.clone();
+        }
+        if let Some(builtin) = crate::builtins::static_name(name) {
+            return Value::Function(Function(Arc::new(FunctionRepr::Builtin(builtin))));
+        }
+        self.warn(
+            WarningKind::NoVariableFound,
+            format!("no variable found with name '{name}'"),
+            span,
+        )
+    }
+
+    fn context_literal(&mut self, entries: &[(crate::ast::Name, Expr)]) -> EvalResult {
+        let mark = self.scope.mark();
+        let mut context = Context::new();
+        let mut result = Ok(());
+        for (key, expr) in entries {
+            match self.eval(expr) {
+                Ok(v) => {
+                    context.insert(Arc::clone(key), v.clone());
+                    // Later entries see earlier ones.
+                    self.scope.push_var(Arc::clone(key), v);
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.scope.truncate(mark);
+        result.map(|()| Value::Context(context))
+    }
+
+    /// Builds a range value, checking that the bounds are comparable.
+    fn make_range(
+        &mut self,
+        start: Option<Value>,
+        start_included: bool,
+        end: Option<Value>,
+        end_included: bool,
+        span: Span,
+    ) -> Value {
+        let bound = |v: Option<Value>, included: bool| match v {
+            None => Bound::Unbounded,
+            Some(v) if included => Bound::Included(v),
+            Some(v) => Bound::Excluded(v),
+        };
+        let comparable = |v: &Value| {
+            matches!(
+                v,
+                Value::Number(_)
+                    | Value::String(_)
+                    | Value::Date(_)
+                    | Value::Time(_)
+                    | Value::DateTime(_)
+                    | Value::DayTimeDuration(_)
+                    | Value::YearMonthDuration(_)
+            )
+        };
+        match (&start, &end) {
+            (Some(a), Some(b)) => {
+                if a.is_null() || b.is_null() {
+                    return self.warn(
+                        WarningKind::InvalidType,
+                        "a range bound is null".into(),
+                        span,
+                    );
+                }
+                if a.feel_cmp(b).is_none() {
+                    return self.warn(
+                        WarningKind::NotComparable,
+                        format!(
+                            "range bounds {a} and {b} are not comparable ({} and {})",
+                            a.kind(),
+                            b.kind()
+                        ),
+                        span,
+                    );
+                }
+            }
+            (Some(v), None) | (None, Some(v)) => {
+                if !comparable(v) {
+                    return self.warn(
+                        WarningKind::InvalidType,
+                        format!("a range bound must be comparable, not {}", v.kind()),
+                        span,
+                    );
+                }
+            }
+            (None, None) => {}
+        }
+        Value::Range(Arc::new(Range {
+            start: bound(start, start_included),
+            end: bound(end, end_included),
+        }))
+    }
 }
 
 /// What a built-in sees of the evaluation: warnings, the clock, and calls of
@@ -30,12 +295,7 @@ impl Ctx<'_, '_> {
         } else {
             format!("{}: {message}", self.function)
         };
-        self.ev.warnings.push(Warning {
-            kind,
-            message,
-            span: self.span,
-        });
-        Value::Null
+        self.ev.warn(kind, message, self.span)
     }
 
     /// Records that argument `param` should have been `expected` and returns null.
@@ -54,40 +314,49 @@ impl Ctx<'_, '_> {
 
     /// The current instant from the engine's clock.
     pub(crate) fn now(&self) -> chrono::DateTime<FixedOffset> {
-        self.ev.engine.clock().now()
+        self.ev.engine.clock.now()
     }
 
     /// Invokes a function value with positional arguments.
-    pub(crate) fn call(&mut self, _f: &Value, _args: &[Value]) -> Result<Value, Error> {
-        Ok(Value::Null)
+    pub(crate) fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Error> {
+        let span = self.span;
+        match f {
+            Value::Function(func) => self.ev.call_function(func, args.to_vec(), span),
+            other => Ok(self.invalid_type("function", "a function", other)),
+        }
+    }
+
+    /// Spends fuel for work proportional to input size (long loops in built-ins).
+    pub(crate) fn burn(&mut self, amount: u64) -> Result<(), Error> {
+        let span = self.span;
+        self.ev.burn(amount, span)
     }
 }
 
 pub(crate) fn evaluate_expression(
     engine: &Engine,
-    _vars: &Context,
-    _expr: &Expr,
+    vars: &Context,
+    expr: &Expr,
 ) -> Result<Evaluation, Error> {
-    let ev = Evaluator {
-        engine,
-        warnings: Vec::new(),
-    };
+    let mut ev = Evaluator::new(engine, vars);
+    let value = ev.eval(expr)?;
     Ok(Evaluation {
-        value: Value::Null,
+        value,
         warnings: ev.warnings,
     })
 }
 
 pub(crate) fn evaluate_unary_tests(
     engine: &Engine,
-    _vars: &Context,
-    _input: &Value,
-    _tests: &[UnaryTest],
+    vars: &Context,
+    input: &Value,
+    tests: &[UnaryTest],
 ) -> Result<Evaluation, Error> {
-    let _ = engine;
+    let mut ev = Evaluator::new(engine, vars);
+    let value = ev.test_any(input, tests)?;
     Ok(Evaluation {
-        value: Value::Null,
-        warnings: Vec::new(),
+        value,
+        warnings: ev.warnings,
     })
 }
 
@@ -96,26 +365,13 @@ pub(crate) fn evaluate_unary_tests(
 #[cfg(test)]
 pub(crate) fn call_builtin(name: &str, args: &[Value]) -> (Value, Vec<Warning>) {
     let engine = Engine::new();
-    let mut ev = Evaluator {
-        engine: &engine,
-        warnings: Vec::new(),
-    };
-    let overloads = crate::builtins::lookup(name).unwrap_or_else(|| panic!("no built-in {name}"));
-    let o = overloads
-        .iter()
-        .find(|o| o.params.len() == args.len() || (o.variadic && args.len() + 1 >= o.params.len()))
-        .unwrap_or_else(|| panic!("no overload of {name} for {} arguments", args.len()));
-    let mut bound: Vec<Value> = args[..o.params.len().min(args.len())].to_vec();
-    if o.variadic {
-        let fixed = o.params.len() - 1;
-        bound.truncate(fixed);
-        bound.push(Value::list(args[fixed..].iter().cloned()));
-    }
-    let mut ctx = Ctx {
-        ev: &mut ev,
-        span: Span::default(),
-        function: o.name,
-    };
-    let value = (o.call)(&mut ctx, &bound).unwrap_or_else(|e| panic!("{name} failed: {e}"));
+    let root = Context::new();
+    let mut ev = Evaluator::new(&engine, &root);
+    let func = Function(Arc::new(FunctionRepr::Builtin(
+        crate::builtins::static_name(name).unwrap_or_else(|| panic!("no built-in {name}")),
+    )));
+    let value = ev
+        .call_function(&func, args.to_vec(), Span::default())
+        .unwrap_or_else(|e| panic!("{name} failed: {e}"));
     (value, ev.warnings)
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub use context::Context;
 pub use function::{Function, HostFn};
 pub(crate) use function::FunctionRepr;
-pub use number::Number;
+pub use number::{Number, Rounding};
 pub use range::{Bound, Range};
 
 pub use crate::temporal::{Date, DateTime, DayTimeDuration, Time, YearMonthDuration, Zone};

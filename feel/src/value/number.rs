@@ -7,10 +7,13 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::prelude::*;
 use rust_decimal::Decimal;
+
+use wide::{Big, Fixed};
+
+mod wide;
 
 /// A FEEL number: a decimal with up to 28 significant digits.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,34 +26,46 @@ impl Number {
     pub const ONE: Number = Number(Decimal::ONE);
 
     /// Parses a FEEL numeral (`12`, `-1.5`, `.5`). Exponents are not FEEL syntax
-    /// but are accepted here for conversions (`1e3`); digits beyond what the
-    /// type holds are rounded half to even. Returns `None` on anything else.
+    /// but are accepted here for conversions (`1e3`, `1.2E-5`); digits beyond
+    /// what the type holds are rounded half to even. Returns `None` on anything
+    /// else, and for values too large to hold.
     pub fn parse(s: &str) -> Option<Number> {
         let t = s.trim();
-        if t.is_empty() {
-            return None;
-        }
-        let (neg, digits) = match t.as_bytes()[0] {
+        let (neg, body) = match t.as_bytes().first()? {
             b'-' => (true, &t[1..]),
             b'+' => (false, &t[1..]),
             _ => (false, t),
         };
-        if digits.is_empty() || digits.starts_with(['+', '-']) {
+        let (mantissa, exponent) = match body.find(['e', 'E']) {
+            Some(i) => {
+                let e = &body[i + 1..];
+                let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                // Exponents beyond any representable value saturate.
+                let e: i64 = e.parse().unwrap_or(if e.starts_with('-') {
+                    -100_000
+                } else {
+                    100_000
+                });
+                (&body[..i], e.clamp(-100_000, 100_000))
+            }
+            None => (body, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if (int.is_empty() && frac.is_empty())
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
             return None;
         }
-        let plain = digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-            && digits.bytes().filter(|&b| b == b'.').count() <= 1
-            && digits != ".";
-        let d = if plain {
-            Decimal::from_str(digits)
-                .or_else(|_| parse_rounding(digits))
-                .ok()?
-        } else if digits.contains(['e', 'E']) {
-            Decimal::from_scientific(digits).ok()?
-        } else {
-            return None;
-        };
-        Some(Number(if neg { -d } else { d }).normalized())
+        if frac.is_empty() && exponent == 0 && int.len() < 19 {
+            // The common case: a small integer.
+            let i: i64 = int.parse().ok()?;
+            return Some(Number::from(if neg { -i } else { i }));
+        }
+        let digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+        round_digits(neg, &digits, int.len() as i64 + exponent, false)
     }
 
     /// Wraps a decimal.
@@ -112,52 +127,193 @@ impl Number {
         Number(self.0.normalize())
     }
 
+    /// The unsigned mantissa and the scale: `|self| = mantissa × 10^-scale`.
+    fn parts(self) -> (u128, u32) {
+        (self.0.mantissa().unsigned_abs(), self.0.scale())
+    }
+
+    fn to_fixed(self) -> Fixed {
+        let (m, s) = self.parts();
+        Fixed::from_parts(self.is_negative(), m, s)
+    }
+
+    fn from_fixed(f: &Fixed) -> Option<Number> {
+        let (digits, point) = f.digits();
+        round_digits(f.neg, &digits, point, false)
+    }
+
     /// `self + rhs`, `None` on overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn add(self, rhs: Number) -> Option<Number> {
         self.0.checked_add(rhs.0).map(Number)
     }
 
     /// `self - rhs`, `None` on overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn sub(self, rhs: Number) -> Option<Number> {
         self.0.checked_sub(rhs.0).map(Number)
     }
 
-    /// `self * rhs`, `None` on overflow.
+    /// `self * rhs`, rounded half to even to 28 significant digits; `None` on
+    /// overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn mul(self, rhs: Number) -> Option<Number> {
-        self.0.checked_mul(rhs.0).map(Number)
+        let ((ma, sa), (mb, sb)) = (self.parts(), rhs.parts());
+        let exact_fits = sa + sb <= 28 && ma.checked_mul(mb).is_some_and(|p| p < (1u128 << 96));
+        if exact_fits {
+            return self.0.checked_mul(rhs.0).map(Number);
+        }
+        let product = Big::from_u128(ma).mul(&Big::from_u128(mb));
+        let digits = product.digits();
+        let point = digits.len() as i64 - i64::from(sa + sb);
+        round_digits(
+            self.is_negative() != rhs.is_negative(),
+            &digits,
+            point,
+            false,
+        )
     }
 
-    /// `self / rhs`, `None` on division by zero or overflow.
+    /// `self / rhs`, correctly rounded (half to even) to 28 significant
+    /// digits; `None` on division by zero or overflow.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn div(self, rhs: Number) -> Option<Number> {
-        if rhs.0.is_zero() {
+        if rhs.is_zero() {
             return None;
         }
-        self.0.checked_div(rhs.0).map(|d| Number(d).normalized())
+        let ((ma, sa), (mb, sb)) = (self.parts(), rhs.parts());
+        let (digits, point, rem) = wide::divide(&Big::from_u128(ma), &Big::from_u128(mb), 30);
+        let point = point + i64::from(sb) - i64::from(sa);
+        round_digits(self.is_negative() != rhs.is_negative(), &digits, point, rem)
     }
 
     /// `-self`.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "checked arithmetic: the result is an Option, unlike the operator's"
+    )]
     pub fn neg(self) -> Number {
         Number(-self.0)
     }
 
-    /// `self ** rhs`, `None` when undefined or out of range.
+    /// `self ** rhs`, correct to the last digit; `None` when undefined (`0 **
+    /// -1`, a negative base with a fractional exponent) or out of range.
     pub fn pow(self, rhs: Number) -> Option<Number> {
-        if let Some(e) = rhs.to_i64() {
-            if self.0.is_zero() && e < 0 {
-                return None;
-            }
-            return self.0.checked_powi(e).map(|d| Number(d).normalized());
+        if rhs.is_zero() {
+            return Some(Number::ONE);
         }
-        if self.0.is_sign_negative() {
+        if self.is_zero() {
+            return if rhs.is_negative() {
+                None
+            } else {
+                Some(Number::ZERO)
+            };
+        }
+        let neg = self.is_negative();
+        if let Some(e) = rhs.to_i64() {
+            let n = e.unsigned_abs();
+            let odd = n % 2 == 1;
+            // Exact big-integer powers while the digits stay few (a mantissa
+            // has at most 29 digits).
+            if n <= 100 {
+                let (digits, point, rem) = exact_power(self.parts(), n, e < 0);
+                return round_digits(neg && odd, &digits, point, rem);
+            }
+            let r = self.abs().pow_fixed(rhs)?;
+            return Some(if neg && odd { r.neg() } else { r });
+        }
+        if neg {
             return None;
         }
-        if self.0.is_zero() {
+        self.pow_fixed(rhs)
+    }
+
+    /// `self ** rhs` for a positive base, as e^(rhs·ln self).
+    fn pow_fixed(self, rhs: Number) -> Option<Number> {
+        let t = wide::ln(&self.to_fixed(), self.to_f64()).mul(&rhs.to_fixed());
+        Number::exp_fixed(&t)
+    }
+
+    fn exp_fixed(t: &Fixed) -> Option<Number> {
+        if t.exceeds(70) {
+            return if t.neg { Some(Number::ZERO) } else { None };
+        }
+        Number::from_fixed(&wide::exp(t))
+    }
+
+    /// e^self, correct to the last digit; `None` when too large.
+    pub fn exp(self) -> Option<Number> {
+        Number::exp_fixed(&self.to_fixed())
+    }
+
+    /// The natural logarithm, correct to the last digit; `None` unless
+    /// `self > 0`.
+    pub fn ln(self) -> Option<Number> {
+        if self.is_negative() || self.is_zero() {
+            return None;
+        }
+        if self.compare(Number::ONE).is_eq() {
             return Some(Number::ZERO);
         }
-        // x^y = exp(y * ln x)
-        let ln = self.0.checked_ln()?;
-        let p = ln.checked_mul(rhs.0)?;
-        p.checked_exp().map(|d| Number(d).normalized())
+        Number::from_fixed(&wide::ln(&self.to_fixed(), self.to_f64()))
+    }
+
+    /// The square root, correctly rounded; `None` for negative numbers.
+    pub fn sqrt(self) -> Option<Number> {
+        if self.is_negative() {
+            return None;
+        }
+        if self.is_zero() {
+            return Some(Number::ZERO);
+        }
+        Number::from_fixed(&wide::sqrt(&self.to_fixed(), self.to_f64()))
+    }
+
+    /// Rounds to `scale` digits after the point (a negative scale rounds to
+    /// tens, hundreds, …) in the given mode. `None` if the result does not fit.
+    pub fn round(self, scale: i64, mode: Rounding) -> Option<Number> {
+        let (m, s) = self.parts();
+        if scale >= i64::from(s) {
+            return Some(self);
+        }
+        let digits = m.to_string().into_bytes();
+        let point = digits.len() as i64 - i64::from(s);
+        round_at(
+            self.is_negative(),
+            &digits,
+            point,
+            scale.max(-100),
+            mode,
+            false,
+        )
+        .map(Number::normalized)
+    }
+
+    /// `modulo(self, divisor)`: the remainder whose sign is the divisor's
+    /// (DMN 1.5 §10.3.4.5: `dividend - divisor * floor(dividend / divisor)`).
+    /// `None` for a zero divisor.
+    pub fn modulo(self, divisor: Number) -> Option<Number> {
+        if divisor.is_zero() {
+            return None;
+        }
+        let r = self.0.checked_rem(divisor.0)?;
+        if r.is_zero() || r.is_sign_negative() == divisor.0.is_sign_negative() {
+            Some(Number(r).normalized())
+        } else {
+            r.checked_add(divisor.0).map(|d| Number(d).normalized())
+        }
     }
 
     /// The absolute value.
@@ -171,19 +327,126 @@ impl Number {
     }
 }
 
-/// Parses a plain numeral with more digits than the type holds by rounding
-/// away the excess fraction digits.
-fn parse_rounding(digits: &str) -> Result<Decimal, rust_decimal::Error> {
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let int = int.trim_start_matches('0');
-    if int.len() > 28 {
-        return Err(rust_decimal::Error::ExceedsMaximumPossibleValue);
+/// `(mantissa × 10^-scale)^±n` exactly, as digits, the point position and
+/// whether a remainder was left (for negative powers).
+fn exact_power((m, s): (u128, u32), n: u64, negative: bool) -> (Vec<u8>, i64, bool) {
+    let mut power = Big::from_u128(1);
+    let mut base = Big::from_u128(m);
+    let mut k = n;
+    while k > 0 {
+        if k & 1 == 1 {
+            power = power.mul(&base);
+        }
+        k >>= 1;
+        if k > 0 {
+            base = base.mul(&base);
+        }
     }
-    let keep = 28usize.saturating_sub(int.len().max(1));
-    let frac_keep = &frac[..frac.len().min(keep + 1)];
-    let s = format!("{}.{}", if int.is_empty() { "0" } else { int }, frac_keep);
-    let d = Decimal::from_str(&s)?;
-    Ok(d.round_dp_with_strategy(keep as u32, RoundingStrategy::MidpointNearestEven))
+    let shift = i64::from(s) * n as i64;
+    if negative {
+        let (digits, point, rem) = wide::divide(&Big::from_u128(1), &power, 30);
+        (digits, point + shift, rem)
+    } else {
+        let digits = power.digits();
+        let point = digits.len() as i64 - shift;
+        (digits, point, false)
+    }
+}
+
+/// How [`Number::round`] treats the digits it drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// To the nearest, ties to the even neighbour (`decimal`).
+    HalfEven,
+    /// To the nearest, ties away from zero (`round half up`).
+    HalfUp,
+    /// To the nearest, ties toward zero (`round half down`).
+    HalfDown,
+    /// Away from zero (`round up`).
+    Up,
+    /// Toward zero (`round down`).
+    Down,
+    /// Toward negative infinity (`floor`).
+    Floor,
+    /// Toward positive infinity (`ceiling`).
+    Ceiling,
+}
+
+/// The number `±0.d₁d₂d₃… × 10^point` (ASCII digits, `sticky` meaning more
+/// non-zero digits follow) rounded half to even to what the type holds: 28
+/// significant digits and at most 28 decimal places. `None` if too large.
+fn round_digits(neg: bool, digits: &[u8], point: i64, sticky: bool) -> Option<Number> {
+    let lead = digits.iter().take_while(|&&d| d == b'0').count();
+    let digits = &digits[lead..];
+    let point = point - lead as i64;
+    if digits.is_empty() {
+        return Some(Number::ZERO);
+    }
+    let frac = (28 - point).min(28);
+    round_at(neg, digits, point, frac, Rounding::HalfEven, sticky).map(Number::normalized)
+}
+
+/// Keeps `frac` digits after the point of `±0.d₁d₂… × 10^point`, rounding the
+/// rest away in `mode`.
+fn round_at(
+    neg: bool,
+    digits: &[u8],
+    point: i64,
+    frac: i64,
+    mode: Rounding,
+    sticky: bool,
+) -> Option<Number> {
+    let keep = point + frac;
+    let (kept, dropped): (&[u8], &[u8]) = if keep <= 0 {
+        (&[], digits)
+    } else {
+        digits.split_at((keep as usize).min(digits.len()))
+    };
+    // The first dropped digit is an implied zero when rounding above the
+    // leading digit.
+    let (first, rest) = if keep < 0 {
+        (0, dropped)
+    } else {
+        dropped
+            .split_first()
+            .map_or((0, &[][..]), |(d, r)| (d - b'0', r))
+    };
+    let rest_nonzero = sticky || rest.iter().any(|&d| d != b'0');
+    let any_dropped = first != 0 || rest_nonzero;
+    let last_odd = kept.last().is_some_and(|d| (d - b'0') % 2 == 1);
+    let up = match mode {
+        Rounding::HalfEven => first > 5 || (first == 5 && (rest_nonzero || last_odd)),
+        Rounding::HalfUp => first >= 5,
+        Rounding::HalfDown => first > 5 || (first == 5 && rest_nonzero),
+        Rounding::Up => any_dropped,
+        Rounding::Down => false,
+        Rounding::Floor => neg && any_dropped,
+        Rounding::Ceiling => !neg && any_dropped,
+    };
+    let mut mantissa: u128 = 0;
+    for &d in kept {
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(u128::from(d - b'0'))?;
+    }
+    // Zeros beyond the given digits (a short integer kept at a fine scale).
+    for _ in kept.len() as i64..keep.max(0) {
+        mantissa = mantissa.checked_mul(10)?;
+    }
+    if up {
+        mantissa += 1;
+    }
+    let scale = if frac < 0 {
+        for _ in 0..(-frac) {
+            mantissa = mantissa.checked_mul(10)?;
+        }
+        0
+    } else {
+        frac as u32
+    };
+    let m = i128::try_from(mantissa).ok()?;
+    let d = Decimal::try_from_i128_with_scale(if neg { -m } else { m }, scale).ok()?;
+    Some(Number(d))
 }
 
 impl From<i64> for Number {
@@ -261,7 +524,154 @@ mod tests {
 
     #[test]
     fn division_is_exact_to_28_digits() {
-        assert_eq!(n("1").div(n("3")).unwrap().to_string(), "0.3333333333333333333333333333");
+        assert_eq!(
+            n("1").div(n("3")).unwrap().to_string(),
+            "0.3333333333333333333333333333"
+        );
         assert_eq!(n("10").div(n("4")).unwrap().to_string(), "2.5");
+    }
+
+    fn text(r: Option<Number>) -> String {
+        r.map_or("None".to_string(), |n| n.to_string())
+    }
+
+    // The expected values below were computed with Python's `decimal` module
+    // at `getcontext().prec = 60`, then rounded half to even to 28
+    // significant digits and at most 28 decimal places (what a Number holds):
+    // `x.quantize(Decimal(1).scaleb(-min(28, 27 - x.adjusted())))`.
+
+    #[test]
+    fn square_roots_are_correctly_rounded() {
+        assert_eq!(text(n("2").sqrt()), "1.414213562373095048801688724");
+        assert_eq!(text(n("0.0001").sqrt()), "0.01");
+        assert_eq!(
+            text(n("7922816251426433759354395033").sqrt()),
+            "89010203074852.2321297904375"
+        );
+        assert_eq!(
+            text(n("0.0000000000000000000000000002").sqrt()),
+            "0.000000000000014142135623731"
+        );
+        assert_eq!(text(n("-1").sqrt()), "None");
+        assert_eq!(text(n("0").sqrt()), "0");
+    }
+
+    #[test]
+    fn exp_is_correct_to_the_last_digit() {
+        assert_eq!(text(n("1").exp()), "2.718281828459045235360287471");
+        assert_eq!(text(n("-1").exp()), "0.3678794411714423215955237702");
+        assert_eq!(text(n("66").exp()), "46071866343312915426773184430");
+        assert_eq!(text(n("-60").exp()), "0.0000000000000000000000000088");
+        assert_eq!(text(n("0.0000001").exp()), "1.000000100000005000000166667");
+        assert_eq!(text(n("0").exp()), "1");
+        assert_eq!(text(n("67").exp()), "None");
+        assert_eq!(text(n("-1000").exp()), "0");
+    }
+
+    #[test]
+    fn ln_is_correct_to_the_last_digit() {
+        assert_eq!(text(n("10").ln()), "2.302585092994045684017991455");
+        assert_eq!(
+            text(n("0.0000000000000000000000000001").ln()),
+            "-64.47238260383327915250376073"
+        );
+        assert_eq!(
+            text(n("1.000000000000000000000000001").ln()),
+            "0.000000000000000000000000001"
+        );
+        assert_eq!(
+            text(n("7922816251426433759354395033").ln()),
+            "64.23954424076070402003629221"
+        );
+        assert_eq!(text(n("1").ln()), "0");
+        assert_eq!(text(n("0").ln()), "None");
+        assert_eq!(text(n("-2").ln()), "None");
+    }
+
+    #[test]
+    fn powers_are_exact_or_correctly_rounded() {
+        assert_eq!(text(n("2").pow(n("0.5"))), "1.414213562373095048801688724");
+        assert_eq!(
+            text(n("1.1").pow(n("100"))),
+            "13780.61233982227018411833717"
+        );
+        assert_eq!(text(n("2").pow(n("-41"))), "0.0000000000004547473508864641");
+        assert_eq!(text(n("3").pow(n("-1"))), "0.3333333333333333333333333333");
+        assert_eq!(
+            text(n("1.0001").pow(n("100000"))),
+            "22015.45604855219864570145658"
+        );
+        assert_eq!(text(n("10").pow(n("1.5"))), "31.62277660168379331998893544");
+        assert_eq!(text(n("-2").pow(n("3"))), "-8");
+        assert_eq!(text(n("-2").pow(n("0.5"))), "None");
+        assert_eq!(text(n("0").pow(n("-1"))), "None");
+        assert_eq!(text(n("0").pow(n("0"))), "1");
+    }
+
+    #[test]
+    fn division_and_multiplication_round_half_even() {
+        assert_eq!(text(n("2").div(n("3"))), "0.6666666666666666666666666667");
+        assert_eq!(text(n("10").div(n("3"))), "3.333333333333333333333333333");
+        assert_eq!(
+            text(n("1.234567890123456789012345679").div(n("2"))),
+            "0.6172839450617283945061728395"
+        );
+        // Exact ties at the 28th decimal place go to the even neighbour.
+        assert_eq!(text(n("0.0000000000000000000000000001").div(n("2"))), "0");
+        assert_eq!(
+            text(n("0.0000000000000000000000000003").div(n("2"))),
+            "0.0000000000000000000000000002"
+        );
+        let x = n("1.234567890123456789012345678");
+        assert_eq!(text(x.mul(x)), "1.524157875323883675049535154");
+    }
+
+    #[test]
+    fn rounding_modes() {
+        let r = |s: &str, scale: i64, mode: Rounding| text(n(s).round(scale, mode));
+        assert_eq!(r("2.5", 0, Rounding::HalfEven), "2");
+        assert_eq!(r("0.515", 2, Rounding::HalfEven), "0.52");
+        assert_eq!(r("-2.5", 0, Rounding::HalfUp), "-3");
+        assert_eq!(r("-2.5", 0, Rounding::HalfDown), "-2");
+        assert_eq!(r("2.51", 0, Rounding::HalfDown), "3");
+        assert_eq!(r("-1.56", 1, Rounding::Floor), "-1.6");
+        assert_eq!(r("1.56", 1, Rounding::Floor), "1.5");
+        assert_eq!(r("-1.51", 0, Rounding::Ceiling), "-1");
+        assert_eq!(r("5.1", 0, Rounding::Up), "6");
+        assert_eq!(r("-5.9", 0, Rounding::Down), "-5");
+        assert_eq!(r("125", -1, Rounding::HalfEven), "120");
+        assert_eq!(r("0.4", -2, Rounding::Up), "100");
+        assert_eq!(r("1.5", 30, Rounding::Down), "1.5");
+    }
+
+    #[test]
+    fn modulo_takes_the_divisors_sign() {
+        let m = |a: &str, b: &str| text(n(a).modulo(n(b)));
+        assert_eq!(m("12", "5"), "2");
+        assert_eq!(m("-12", "5"), "3");
+        assert_eq!(m("12", "-5"), "-3");
+        assert_eq!(m("-12", "-5"), "-2");
+        assert_eq!(m("10.1", "4.5"), "1.1");
+        assert_eq!(m("-10.1", "4.5"), "3.4");
+        assert_eq!(m("1", "0"), "None");
+    }
+
+    #[test]
+    fn parses_exponents_and_rounds_long_inputs() {
+        assert_eq!(n("1e3").to_string(), "1000");
+        assert_eq!(n("1.5E-3").to_string(), "0.0015");
+        assert_eq!(n("1e-40").to_string(), "0");
+        assert_eq!(Number::parse("1e999999"), None);
+        assert_eq!(Number::parse("1e"), None);
+        // Rounds on the whole tail, not on a truncated one.
+        assert_eq!(n("0.25000000000000000000000000000001").to_string(), "0.25");
+        assert_eq!(
+            n("0.00000000000000000000000000250001").to_string(),
+            "0.0000000000000000000000000025"
+        );
+        assert_eq!(
+            n("0.000000000000000000000000000250001").to_string(),
+            "0.0000000000000000000000000003"
+        );
     }
 }

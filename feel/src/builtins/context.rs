@@ -1,0 +1,252 @@
+//! Context functions (DMN 1.5 §10.3.4.8): `get value`, `get entries`,
+//! `context put`, `context merge`, with Camunda's key-path forms.
+
+use super::{context, list_or_item, or_null, Out, Overload};
+use crate::error::WarningKind;
+use crate::eval::Ctx;
+use crate::value::{Context, Value};
+
+pub(crate) const FUNCTIONS: &[Overload] = &[
+    // Positional calls take the first overload of an arity, so the first one
+    // accepts a key or a key path; the others check what their names promise.
+    Overload::new("get value", &["m", "key"], get_value),
+    Overload::new("get value", &["context", "key"], get_value_key),
+    Overload::new("get value", &["context", "keys"], get_value_keys),
+    Overload::new("get entries", &["m"], get_entries),
+    Overload::new("get entries", &["context"], get_entries),
+    Overload::new("context put", &["context", "keys", "value"], context_put),
+    Overload::new("context put", &["context", "key", "value"], context_put_key),
+    Overload::new("context merge", &["contexts"], context_merge),
+];
+
+/// A key path: a string, or (for `keys`) a non-empty list of strings.
+fn key_path(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Vec<std::sync::Arc<str>>> {
+    match v {
+        Value::String(k) => Some(vec![k.clone()]),
+        Value::List(keys) if !keys.is_empty() => {
+            let mut out = Vec::with_capacity(keys.len());
+            for (i, k) in keys.iter().enumerate() {
+                match k {
+                    Value::String(k) => out.push(k.clone()),
+                    other => {
+                        ctx.null(
+                            WarningKind::InvalidType,
+                            format!("item {} of `{param}` must be a string, not {other}", i + 1),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some(out)
+        }
+        Value::List(_) => {
+            ctx.null(WarningKind::InvalidValue, format!("`{param}` is empty"));
+            None
+        }
+        other => {
+            ctx.invalid_type(param, "a string or a list of strings", other);
+            None
+        }
+    }
+}
+
+/// `get value(m, key)`: the value of entry `key`, or null (with a warning) if
+/// there is none. Given a list of keys (Camunda extension), follows the path
+/// through nested contexts.
+fn get_value(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let m = or_null!(context(ctx, &a[0], "m"));
+    let path = or_null!(key_path(ctx, &a[1], "key"));
+    let mut cur = m;
+    for (i, k) in path.iter().enumerate() {
+        let Some(v) = cur.get(k) else {
+            return Ok(ctx.null(
+                WarningKind::NoContextEntryFound,
+                format!("no context entry \"{k}\""),
+            ));
+        };
+        if i + 1 == path.len() {
+            return Ok(v.clone());
+        }
+        match v {
+            Value::Context(c) => cur = c,
+            _ => {
+                return Ok(ctx.null(
+                    WarningKind::NoContextEntryFound,
+                    format!("entry \"{k}\" is not a context, so the path cannot continue"),
+                ))
+            }
+        }
+    }
+    Ok(Value::Null)
+}
+
+/// `get value(context, key)` with a string key (Camunda's parameter names).
+fn get_value_key(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    if !matches!(a[1], Value::String(_)) {
+        return Ok(ctx.invalid_type("key", "a string", &a[1]));
+    }
+    get_value(ctx, a)
+}
+
+/// `get value(context, keys)`: the value at a key path (Camunda extension).
+fn get_value_keys(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    if !matches!(a[1], Value::List(_)) {
+        return Ok(ctx.invalid_type("keys", "a list of strings", &a[1]));
+    }
+    get_value(ctx, a)
+}
+
+/// `get entries(m)`: the entries as a list of `{key, value}` contexts, in order.
+fn get_entries(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let m = or_null!(context(ctx, &a[0], "m"));
+    Ok(Value::list(m.iter().map(|(k, v)| {
+        Value::Context(
+            [("key", Value::String(k.clone())), ("value", v.clone())]
+                .into_iter()
+                .collect(),
+        )
+    })))
+}
+
+/// `path` set to `value` inside `c`, creating the last entry if needed; the
+/// inner entries must exist and be contexts. `Err` names the failing key.
+fn put(c: &Context, path: &[std::sync::Arc<str>], value: Value) -> Result<Context, String> {
+    let mut out = c.clone();
+    match path {
+        [] => {}
+        [k] => out.insert(k.clone(), value),
+        [k, rest @ ..] => match c.get(k) {
+            Some(Value::Context(inner)) => {
+                let updated = put(inner, rest, value)?;
+                out.insert(k.clone(), Value::Context(updated));
+            }
+            Some(_) => return Err(format!("entry \"{k}\" is not a context")),
+            None => return Err(format!("no context entry \"{k}\"")),
+        },
+    }
+    Ok(out)
+}
+
+/// `context put(context, keys, value)`: the context with the entry at the key
+/// path set to `value` (added at the end when new, replaced in place
+/// otherwise). The first overload also takes a single string key positionally.
+fn context_put(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let c = or_null!(context(ctx, &a[0], "context"));
+    let path = or_null!(key_path(ctx, &a[1], "keys"));
+    Ok(match put(c, &path, a[2].clone()) {
+        Ok(c) => Value::Context(c),
+        Err(e) => ctx.null(WarningKind::NoContextEntryFound, e),
+    })
+}
+
+/// `context put(context, key, value)`: the context with entry `key` set.
+fn context_put_key(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    if !matches!(a[1], Value::String(_)) {
+        return Ok(ctx.invalid_type("key", "a string", &a[1]));
+    }
+    context_put(ctx, a)
+}
+
+/// `context merge(contexts)`: the entries of all contexts, later ones
+/// replacing earlier ones with the same key (a shallow merge).
+fn context_merge(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let list = or_null!(list_or_item(ctx, &a[0], "contexts"));
+    let mut out = Context::new();
+    for (i, c) in list.iter().enumerate() {
+        let Value::Context(c) = c else {
+            let what = format!("item {} of `contexts` is not a context: {c}", i + 1);
+            return Ok(ctx.null(WarningKind::InvalidType, what));
+        };
+        for (k, v) in c.iter() {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(Value::Context(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use crate::value::{Context, Value};
+
+    fn c(entries: &[(&str, Value)]) -> Value {
+        Value::from(entries.iter().cloned().collect::<Context>())
+    }
+
+    #[test]
+    fn get_value_by_key_and_path() {
+        let v = c(&[("x", n("1")), ("y", c(&[("z", n("0"))]))]);
+        assert_text("get value", &[v.clone(), s("x")], "1");
+        assert_text("get value", &[v.clone(), l([s("y"), s("z")])], "0");
+        assert_text("get value", &[v.clone(), l([s("y")])], "{z: 0}");
+        assert_null("get value", &[v.clone(), s("b")]);
+        assert_null("get value", &[v.clone(), l([s("x"), s("z")])]);
+        assert_null("get value", &[v.clone(), l([])]);
+        assert_null("get value", &[v, n("1")]);
+        assert_null("get value", &[n("1"), s("a")]);
+    }
+
+    #[test]
+    fn get_entries_in_order() {
+        let v = c(&[("b", s("foo")), ("a", n("2"))]);
+        assert_text(
+            "get entries",
+            &[v],
+            "[{key: \"b\", value: \"foo\"}, {key: \"a\", value: 2}]",
+        );
+        assert_text("get entries", &[c(&[])], "[]");
+        assert_null("get entries", &[l([n("1")])]);
+    }
+
+    #[test]
+    fn context_put_replaces_in_place_or_appends() {
+        let v = c(&[("a", n("1")), ("b", n("2")), ("c", n("3"))]);
+        assert_text(
+            "context put",
+            &[v.clone(), s("b"), n("9")],
+            "{a: 1, b: 9, c: 3}",
+        );
+        assert_text(
+            "context put",
+            &[v.clone(), s("d"), Value::Null],
+            "{a: 1, b: 2, c: 3, d: null}",
+        );
+        let nested = c(&[("x", n("1")), ("y", c(&[("a", n("0"))]))]);
+        assert_text(
+            "context put",
+            &[nested.clone(), l([s("y"), s("a")]), n("2")],
+            "{x: 1, y: {a: 2}}",
+        );
+        assert_text(
+            "context put",
+            &[nested.clone(), l([s("y"), s("b")]), n("2")],
+            "{x: 1, y: {a: 0, b: 2}}",
+        );
+        assert_null(
+            "context put",
+            &[nested.clone(), l([s("y"), s("a"), s("b")]), n("2")],
+        );
+        assert_null(
+            "context put",
+            &[nested.clone(), l([s("y"), Value::Null]), n("2")],
+        );
+        assert_null("context put", &[nested, l([]), n("2")]);
+        assert_null("context put", &[l([]), s("a"), n("1")]);
+        assert_null("context put", &[c(&[]), n("1"), n("1")]);
+    }
+
+    #[test]
+    fn context_merge_is_shallow_and_ordered() {
+        let merged = call(
+            "context merge",
+            &[l([
+                c(&[("a", c(&[("aa", n("1"))]))]),
+                c(&[("a", c(&[("bb", n("2"))])), ("b", n("3"))]),
+            ])],
+        );
+        assert_eq!(merged.to_string(), "{a: {bb: 2}, b: 3}");
+        assert_text("context merge", &[c(&[("a", n("1"))])], "{a: 1}");
+        assert_null("context merge", &[l([c(&[("a", n("1"))]), n("2")])]);
+        assert_null("context merge", &[Value::Null]);
+    }
+}

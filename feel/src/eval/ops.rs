@@ -1,0 +1,210 @@
+//! Arithmetic, comparison, and three-valued logic (DMN 1.5 §10.3.2.9 tables).
+
+use std::cmp::Ordering;
+
+use super::{EvalResult, Evaluator};
+use crate::ast::{BinaryOp, Expr};
+use crate::error::{Span, WarningKind};
+use crate::temporal;
+use crate::value::{DayTimeDuration, Number, Value, YearMonthDuration};
+
+impl Evaluator<'_> {
+    /// `-v`
+    pub(super) fn negate(&mut self, v: Value, span: Span) -> Value {
+        match v {
+            Value::Number(n) => Value::Number(n.neg()),
+            Value::DayTimeDuration(d) => match d.0.checked_neg() {
+                Some(n) => Value::DayTimeDuration(DayTimeDuration(n)),
+                None => self.overflow("-", span),
+            },
+            Value::YearMonthDuration(d) => match d.0.checked_neg() {
+                Some(m) => Value::YearMonthDuration(YearMonthDuration(m)),
+                None => self.overflow("-", span),
+            },
+            Value::Null => Value::Null,
+            other => self.warn(
+                WarningKind::InvalidType,
+                format!("can't negate {} ({other})", other.kind()),
+                span,
+            ),
+        }
+    }
+
+    fn overflow(&mut self, op: &str, span: Span) -> Value {
+        self.warn(
+            WarningKind::ArithmeticError,
+            format!("the result of '{op}' is out of range"),
+            span,
+        )
+    }
+
+    /// `l op r` for arithmetic and comparison operators.
+    pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+        match op {
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow => {
+                self.arithmetic(op, l, r, span)
+            }
+            BinaryOp::Eq => self.equals(&l, &r, span),
+            BinaryOp::Ne => match self.equals(&l, &r, span) {
+                Value::Boolean(b) => Value::Boolean(!b),
+                other => other,
+            },
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                match self.compare(&l, &r, op.symbol(), span) {
+                    Some(ord) => Value::Boolean(match op {
+                        BinaryOp::Lt => ord == Ordering::Less,
+                        BinaryOp::Le => ord != Ordering::Greater,
+                        BinaryOp::Gt => ord == Ordering::Greater,
+                        _ => ord != Ordering::Less,
+                    }),
+                    None => Value::Null,
+                }
+            }
+        }
+    }
+
+    /// FEEL `=`, with a warning when the values can't be compared.
+    pub(super) fn equals(&mut self, l: &Value, r: &Value, span: Span) -> Value {
+        match l.feel_eq(r) {
+            Some(b) => Value::Boolean(b),
+            None => self.warn(
+                WarningKind::NotComparable,
+                format!(
+                    "can't compare {l} with {r} ({} and {})",
+                    l.kind(),
+                    r.kind()
+                ),
+                span,
+            ),
+        }
+    }
+
+    /// FEEL ordering, with a warning when the values can't be ordered.
+    pub(super) fn compare(
+        &mut self,
+        l: &Value,
+        r: &Value,
+        op: &str,
+        span: Span,
+    ) -> Option<Ordering> {
+        let ord = l.feel_cmp(r);
+        if ord.is_none() && !l.is_null() && !r.is_null() {
+            self.warn(
+                WarningKind::NotComparable,
+                format!(
+                    "can't compare {l} {op} {r} ({} and {})",
+                    l.kind(),
+                    r.kind()
+                ),
+                span,
+            );
+        }
+        ord
+    }
+
+    fn arithmetic(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+        if let (Value::Number(a), Value::Number(b)) = (&l, &r) {
+            let (a, b) = (*a, *b);
+            let result = match op {
+                BinaryOp::Add => a.add(b),
+                BinaryOp::Sub => a.sub(b),
+                BinaryOp::Mul => a.mul(b),
+                BinaryOp::Div => {
+                    if b.is_zero() {
+                        return self.warn(
+                            WarningKind::ArithmeticError,
+                            format!("division by zero ({a} / 0)"),
+                            span,
+                        );
+                    }
+                    a.div(b)
+                }
+                _ => a.pow(b),
+            };
+            return match result {
+                Some(n) => Value::Number(n),
+                None => self.overflow(op.symbol(), span),
+            };
+        }
+        if l.is_null() || r.is_null() {
+            return Value::Null;
+        }
+        let result = match (op, &l, &r) {
+            (BinaryOp::Add, Value::String(a), Value::String(b)) => {
+                let mut s = String::with_capacity(a.len() + b.len());
+                s.push_str(a);
+                s.push_str(b);
+                Some(Value::from(s))
+            }
+            (BinaryOp::Add, ..) => temporal::add(&l, &r),
+            (BinaryOp::Sub, ..) => temporal::sub(&l, &r),
+            (BinaryOp::Mul, ..) => temporal::mul(&l, &r),
+            (BinaryOp::Div, _, Value::Number(n)) if n.is_zero() => {
+                return self.warn(
+                    WarningKind::ArithmeticError,
+                    format!("division by zero ({l} / 0)"),
+                    span,
+                );
+            }
+            (BinaryOp::Div, ..) => temporal::div(&l, &r),
+            _ => None,
+        };
+        match result {
+            Some(v) => v,
+            None => self.warn(
+                WarningKind::InvalidType,
+                format!(
+                    "can't apply '{}' to {l} and {r} ({} and {})",
+                    op.symbol(),
+                    l.kind(),
+                    r.kind()
+                ),
+                span,
+            ),
+        }
+    }
+
+    /// Three-valued `and`: false wins, then null; non-booleans count as null.
+    pub(super) fn and(&mut self, left: &Expr, right: &Expr) -> EvalResult {
+        let l = self.eval(left)?;
+        if l == Value::Boolean(false) {
+            return Ok(l);
+        }
+        let r = self.eval(right)?;
+        Ok(match (l, r) {
+            (_, Value::Boolean(false)) => Value::Boolean(false),
+            (Value::Boolean(true), Value::Boolean(true)) => Value::Boolean(true),
+            _ => Value::Null,
+        })
+    }
+
+    /// Three-valued `or`: true wins, then null; non-booleans count as null.
+    pub(super) fn or(&mut self, left: &Expr, right: &Expr) -> EvalResult {
+        let l = self.eval(left)?;
+        if l == Value::Boolean(true) {
+            return Ok(l);
+        }
+        let r = self.eval(right)?;
+        Ok(match (l, r) {
+            (_, Value::Boolean(true)) => Value::Boolean(true),
+            (Value::Boolean(false), Value::Boolean(false)) => Value::Boolean(false),
+            _ => Value::Null,
+        })
+    }
+
+    /// `v between lo and hi` = `lo <= v and v <= hi`.
+    pub(super) fn between(&mut self, v: Value, lo: Value, hi: Value, span: Span) -> Value {
+        let low = self.compare(&lo, &v, "<=", span).map(|o| o != Ordering::Greater);
+        let high = self.compare(&v, &hi, "<=", span).map(|o| o != Ordering::Greater);
+        match (low, high) {
+            (Some(false), _) | (_, Some(false)) => Value::Boolean(false),
+            (Some(true), Some(true)) => Value::Boolean(true),
+            _ => Value::Null,
+        }
+    }
+}
+
+/// The integers of a `for` span domain `a..b`.
+pub(super) fn integer_span(a: Number, b: Number) -> Option<(i64, i64)> {
+    Some((a.to_i64()?, b.to_i64()?))
+}

@@ -1,0 +1,89 @@
+//! Variable lookup through a stack of frames: the caller's root context at the
+//! bottom, then bindings pushed by context literals, iterations, filters and
+//! function calls.
+
+use std::sync::Arc;
+
+use crate::ast::Name;
+use crate::value::{Context, Value};
+
+/// One layer of bindings.
+#[derive(Clone)]
+pub(crate) enum Frame {
+    /// A single variable (`item`, a loop variable, a parameter).
+    Var(Name, Value),
+    /// All entries of a context (a filtered item's entries, a closure's capture).
+    Ctx(Context),
+}
+
+/// The scope stack of one evaluation.
+pub(crate) struct Scope<'v> {
+    root: &'v Context,
+    frames: Vec<Frame>,
+}
+
+impl<'v> Scope<'v> {
+    pub(crate) fn new(root: &'v Context) -> Self {
+        Scope {
+            root,
+            frames: Vec::new(),
+        }
+    }
+
+    /// The value bound to `name`, innermost first.
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        for frame in self.frames.iter().rev() {
+            match frame {
+                Frame::Var(n, v) if &**n == name => return Some(v),
+                Frame::Ctx(c) => {
+                    if let Some(v) = c.get(name) {
+                        return Some(v);
+                    }
+                }
+                Frame::Var(..) => {}
+            }
+        }
+        self.root.get(name)
+    }
+
+    /// A mark to [`truncate`](Self::truncate) back to.
+    pub(crate) fn mark(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Pops every frame pushed after `mark`.
+    pub(crate) fn truncate(&mut self, mark: usize) {
+        self.frames.truncate(mark);
+    }
+
+    pub(crate) fn push_var(&mut self, name: Name, value: Value) {
+        self.frames.push(Frame::Var(name, value));
+    }
+
+    pub(crate) fn push_context(&mut self, context: Context) {
+        self.frames.push(Frame::Ctx(context));
+    }
+
+    /// Replaces the value of the innermost frame (which must be a `Var`).
+    pub(crate) fn set_top(&mut self, value: Value) {
+        if let Some(Frame::Var(_, v)) = self.frames.last_mut() {
+            *v = value;
+        }
+    }
+
+    /// Flattens the pushed frames (not the root) into a context, for closures.
+    pub(crate) fn capture(&self) -> Context {
+        let mut captured = Context::new();
+        for frame in &self.frames {
+            match frame {
+                Frame::Var(n, v) => captured.insert(Arc::clone(n), v.clone()),
+                Frame::Ctx(c) => {
+                    for (k, v) in c.iter() {
+                        captured.insert(Arc::clone(k), v.clone());
+                    }
+                }
+            }
+        }
+        captured
+    }
+}

@@ -1,0 +1,156 @@
+//! The public API: compile once and evaluate many times, limits, host
+//! functions, warnings and error shapes.
+
+use feel::{Context, Engine, ErrorKind, Evaluation, Expression, UnaryTests, Value, WarningKind};
+
+fn vars(json: serde_json::Value) -> Context {
+    Context::from_json(&json).expect("a JSON object")
+}
+
+fn eval(source: &str) -> Evaluation {
+    Engine::new()
+        .evaluate_expression(source, &Context::new())
+        .unwrap_or_else(|e| panic!("{source}: {e}"))
+}
+
+#[test]
+fn compiled_expressions_and_tests_are_send_sync_and_cheap_to_share() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<Engine>();
+    assert_send_sync::<Expression>();
+    assert_send_sync::<UnaryTests>();
+    assert_send_sync::<Value>();
+}
+
+#[test]
+fn one_compilation_serves_many_evaluations() {
+    let expr = Engine::new()
+        .compile_expression("request.body.SmsStatus = \"received\"")
+        .unwrap();
+    let yes = vars(serde_json::json!({"request": {"body": {"SmsStatus": "received"}}}));
+    let no = vars(serde_json::json!({"request": {"body": {"SmsStatus": "failed"}}}));
+    assert_eq!(expr.evaluate(&yes).unwrap().value, Value::Boolean(true));
+    assert_eq!(expr.evaluate(&no).unwrap().value, Value::Boolean(false));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let expr = expr.clone();
+            let yes = yes.clone();
+            std::thread::spawn(move || expr.evaluate(&yes).unwrap().value)
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), Value::Boolean(true));
+    }
+}
+
+#[test]
+fn parse_errors_carry_line_column_caret_and_expectations() {
+    let err = Engine::new().compile_expression("{a: 1,\n b: }").unwrap_err();
+    assert_eq!(err.line(), 2);
+    assert_eq!(err.column(), 5);
+    assert!(err.excerpt().contains('^'), "{}", err.excerpt());
+    assert!(!err.expected().is_empty(), "{err}");
+    let shown = err.to_string();
+    assert!(shown.contains("line 2, column 5"), "{shown}");
+}
+
+#[test]
+fn nulls_come_with_warnings_that_say_why_and_where() {
+    let source = "missing + 1";
+    let eval = eval(source);
+    assert_eq!(eval.value, Value::Null);
+    let w = &eval.warnings[0];
+    assert_eq!(w.kind, WarningKind::NoVariableFound);
+    assert!(w.message.contains("missing"), "{}", w.message);
+    assert_eq!(&source[w.span.range()], "missing");
+
+    let eval = self::eval("no such function(1)");
+    assert_eq!(eval.warnings[0].kind, WarningKind::NoFunctionFound);
+
+    let eval = self::eval("1 + \"a\"");
+    assert_eq!(eval.value, Value::Null);
+    assert_eq!(eval.warnings[0].kind, WarningKind::InvalidType);
+}
+
+#[test]
+fn fuel_stops_runaway_evaluations() {
+    let engine = Engine::builder().fuel(1_000).build();
+    let err = engine
+        .evaluate_expression("for i in 1..100000 return i * 2", &Context::new())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FuelExhausted);
+    // The same expression within budget works.
+    let engine = Engine::builder().fuel(1_000_000).build();
+    let eval = engine
+        .evaluate_expression("count(for i in 1..1000 return i * 2)", &Context::new())
+        .unwrap();
+    assert_eq!(eval.value, Value::from(1000));
+}
+
+#[test]
+fn depth_limits_stop_deep_input_and_deep_recursion() {
+    let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    let err = Engine::new().compile_expression(&deep).unwrap_err();
+    assert!(err.message().contains("deep"), "{err}");
+
+    let engine = Engine::builder().max_depth(64).build();
+    let err = engine
+        .evaluate_expression(
+            "{f: function(n) if n = 0 then 0 else 1 + f(n - 1), r: f(1000)}.r",
+            &Context::new(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::DepthExceeded);
+}
+
+#[test]
+fn host_functions_are_called_with_positional_and_named_arguments() {
+    let engine = Engine::builder()
+        .function("greet", &["greeting", "name"], |args| {
+            let g = args[0].as_str().unwrap_or("hello");
+            let n = args[1].as_str().unwrap_or("world");
+            Ok(Value::from(format!("{g}, {n}")))
+        })
+        .function("fail", &[], |_| Err("the backend is down".into()))
+        .build();
+    let ctx = Context::new();
+    let positional = engine.evaluate_expression("greet(\"hi\", \"ada\")", &ctx).unwrap();
+    assert_eq!(positional.value, Value::from("hi, ada"));
+    let named = engine
+        .evaluate_expression("greet(name: \"bob\", greeting: \"hey\")", &ctx)
+        .unwrap();
+    assert_eq!(named.value, Value::from("hey, bob"));
+    let err = engine.evaluate_expression("fail()", &ctx).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HostFunction);
+    assert!(err.to_string().contains("the backend is down"), "{err}");
+}
+
+#[test]
+fn unary_tests_evaluate_against_an_input() {
+    let engine = Engine::new();
+    let tests = engine.compile_unary_tests("< 10, [20..30], \"x\"").unwrap();
+    let check = |v: Value| tests.evaluate(&v, &Context::new()).unwrap().value;
+    assert_eq!(check(Value::from(5)), Value::Boolean(true));
+    assert_eq!(check(Value::from(25)), Value::Boolean(true));
+    assert_eq!(check(Value::from(15)), Value::Boolean(false));
+    let any = engine.compile_unary_tests("-").unwrap();
+    assert_eq!(
+        any.evaluate(&Value::Null, &Context::new()).unwrap().value,
+        Value::Boolean(true)
+    );
+}
+
+#[test]
+fn json_convenience_evaluates_in_one_call() {
+    let result = feel::evaluate(
+        "{sender: request.body.From, n: count(request.body.Media)}",
+        &serde_json::json!({"request": {"body": {"From": "+1", "Media": [1, 2]}}}),
+    )
+    .unwrap();
+    assert_eq!(
+        result.value.to_json(),
+        serde_json::json!({"sender": "+1", "n": 2})
+    );
+    let err = feel::evaluate("1", &serde_json::json!([1])).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}

@@ -1,0 +1,67 @@
+//! Snapshot tests over the shared FEEL corpus in `../tests/corpus`.
+//!
+//! Each `*.feel` file holds a JSON object with the variables, a line `---`,
+//! then the expression. Files under `unary/` hold unary tests instead, tested
+//! against the variable `?`. The snapshot records the value in FEEL literal
+//! syntax and the warnings, or the error (a parse error with its caret).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use feel::{Context, Engine, FixedClock, Value};
+
+fn engine() -> Engine {
+    let now = chrono_now();
+    Engine::builder().clock(FixedClock(now)).fuel(1_000_000).build()
+}
+
+/// A fixed instant so `now()` and `today()` snapshots are stable.
+fn chrono_now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339("2024-05-17T10:30:00+02:00").expect("valid instant")
+}
+
+fn run(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("readable corpus file");
+    let (vars, source) = text
+        .split_once("\n---\n")
+        .unwrap_or_else(|| panic!("{}: missing the `---` line", path.display()));
+    let json: serde_json::Value = serde_json::from_str(vars)
+        .unwrap_or_else(|e| panic!("{}: bad JSON context: {e}", path.display()));
+    let vars = Context::from_json(&json).unwrap_or_default();
+    let source = source.strip_suffix('\n').unwrap_or(source);
+    let engine = engine();
+    let unary = path.components().any(|c| c.as_os_str() == "unary");
+    let result = if unary {
+        let input = vars.get("?").cloned().unwrap_or(Value::Null);
+        engine
+            .compile_unary_tests(source)
+            .map_err(feel::Error::from)
+            .and_then(|t| t.evaluate(&input, &vars))
+    } else {
+        engine
+            .compile_expression(source)
+            .map_err(feel::Error::from)
+            .and_then(|e| e.evaluate(&vars))
+    };
+    let mut out = String::new();
+    match result {
+        Ok(eval) => {
+            writeln!(out, "{}", eval.value).ok();
+            for w in &eval.warnings {
+                let excerpt = source.get(w.span.range()).unwrap_or("");
+                writeln!(out, "warning: {:?}: {} [{excerpt}]", w.kind, w.message).ok();
+            }
+        }
+        Err(e) => {
+            writeln!(out, "error ({:?}): {e}", e.kind()).ok();
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus() {
+    insta::glob!("../../tests/corpus", "**/*.feel", |path| {
+        insta::assert_snapshot!(run(path));
+    });
+}
