@@ -22,7 +22,7 @@ use feel::{Engine, Evaluation};
 use serde_json::{json, Map, Value as Json};
 
 use crate::evaluate::describe_warning;
-use crate::typed_json::{self, json_kind, Decoder};
+use crate::typed_json::{self, json_kind};
 use crate::Failure;
 
 /// The fuel each case gets unless `--fuel` says otherwise.
@@ -92,11 +92,8 @@ pub fn run(
     options: &Options,
 ) -> Result<Summary, Failure> {
     install_panic_hook();
-    let decoder = Decoder::new()
-        .map_err(|e| Failure::Feel(format!("the engine cannot parse its conversion calls: {e}")))?;
     let shared = Arc::new(Shared {
         engine,
-        decoder,
         warnings: options.warnings,
     });
     let mut worker = Worker::spawn(&shared)?;
@@ -234,7 +231,6 @@ impl Case {
 /// What every worker needs.
 struct Shared {
     engine: Engine,
-    decoder: Decoder,
     warnings: bool,
 }
 
@@ -312,10 +308,8 @@ fn evaluate(shared: &Shared, case: &Case) -> Json {
 }
 
 fn evaluation(shared: &Shared, case: &Case) -> Result<Evaluation, String> {
-    let mut vars = shared
-        .decoder
-        .decode_context(&case.context)
-        .map_err(|e| format!("bad context {e}"))?;
+    let mut vars =
+        typed_json::decode_context(&case.context).map_err(|e| format!("bad context {e}"))?;
     let parse_error = |e: feel::ParseError| {
         format!(
             "parse error at {}:{}: {}",

@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use feel::{Context, Engine, Evaluation, Value, Warning};
 
 use crate::cli::{ContextArgs, OutputArgs};
-use crate::typed_json::{self, Decoder};
+use crate::typed_json;
 use crate::Failure;
 
 /// `feel eval`.
@@ -17,8 +17,7 @@ pub fn expression(
     output: &OutputArgs,
 ) -> Result<(), Failure> {
     let source = read_source(source)?;
-    let decoder = decoder()?;
-    let vars = read_context(&decoder, context)?;
+    let vars = read_context(context)?;
     let compiled = engine
         .compile_expression(&source)
         .map_err(|e| Failure::Feel(e.to_string()))?;
@@ -37,12 +36,9 @@ pub fn unary_tests(
     output: &OutputArgs,
 ) -> Result<(), Failure> {
     let source = read_source(source)?;
-    let decoder = decoder()?;
     let input = parse_json("--input", input)?;
-    let input = decoder
-        .decode(&input)
-        .map_err(|e| Failure::Input(format!("--input: {e}")))?;
-    let vars = read_context(&decoder, context)?;
+    let input = typed_json::decode(&input).map_err(|e| Failure::Input(format!("--input: {e}")))?;
+    let vars = read_context(context)?;
     let compiled = engine
         .compile_unary_tests(&source)
         .map_err(|e| Failure::Feel(e.to_string()))?;
@@ -50,11 +46,6 @@ pub fn unary_tests(
         .evaluate(&input, &vars)
         .map_err(|e| Failure::Feel(e.to_string()))?;
     report(&source, &evaluation, output)
-}
-
-fn decoder() -> Result<Decoder, Failure> {
-    Decoder::new()
-        .map_err(|e| Failure::Feel(format!("the engine cannot parse its conversion calls: {e}")))
 }
 
 /// The source text: the argument itself, or stdin for `-`.
@@ -70,7 +61,7 @@ fn read_source(arg: &str) -> Result<String, Failure> {
 }
 
 /// The variables from `--context` or `--context-file` (none if neither).
-fn read_context(decoder: &Decoder, args: &ContextArgs) -> Result<Context, Failure> {
+fn read_context(args: &ContextArgs) -> Result<Context, Failure> {
     let (what, text) = match (&args.context, &args.context_file) {
         (Some(text), _) => ("--context".to_owned(), text.clone()),
         (None, Some(path)) => {
@@ -81,9 +72,7 @@ fn read_context(decoder: &Decoder, args: &ContextArgs) -> Result<Context, Failur
         (None, None) => return Ok(Context::new()),
     };
     let json = parse_json(&what, &text)?;
-    decoder
-        .decode_context(&json)
-        .map_err(|e| Failure::Input(format!("{what}: {e}")))
+    typed_json::decode_context(&json).map_err(|e| Failure::Input(format!("{what}: {e}")))
 }
 
 fn parse_json(what: &str, text: &str) -> Result<serde_json::Value, Failure> {
