@@ -1,14 +1,19 @@
 //! What the fuzz targets share: the engine they run, FEEL values built from
 //! fuzz bytes, and the oracles that go beyond "does not panic".
 //!
-//! Values are built through the public API only: numbers, strings, lists and
-//! contexts directly, temporal values and ranges by evaluating FEEL
-//! conversion calls (`date(s)`, `[lo..hi]`) that are compiled once.
+//! Values are built through the public API only (constructors and the
+//! temporal parsers), not through FEEL source, so `value_ops` reaches values
+//! the parser never produces, such as a range from a date to a string.
 
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
-use feel::{Context, Engine, ErrorKind, Expression, Number, Value, ValueKind};
+use std::sync::Arc;
+
+use feel::{
+    Bound, Context, Date, DateTime, DayTimeDuration, Engine, ErrorKind, Number, Range, Time, Value,
+    ValueKind, YearMonthDuration,
+};
 
 /// Fuel for one evaluation: enough for every realistic expression, small
 /// enough that a loop ends in milliseconds.
@@ -180,62 +185,34 @@ pub enum FuzzValue {
     List(Vec<FuzzValue>),
     /// A context.
     Context(Vec<(FuzzKey, FuzzValue)>),
-    /// A range `[lo..hi]`, `(lo..hi)`, …
+    /// A range; its ends need not be of one kind.
     Range {
         /// Lower end.
-        start: Box<FuzzValue>,
+        start: FuzzBound,
         /// Upper end.
-        end: Box<FuzzValue>,
-        /// Whether `start` is included.
-        start_included: bool,
-        /// Whether `end` is included.
-        end_included: bool,
+        end: FuzzBound,
     },
 }
 
-/// Compiled conversion calls that turn text into temporal values and ends
-/// into ranges.
-struct Builders {
-    date: Expression,
-    time: Expression,
-    date_time: Expression,
-    duration: Expression,
-    /// `[lo..hi]`, `[lo..hi)`, `(lo..hi]`, `(lo..hi)`.
-    ranges: [Expression; 4],
+/// One end of a fuzz-built range.
+#[derive(Debug, Clone, Arbitrary)]
+pub enum FuzzBound {
+    /// Included end point.
+    Included(Box<FuzzValue>),
+    /// Excluded end point.
+    Excluded(Box<FuzzValue>),
+    /// No bound.
+    Unbounded,
 }
 
-fn builders() -> &'static Builders {
-    static BUILDERS: OnceLock<Builders> = OnceLock::new();
-    BUILDERS.get_or_init(|| {
-        let engine = engine();
-        let compile = |src: &str| {
-            engine
-                .compile_expression(src)
-                .unwrap_or_else(|e| panic!("the fuzz setup expression {src} does not parse: {e}"))
-        };
-        Builders {
-            date: compile("date(s)"),
-            time: compile("time(s)"),
-            date_time: compile("date and time(s)"),
-            duration: compile("duration(s)"),
-            ranges: [
-                compile("[lo..hi]"),
-                compile("[lo..hi)"),
-                compile("(lo..hi]"),
-                compile("(lo..hi)"),
-            ],
+impl FuzzBound {
+    fn build(&self, depth: usize) -> Bound {
+        match self {
+            FuzzBound::Included(v) => Bound::Included(v.build(depth)),
+            FuzzBound::Excluded(v) => Bound::Excluded(v.build(depth)),
+            FuzzBound::Unbounded => Bound::Unbounded,
         }
-    })
-}
-
-/// Evaluates a setup expression; its own failures (null, limits) are fine.
-fn run(expr: &Expression, vars: &Context) -> Value {
-    expr.evaluate(vars).map(|e| e.value).unwrap_or_default()
-}
-
-fn from_text(expr: &Expression, text: String) -> Value {
-    let vars: Context = [("s", Value::from(text))].into_iter().collect();
-    run(expr, &vars)
+    }
 }
 
 impl FuzzValue {
@@ -245,7 +222,6 @@ impl FuzzValue {
     }
 
     fn build(&self, depth: usize) -> Value {
-        let b = builders();
         match self {
             FuzzValue::Null => Value::Null,
             FuzzValue::Bool(v) => Value::Boolean(*v),
@@ -262,15 +238,13 @@ impl FuzzValue {
             FuzzValue::Date { year, month, day } => {
                 let year = year % 1_000_000;
                 let sign = if year < 0 { "-" } else { "" };
-                from_text(
-                    &b.date,
-                    format!(
-                        "{sign}{:04}-{:02}-{:02}",
-                        year.unsigned_abs(),
-                        month % 13,
-                        day % 32
-                    ),
-                )
+                let text = format!(
+                    "{sign}{:04}-{:02}-{:02}",
+                    year.unsigned_abs(),
+                    month % 13,
+                    day % 32
+                );
+                Date::parse(&text).map_or(Value::Null, Value::Date)
             }
             FuzzValue::Time {
                 hour,
@@ -280,16 +254,14 @@ impl FuzzValue {
                 zone,
             } => {
                 let fraction = nanos % 1_000_000_000;
-                from_text(
-                    &b.time,
-                    format!(
-                        "{:02}:{:02}:{:02}.{fraction:09}{}",
-                        hour % 25,
-                        minute % 61,
-                        second % 61,
-                        zone.suffix()
-                    ),
-                )
+                Time::parse(&format!(
+                    "{:02}:{:02}:{:02}.{fraction:09}{}",
+                    hour % 25,
+                    minute % 61,
+                    second % 61,
+                    zone.suffix()
+                ))
+                .map_or(Value::Null, Value::Time)
             }
             FuzzValue::DateTime {
                 year,
@@ -299,31 +271,26 @@ impl FuzzValue {
                 zone,
             } => {
                 let s = seconds % 86_400;
-                from_text(
-                    &b.date_time,
-                    format!(
-                        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
-                        year.unsigned_abs() % 10_000,
-                        month % 13,
-                        day % 32,
-                        s / 3600,
-                        s / 60 % 60,
-                        s % 60,
-                        zone.suffix()
-                    ),
-                )
+                DateTime::parse(&format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
+                    year.unsigned_abs() % 10_000,
+                    month % 13,
+                    day % 32,
+                    s / 3600,
+                    s / 60 % 60,
+                    s % 60,
+                    zone.suffix()
+                ))
+                .map_or(Value::Null, Value::DateTime)
             }
             FuzzValue::DayTime { seconds, nanos } => {
                 let sign = if *seconds < 0 { "-" } else { "" };
                 let fraction = nanos % 1_000_000_000;
-                from_text(
-                    &b.duration,
-                    format!("{sign}PT{}.{fraction:09}S", seconds.unsigned_abs()),
-                )
+                let text = format!("{sign}PT{}.{fraction:09}S", seconds.unsigned_abs());
+                DayTimeDuration::parse(&text).map_or(Value::Null, Value::DayTimeDuration)
             }
             FuzzValue::YearMonth(months) => {
-                let sign = if *months < 0 { "-" } else { "" };
-                from_text(&b.duration, format!("{sign}P{}M", months.unsigned_abs()))
+                Value::YearMonthDuration(YearMonthDuration::from_months(i64::from(*months)))
             }
             FuzzValue::List(items) if depth < MAX_VALUE_DEPTH => {
                 Value::list(items.iter().map(|v| v.build(depth + 1)))
@@ -334,17 +301,11 @@ impl FuzzValue {
                     .map(|(k, v)| (k.text(), v.build(depth + 1)))
                     .collect(),
             ),
-            FuzzValue::Range {
-                start,
-                end,
-                start_included,
-                end_included,
-            } if depth < MAX_VALUE_DEPTH => {
-                let index = usize::from(!start_included) * 2 + usize::from(!end_included);
-                let vars: Context = [("lo", start.build(depth + 1)), ("hi", end.build(depth + 1))]
-                    .into_iter()
-                    .collect();
-                run(&b.ranges[index], &vars)
+            FuzzValue::Range { start, end } if depth < MAX_VALUE_DEPTH => {
+                Value::Range(Arc::new(Range {
+                    start: start.build(depth + 1),
+                    end: end.build(depth + 1),
+                }))
             }
             FuzzValue::List(_) | FuzzValue::Context(_) | FuzzValue::Range { .. } => Value::Null,
         }
