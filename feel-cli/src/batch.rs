@@ -92,12 +92,7 @@ pub fn run(
     options: &Options,
 ) -> Result<Summary, Failure> {
     install_panic_hook();
-    let shared = Arc::new(Shared {
-        engine,
-        warnings: options.warnings,
-    });
-    let mut worker = Worker::spawn(&shared)?;
-    let mut summary = Summary::default();
+    let mut runner = Runner::new(engine, options)?;
     let mut buf = Vec::new();
     let mut line_no = 0usize;
     loop {
@@ -109,61 +104,90 @@ pub fn run(
             break;
         }
         line_no += 1;
-        let Ok(line) = std::str::from_utf8(&buf) else {
-            summary.cases += 1;
-            summary.errors += 1;
-            write_line(
-                out,
-                &error_line(Json::Null, format!("line {line_no}: not valid UTF-8")),
-            )?;
-            continue;
-        };
-        if line.trim().is_empty() {
-            continue;
+        if let Some(line) = runner.line(line_no, &buf)? {
+            write_line(out, &line)?;
         }
-        summary.cases += 1;
-        let case = match Case::parse(line) {
+    }
+    out.flush()?;
+    Ok(runner.summary)
+}
+
+/// Turns input lines into output lines, keeping count.
+struct Runner {
+    shared: Arc<Shared>,
+    worker: Worker,
+    timeout: Duration,
+    summary: Summary,
+}
+
+impl Runner {
+    fn new(engine: Engine, options: &Options) -> Result<Runner, Failure> {
+        let shared = Arc::new(Shared {
+            engine,
+            warnings: options.warnings,
+        });
+        let worker = Worker::spawn(&shared)?;
+        Ok(Runner {
+            shared,
+            worker,
+            timeout: options.timeout,
+            summary: Summary::default(),
+        })
+    }
+
+    /// The output line for input line `line_no`; `None` for a blank line.
+    fn line(&mut self, line_no: usize, bytes: &[u8]) -> Result<Option<Json>, Failure> {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Ok(Some(self.count(error_line(
+                Json::Null,
+                format!("line {line_no}: not valid UTF-8"),
+            ))));
+        };
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let case = match Case::parse(text) {
             Ok(case) => case,
             Err((id, message)) => {
-                summary.errors += 1;
-                write_line(out, &error_line(id, format!("line {line_no}: {message}")))?;
-                continue;
+                return Ok(Some(
+                    self.count(error_line(id, format!("line {line_no}: {message}"))),
+                ))
             }
         };
         let id = case.id.clone();
-        let outcome = worker.run(case, options.timeout);
-        let line = match outcome {
+        let line = match self.worker.run(case, self.timeout) {
             Outcome::Done(line) => line,
             Outcome::Panicked(message) => {
-                summary.panics += 1;
+                self.summary.panics += 1;
                 error_line(id, format!("the engine panicked: {message}"))
             }
             Outcome::TimedOut => {
-                summary.timeouts += 1;
-                worker = Worker::spawn(&shared)?;
+                self.summary.timeouts += 1;
+                self.worker = Worker::spawn(&self.shared)?;
+                let ms = self.timeout.as_millis();
                 error_line(
                     id,
-                    format!(
-                        "no result within {} ms; the evaluation was abandoned",
-                        options.timeout.as_millis()
-                    ),
+                    format!("no result within {ms} ms; the evaluation was abandoned"),
                 )
             }
             Outcome::Died => {
-                summary.panics += 1;
-                worker = Worker::spawn(&shared)?;
+                self.summary.panics += 1;
+                self.worker = Worker::spawn(&self.shared)?;
                 error_line(id, "the evaluation thread died".into())
             }
         };
-        if line.get("error").is_some() {
-            summary.errors += 1;
-        } else {
-            summary.results += 1;
-        }
-        write_line(out, &line)?;
+        Ok(Some(self.count(line)))
     }
-    out.flush()?;
-    Ok(summary)
+
+    fn count(&mut self, line: Json) -> Json {
+        self.summary.cases += 1;
+        if line.get("error").is_some() {
+            self.summary.errors += 1;
+        } else {
+            self.summary.results += 1;
+        }
+        line
+    }
 }
 
 fn write_line(out: &mut impl Write, line: &Json) -> Result<(), Failure> {
