@@ -130,10 +130,13 @@ macro_rules! or_null {
 }
 pub(crate) use or_null;
 
-/// Argument `param` as a number, or a warning.
+/// Argument `param` as a number, or a warning. A singleton list stands for
+/// its item (DMN 1.5 §10.3.2.9.4, "from singleton list"), here and in the
+/// other scalar helpers.
 pub(crate) fn number(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Number> {
     match v {
         Value::Number(n) => Some(*n),
+        Value::List(l) if l.len() == 1 => number(ctx, &l[0], param),
         other => {
             ctx.invalid_type(param, "a number", other);
             None
@@ -161,6 +164,7 @@ pub(crate) fn integer(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<i
 pub(crate) fn string<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, param: &str) -> Option<&'v str> {
     match v {
         Value::String(s) => Some(s),
+        Value::List(l) if l.len() == 1 => string(ctx, &l[0], param),
         other => {
             ctx.invalid_type(param, "a string", other);
             None
@@ -190,6 +194,7 @@ pub(crate) fn list_or_item<'v>(
 pub(crate) fn context<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, param: &str) -> Option<&'v Context> {
     match v {
         Value::Context(c) => Some(c),
+        Value::List(l) if l.len() == 1 => context(ctx, &l[0], param),
         other => {
             ctx.invalid_type(param, "a context", other);
             None

@@ -197,6 +197,15 @@ impl<'e> Evaluator<'e> {
         let mut context = Context::new();
         let mut result = Ok(());
         for (key, expr) in entries {
+            if context.contains_key(key) {
+                let span = expr.span;
+                self.scope.truncate(mark);
+                return Ok(self.warn(
+                    WarningKind::InvalidValue,
+                    format!("the context has the key '{key}' twice"),
+                    span,
+                ));
+            }
             match self.eval(expr) {
                 Ok(v) => {
                     context.insert(Arc::clone(key), v.clone());

@@ -164,31 +164,48 @@ impl Evaluator<'_> {
         }
     }
 
-    /// Three-valued `and`: false wins, then null; non-booleans count as null.
+    /// Three-valued `and`: false wins, then null; non-booleans count as null
+    /// (with a warning).
     pub(super) fn and(&mut self, left: &Expr, right: &Expr) -> EvalResult {
-        let l = self.eval(left)?;
-        if l == Value::Boolean(false) {
-            return Ok(l);
+        let l = self.logic_operand(left, "and")?;
+        if l == Some(false) {
+            return Ok(Value::Boolean(false));
         }
-        let r = self.eval(right)?;
+        let r = self.logic_operand(right, "and")?;
         Ok(match (l, r) {
-            (_, Value::Boolean(false)) => Value::Boolean(false),
-            (Value::Boolean(true), Value::Boolean(true)) => Value::Boolean(true),
+            (_, Some(false)) => Value::Boolean(false),
+            (Some(true), Some(true)) => Value::Boolean(true),
             _ => Value::Null,
         })
     }
 
-    /// Three-valued `or`: true wins, then null; non-booleans count as null.
+    /// Three-valued `or`: true wins, then null; non-booleans count as null
+    /// (with a warning).
     pub(super) fn or(&mut self, left: &Expr, right: &Expr) -> EvalResult {
-        let l = self.eval(left)?;
-        if l == Value::Boolean(true) {
-            return Ok(l);
+        let l = self.logic_operand(left, "or")?;
+        if l == Some(true) {
+            return Ok(Value::Boolean(true));
         }
-        let r = self.eval(right)?;
+        let r = self.logic_operand(right, "or")?;
         Ok(match (l, r) {
-            (_, Value::Boolean(true)) => Value::Boolean(true),
-            (Value::Boolean(false), Value::Boolean(false)) => Value::Boolean(false),
+            (_, Some(true)) => Value::Boolean(true),
+            (Some(false), Some(false)) => Value::Boolean(false),
             _ => Value::Null,
+        })
+    }
+
+    fn logic_operand(&mut self, e: &Expr, op: &str) -> Result<Option<bool>, crate::error::Error> {
+        Ok(match self.eval(e)? {
+            Value::Boolean(b) => Some(b),
+            Value::Null => None,
+            other => {
+                self.warn(
+                    WarningKind::InvalidType,
+                    format!("'{op}' needs booleans, not {} ({other})", other.kind()),
+                    e.span,
+                );
+                None
+            }
         })
     }
 

@@ -63,28 +63,20 @@ impl Evaluator<'_> {
                 }
                 inside
             }
-            Value::List(items) if !matches!(input, Value::List(_)) => {
-                let mut undecided = false;
-                for item in items.iter() {
-                    match item.feel_eq(input) {
-                        Some(true) => return Some(true),
-                        Some(false) => {}
-                        None => undecided = true,
-                    }
-                }
-                if undecided {
-                    None
-                } else {
-                    Some(false)
-                }
-            }
             Value::List(items) => {
-                // A list input matches an equal list, or a list among the items.
-                if input.feel_eq(v) == Some(true) {
+                // A list input also matches an equal list.
+                if matches!(input, Value::List(_)) && input.feel_eq(v) == Some(true) {
                     return Some(true);
                 }
-                Some(items.iter().any(|i| i.feel_eq(input) == Some(true)))
+                // Membership: an item that is a range contains the input, any
+                // other item equals it; items of another kind don't match.
+                Some(items.iter().any(|item| match item {
+                    Value::Range(r) => range_contains(r, input) == Some(true),
+                    other => other.feel_eq(input) == Some(true),
+                }))
             }
+            // An invalid range literal (`(null..10]`) leaves the test undecided.
+            Value::Null if matches!(expr.kind, ExprKind::Range(_)) => None,
             _ => self.equal_or_warn(input, v, expr),
         }
     }

@@ -1,27 +1,846 @@
-//! The parser: the only code that sees pest. SKELETON, in progress.
+//! The parser: the only code that sees pest.
+//!
+//! `grammar/feel.pest` (at the workspace root) holds the whole FEEL grammar.
+//! This module runs it and turns pest's pairs into the [`ast`](crate::ast);
+//! [`pratt`] orders operators, [`literals`] decodes strings, numbers, `@"…"`
+//! literals and names, and [`errors`] turns pest errors into [`ParseError`]s.
+//!
+//! Depth. Every tree it returns is at most `max_depth` nodes deep (a pair of
+//! parentheses counts as a level too). Three guards share the work:
+//! [`prescan`] refuses brackets nested deeper than the limit before pest
+//! recurses into them, pest's native stack guard stops other runaway
+//! recursion (`if if if …`), and the tree builder checks the height of every
+//! node it makes, which also bounds operator chains (`1+1+…`) and postfix
+//! chains (`a.b.c…`, `x[1][1]…`) that the grammar reads without recursion.
+//!
+//! What the evaluator gets:
+//! - Names as written, with the white space between words reduced to one
+//!   space (`Monthly   Salary` is `Monthly Salary`); backtick names without
+//!   the backticks; `?` as [`ExprKind::Name`]`("?")`.
+//! - `a.b` is always a path, never a name with a dot.
+//! - A negative number literal (`-5`) is a [`Value::Number`] literal whose
+//!   span includes the sign; other negations are [`ExprKind::Neg`].
+//! - `x in (1, 2)` is `In(x, [test 1, test 2])`; `x in (1..2)` and `x in
+//!   [1..2]` are `In(x, [test Range])`; `x in y` is `In(x, [test y])`.
+//! - `< 10` is a `Range` with only an end bound (`end_included: false`);
+//!   `>= 10` one with only a start bound. A missing bound is never "included".
+//! - `(a)` is the node for `a` with its span widened to the parentheses.
 
-use crate::ast::{Expr, UnaryTest};
+mod errors;
+mod literals;
+mod pratt;
+mod prescan;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use crate::ast::{
+    Args, BinaryOp, Domain, Expr, ExprKind, FunctionDef, Iteration, Name, Quantifier, RangeExpr,
+    Type, UnaryTest, UnaryTestKind,
+};
 use crate::error::{ParseError, Span};
+use crate::value::Value;
+use literals::LiteralError;
 
-/// Parses a FEEL expression.
-pub(crate) fn parse_expression(source: &str, _max_depth: usize) -> Result<Expr, ParseError> {
-    Err(ParseError::new(
-        source,
-        Span::new(0, source.len()),
-        "the parser is not built yet".into(),
-        Vec::new(),
-    ))
+mod grammar {
+    #![allow(clippy::all, missing_docs)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/feel.pest"]
+    pub(super) struct FeelParser;
+}
+use grammar::{FeelParser, Rule};
+
+/// Parses a FEEL expression (the grammar's `expression`, rule 1).
+pub(crate) fn parse_expression(source: &str, max_depth: usize) -> Result<Expr, ParseError> {
+    check_input(source, max_depth, "expression")?;
+    let mut pairs = FeelParser::parse(Rule::expression_input, source)
+        .map_err(|e| errors::convert(source, &e))?;
+    let builder = Builder::new(source, max_depth);
+    let input = pairs
+        .next()
+        .ok_or_else(|| builder.internal_at(Span::default()))?;
+    let expression = input
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::expression)
+        .ok_or_else(|| builder.internal_at(Span::default()))?;
+    Ok(builder.expression(expression, 1)?.expr)
 }
 
-/// Parses FEEL unary tests.
+/// Parses FEEL unary tests (rule 17): `-`, `not(…)` or a comma-separated list.
 pub(crate) fn parse_unary_tests(
     source: &str,
-    _max_depth: usize,
+    max_depth: usize,
 ) -> Result<Vec<UnaryTest>, ParseError> {
-    Err(ParseError::new(
-        source,
-        Span::new(0, source.len()),
-        "the parser is not built yet".into(),
-        Vec::new(),
-    ))
+    check_input(source, max_depth, "unary tests")?;
+    let mut pairs = FeelParser::parse(Rule::unary_tests_input, source)
+        .map_err(|e| errors::convert(source, &e))?;
+    let builder = Builder::new(source, max_depth);
+    let input = pairs
+        .next()
+        .ok_or_else(|| builder.internal_at(Span::default()))?;
+    for pair in input.into_inner() {
+        let span = builder.span(&pair);
+        match pair.as_rule() {
+            Rule::any_input => {
+                return Ok(vec![UnaryTest {
+                    kind: UnaryTestKind::Any,
+                    span,
+                }])
+            }
+            Rule::negated_tests => {
+                let tests = pair
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::positive_unary_tests)
+                    .ok_or_else(|| builder.internal_at(span))?;
+                let (tests, _) = builder.positive_unary_tests(tests, 2)?;
+                return Ok(vec![UnaryTest {
+                    kind: UnaryTestKind::Not(tests),
+                    span,
+                }]);
+            }
+            Rule::positive_unary_tests => return Ok(builder.positive_unary_tests(pair, 1)?.0),
+            _ => {}
+        }
+    }
+    Err(builder.internal_at(Span::default()))
+}
+
+/// The checks before pest runs: nothing but white space, unterminated text,
+/// brackets nested too deeply.
+fn check_input(source: &str, max_depth: usize, what: &str) -> Result<(), ParseError> {
+    let scan = prescan::scan(source, max_depth)?;
+    if !scan.has_content {
+        return Err(ParseError::new(
+            source,
+            Span::new(source.len(), source.len()),
+            format!("the {what} is empty"),
+            vec!["an expression".into()],
+        ));
+    }
+    Ok(())
+}
+
+/// Below this much free stack, the tree builder continues on a new segment.
+const RED_ZONE: usize = 128 * 1024;
+/// The size of each new stack segment.
+const STACK_SEGMENT: usize = 1024 * 1024;
+
+/// A node with the height of the tree under it (a leaf has height 1).
+pub(super) struct Built {
+    pub expr: Expr,
+    pub height: usize,
+}
+
+/// Turns pairs into the AST, checking the depth limit.
+///
+/// Every method takes the `depth` of the node it builds (the root is at 1).
+/// A node at depth `d` whose subtree is `h` high reaches depth `d + h - 1`;
+/// [`Builder::node`] refuses it when that exceeds `max_depth`.
+pub(super) struct Builder<'s> {
+    source: &'s str,
+    max_depth: usize,
+}
+
+impl<'s> Builder<'s> {
+    fn new(source: &'s str, max_depth: usize) -> Self {
+        Builder { source, max_depth }
+    }
+
+    /// The span of a pair without the white space pest skipped at its end
+    /// (a rule ending in an optional part takes the space before it).
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        let trimmed = s.as_str().trim_end_matches(literals::is_feel_whitespace);
+        Span::new(s.start(), s.start() + trimmed.len())
+    }
+
+    /// Makes a node whose tallest child is `child_height` high.
+    pub(super) fn node(
+        &self,
+        kind: ExprKind,
+        span: Span,
+        depth: usize,
+        child_height: usize,
+    ) -> Result<Built, ParseError> {
+        let height = child_height + 1;
+        self.check_depth(depth + height - 1, span)?;
+        Ok(Built {
+            expr: Expr::new(kind, span),
+            height,
+        })
+    }
+
+    fn leaf(&self, kind: ExprKind, span: Span, depth: usize) -> Result<Built, ParseError> {
+        self.node(kind, span, depth, 0)
+    }
+
+    fn check_depth(&self, depth: usize, span: Span) -> Result<(), ParseError> {
+        if depth > self.max_depth {
+            return Err(ParseError::new(
+                self.source,
+                span,
+                format!(
+                    "the expression is nested too deeply (the limit is {} levels)",
+                    self.max_depth
+                ),
+                Vec::new(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn internal(&self, pair: &Pair<'_, Rule>) -> ParseError {
+        self.internal_at(self.span(pair))
+    }
+
+    /// A pair tree the grammar cannot produce: a bug here, reported as an error
+    /// rather than a panic.
+    pub(super) fn internal_at(&self, span: Span) -> ParseError {
+        ParseError::new(
+            self.source,
+            span,
+            "internal parser error: unexpected syntax tree".into(),
+            Vec::new(),
+        )
+    }
+
+    fn literal_error(&self, e: LiteralError) -> ParseError {
+        ParseError::new(self.source, e.span, e.message, Vec::new())
+    }
+
+    /// The inner pairs that carry meaning (keywords and punctuation dropped).
+    fn parts<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+        pair.into_inner().filter(|p| {
+            !matches!(
+                p.as_rule(),
+                Rule::open_paren
+                    | Rule::close_paren
+                    | Rule::close_bracket
+                    | Rule::close_brace
+                    | Rule::comma
+                    | Rule::colon
+                    | Rule::range_dots
+                    | Rule::kw_if
+                    | Rule::kw_then
+                    | Rule::kw_else
+                    | Rule::kw_for
+                    | Rule::kw_return
+                    | Rule::kw_in
+                    | Rule::kw_satisfies
+                    | Rule::kw_function
+                    | Rule::kw_list
+                    | Rule::kw_range
+                    | Rule::kw_context
+                    | Rule::kw_not
+            )
+        })
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    fn expression(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        self.check_depth(depth, self.span(&pair))?;
+        // Each level of nesting costs tens of kilobytes of stack in debug
+        // builds; grow the stack rather than limit `max_depth` by thread size.
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            self.climb(pair.into_inner(), depth)
+        })
+    }
+
+    /// `-`* primary postfix*
+    fn term(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        self.check_depth(depth, self.span(&pair))?;
+        let mut negations: Vec<usize> = Vec::new();
+        let mut built: Option<Built> = None;
+        for part in pair.into_inner() {
+            match (part.as_rule(), built.take()) {
+                (Rule::neg, None) => negations.push(part.as_span().start()),
+                (_, None) => built = Some(self.primary(part, depth)?),
+                (_, Some(base)) => built = Some(self.postfix(base, part, depth)?),
+            }
+        }
+        let mut built = built.ok_or_else(|| self.internal_at(Span::default()))?;
+        let mut innermost = true;
+        while let Some(start) = negations.pop() {
+            let span = Span::new(start, built.expr.span.end);
+            let fold = std::mem::take(&mut innermost);
+            built = match built.expr.kind {
+                // `-5` is the literal -5 (rule 37 puts the sign in the literal).
+                ExprKind::Literal(Value::Number(n)) if fold => Built {
+                    expr: Expr::new(ExprKind::Literal(Value::Number(n.neg())), span),
+                    height: built.height,
+                },
+                kind => {
+                    let inner = Expr::new(kind, built.expr.span);
+                    self.node(ExprKind::Neg(Box::new(inner)), span, depth, built.height)?
+                }
+            };
+        }
+        Ok(built)
+    }
+
+    /// `.name`, `[filter]` or `(arguments)` applied to `base`.
+    fn postfix(
+        &self,
+        base: Built,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+    ) -> Result<Built, ParseError> {
+        let span = Span::new(base.expr.span.start, pair.as_span().end());
+        let rule = pair.as_rule();
+        let mut parts = Self::parts(pair);
+        match rule {
+            Rule::path_step => {
+                let name = self.name(parts.next().ok_or_else(|| self.internal_at(span))?);
+                let kind = ExprKind::Path(Box::new(base.expr), name);
+                self.node(kind, span, depth, base.height)
+            }
+            Rule::filter => {
+                let filter = parts.next().ok_or_else(|| self.internal_at(span))?;
+                let filter = self.expression(filter, depth + 1)?;
+                let height = base.height.max(filter.height);
+                let kind = ExprKind::Filter(Box::new(base.expr), Box::new(filter.expr));
+                self.node(kind, span, depth, height)
+            }
+            Rule::invocation => {
+                let (args, height) = match parts.next() {
+                    None => (Args::Positional(Vec::new()), 0),
+                    Some(args) => self.arguments(args, depth + 1)?,
+                };
+                let kind = ExprKind::Call(Box::new(base.expr), args);
+                self.node(kind, span, depth, base.height.max(height))
+            }
+            _ => Err(self.internal_at(span)),
+        }
+    }
+
+    fn arguments(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<(Args, usize), ParseError> {
+        let mut height = 0;
+        if pair.as_rule() == Rule::named_args {
+            let mut args = Vec::new();
+            for arg in Self::parts(pair) {
+                let span = self.span(&arg);
+                let mut parts = Self::parts(arg);
+                let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+                    return Err(self.internal_at(span));
+                };
+                let value = self.expression(value, depth)?;
+                height = height.max(value.height);
+                args.push((self.name(name), value.expr));
+            }
+            Ok((Args::Named(args), height))
+        } else {
+            let mut args = Vec::new();
+            for arg in Self::parts(pair) {
+                let value = self.expression(arg, depth)?;
+                height = height.max(value.height);
+                args.push(value.expr);
+            }
+            Ok((Args::Positional(args), height))
+        }
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        self.check_depth(depth, span)?;
+        match pair.as_rule() {
+            Rule::string => {
+                let value = self.string(pair)?;
+                self.leaf(ExprKind::Literal(Value::String(value.into())), span, depth)
+            }
+            Rule::at_literal => {
+                let string = pair
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.internal_at(span))?;
+                let text = self.string(string)?;
+                let value = literals::at_literal(&text, span).map_err(|e| self.literal_error(e))?;
+                self.leaf(ExprKind::Literal(value), span, depth)
+            }
+            Rule::number => {
+                let value =
+                    literals::number(pair.as_str(), span).map_err(|e| self.literal_error(e))?;
+                self.leaf(ExprKind::Literal(value), span, depth)
+            }
+            Rule::null_lit => self.leaf(ExprKind::Literal(Value::Null), span, depth),
+            Rule::true_lit => self.leaf(ExprKind::Literal(Value::Boolean(true)), span, depth),
+            Rule::false_lit => self.leaf(ExprKind::Literal(Value::Boolean(false)), span, depth),
+            Rule::input_value => self.leaf(ExprKind::Name(Arc::from("?")), span, depth),
+            Rule::name => {
+                let name = self.name(pair);
+                self.leaf(ExprKind::Name(name), span, depth)
+            }
+            Rule::paren => self.paren(pair, depth),
+            Rule::bracket => self.bracket(pair, depth),
+            Rule::open_range => {
+                let mut parts = Self::parts(pair);
+                let (Some(start), Some(rest)) = (parts.next(), parts.next()) else {
+                    return Err(self.internal_at(span));
+                };
+                let start = self.expression(start, depth + 1)?;
+                self.range(start, false, rest, span, depth)
+            }
+            Rule::context => self.context(pair, depth),
+            Rule::unary_comparison => self.unary_comparison(pair, depth),
+            Rule::if_expr => {
+                let mut parts = Self::parts(pair);
+                let mut next = || {
+                    parts
+                        .next()
+                        .ok_or_else(|| self.internal_at(span))
+                        .and_then(|p| self.expression(p, depth + 1))
+                };
+                let (c, t, e) = (next()?, next()?, next()?);
+                let height = c.height.max(t.height).max(e.height);
+                let kind = ExprKind::If(Box::new(c.expr), Box::new(t.expr), Box::new(e.expr));
+                self.node(kind, span, depth, height)
+            }
+            Rule::for_expr => {
+                let (iterations, body, height) = self.iterations(pair, depth)?;
+                self.node(
+                    ExprKind::For(iterations, Box::new(body)),
+                    span,
+                    depth,
+                    height,
+                )
+            }
+            Rule::quantified_expr => {
+                let quantifier = match pair.clone().into_inner().next().map(|p| p.as_rule()) {
+                    Some(Rule::kw_every) => Quantifier::Every,
+                    _ => Quantifier::Some,
+                };
+                let (iterations, body, height) = self.iterations(pair, depth)?;
+                let kind = ExprKind::Quantified(quantifier, iterations, Box::new(body));
+                self.node(kind, span, depth, height)
+            }
+            Rule::function_def => self.function_def(pair, depth),
+            _ => Err(self.internal_at(span)),
+        }
+    }
+
+    /// `( expression )` or a range opened with `(`.
+    fn paren(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        let mut parts = Self::parts(pair);
+        let first = parts.next().ok_or_else(|| self.internal_at(span))?;
+        let first = self.expression(first, depth + 1)?;
+        match parts.next() {
+            Some(rest) => self.range(first, false, rest, span, depth),
+            None => {
+                // The parentheses count as a level; the node keeps its kind.
+                self.check_depth(depth + first.height, span)?;
+                Ok(Built {
+                    expr: Expr::new(first.expr.kind, span),
+                    height: first.height + 1,
+                })
+            }
+        }
+    }
+
+    /// `[]`, `[a, b]` or a range opened with `[`.
+    fn bracket(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        let mut parts = Self::parts(pair);
+        let Some(first) = parts.next() else {
+            return self.leaf(ExprKind::List(Vec::new()), span, depth);
+        };
+        let first = self.expression(first, depth + 1)?;
+        let rest = parts.next().ok_or_else(|| self.internal_at(span))?;
+        if rest.as_rule() == Rule::range_rest {
+            return self.range(first, true, rest, span, depth);
+        }
+        let mut height = first.height;
+        let mut items = vec![first.expr];
+        for item in Self::parts(rest) {
+            let item = self.expression(item, depth + 1)?;
+            height = height.max(item.height);
+            items.push(item.expr);
+        }
+        self.node(ExprKind::List(items), span, depth, height)
+    }
+
+    /// A range literal: `start` is built; `rest` is `.. end close`.
+    fn range(
+        &self,
+        start: Built,
+        start_included: bool,
+        rest: Pair<'_, Rule>,
+        span: Span,
+        depth: usize,
+    ) -> Result<Built, ParseError> {
+        let mut parts = Self::parts(rest);
+        let (Some(end), Some(close)) = (parts.next(), parts.next()) else {
+            return Err(self.internal_at(span));
+        };
+        let end = self.expression(end, depth + 1)?;
+        let height = start.height.max(end.height);
+        let range = RangeExpr {
+            start: Some(start.expr),
+            start_included,
+            end: Some(end.expr),
+            end_included: close.as_str() == "]",
+        };
+        self.node(ExprKind::Range(Box::new(range)), span, depth, height)
+    }
+
+    /// `< x`, `<= x`, `> x`, `>= x` as a range with one bound.
+    fn unary_comparison(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        let mut parts = Self::parts(pair);
+        let (Some(op), Some(endpoint)) = (parts.next(), parts.next()) else {
+            return Err(self.internal_at(span));
+        };
+        let endpoint = self.climb(endpoint.into_inner(), depth + 1)?;
+        let height = endpoint.height;
+        let bound = Some(endpoint.expr);
+        let range = match op.as_rule() {
+            Rule::op_lt | Rule::op_le => RangeExpr {
+                start: None,
+                start_included: false,
+                end: bound,
+                end_included: op.as_rule() == Rule::op_le,
+            },
+            _ => RangeExpr {
+                start: bound,
+                start_included: op.as_rule() == Rule::op_ge,
+                end: None,
+                end_included: false,
+            },
+        };
+        self.node(ExprKind::Range(Box::new(range)), span, depth, height)
+    }
+
+    fn context(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        let mut entries = Vec::new();
+        let mut height = 0;
+        for entry in Self::parts(pair) {
+            let entry_span = self.span(&entry);
+            let mut parts = Self::parts(entry);
+            let (Some(key), Some(value)) = (parts.next(), parts.next()) else {
+                return Err(self.internal_at(entry_span));
+            };
+            let key: Name = match key.as_rule() {
+                Rule::string => self.string(key)?.into(),
+                Rule::context_key => literals::name(key.as_str()),
+                _ => self.name(key),
+            };
+            let value = self.expression(value, depth + 1)?;
+            height = height.max(value.height);
+            entries.push((key, value.expr));
+        }
+        self.node(ExprKind::Context(entries), span, depth, height)
+    }
+
+    /// The iteration contexts and the body of `for`, `some` and `every`.
+    fn iterations(
+        &self,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+    ) -> Result<(Vec<Iteration>, Expr, usize), ParseError> {
+        let span = self.span(&pair);
+        let mut iterations = Vec::new();
+        let mut height = 0;
+        let mut body = None;
+        for part in Self::parts(pair) {
+            match part.as_rule() {
+                Rule::iteration => {
+                    let it_span = self.span(&part);
+                    let mut parts = Self::parts(part);
+                    let (Some(name), Some(first)) = (parts.next(), parts.next()) else {
+                        return Err(self.internal_at(it_span));
+                    };
+                    let name = self.name(name);
+                    let first = self.expression(first, depth + 1)?;
+                    height = height.max(first.height);
+                    let domain = match parts.next() {
+                        Some(end) => {
+                            let end = self.expression(end, depth + 1)?;
+                            height = height.max(end.height);
+                            Domain::Span(first.expr, end.expr)
+                        }
+                        None => Domain::Expr(first.expr),
+                    };
+                    iterations.push(Iteration {
+                        name,
+                        domain,
+                        span: it_span,
+                    });
+                }
+                Rule::expression => {
+                    let built = self.expression(part, depth + 1)?;
+                    height = height.max(built.height);
+                    body = Some(built.expr);
+                }
+                _ => {}
+            }
+        }
+        let body = body.ok_or_else(|| self.internal_at(span))?;
+        Ok((iterations, body, height))
+    }
+
+    fn function_def(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        let mut params = Vec::new();
+        let mut height = 0;
+        let mut body = None;
+        for part in Self::parts(pair) {
+            match part.as_rule() {
+                Rule::formal_param => {
+                    let mut parts = Self::parts(part);
+                    let name = self.name(parts.next().ok_or_else(|| self.internal_at(span))?);
+                    let ty = match parts.next() {
+                        Some(ty) => {
+                            let (ty, h) = self.type_ref(ty, depth + 1)?;
+                            height = height.max(h);
+                            Some(ty)
+                        }
+                        None => None,
+                    };
+                    params.push((name, ty));
+                }
+                Rule::external_body => {
+                    return Err(ParseError::new(
+                        self.source,
+                        self.span(&part),
+                        "external functions (`function(…) external {…}`) are not supported".into(),
+                        Vec::new(),
+                    ))
+                }
+                Rule::expression => {
+                    let built = self.expression(part, depth + 1)?;
+                    height = height.max(built.height);
+                    body = Some(built.expr);
+                }
+                _ => {}
+            }
+        }
+        let body = body.ok_or_else(|| self.internal_at(span))?;
+        let def = FunctionDef { params, body };
+        self.node(ExprKind::Function(Arc::new(def)), span, depth, height)
+    }
+
+    // ------------------------------------------------------------ unary tests
+
+    pub(super) fn test(expr: Expr) -> UnaryTest {
+        let span = expr.span;
+        UnaryTest {
+            kind: UnaryTestKind::Expr(expr),
+            span,
+        }
+    }
+
+    fn positive_unary_tests(
+        &self,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+    ) -> Result<(Vec<UnaryTest>, usize), ParseError> {
+        let mut tests = Vec::new();
+        let mut height = 0;
+        for test in Self::parts(pair) {
+            let built = self.positive_unary_test(test, depth)?;
+            height = height.max(built.height);
+            tests.push(Builder::test(built.expr));
+        }
+        Ok((tests, height))
+    }
+
+    /// An expression, or `= x` / `!= x` as `? = x` / `? != x`.
+    fn positive_unary_test(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        let inner = pair
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.internal_at(span))?;
+        match inner.as_rule() {
+            Rule::equality_test => self.equality_test(inner, depth),
+            _ => self.expression(inner, depth),
+        }
+    }
+
+    /// `= x` is the test `? = x`, `!= x` is `? != x`: a boolean computed from
+    /// the input, which is how the evaluator reads such tests anyway.
+    pub(super) fn equality_test(
+        &self,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+    ) -> Result<Built, ParseError> {
+        let span = self.span(&pair);
+        let mut parts = Self::parts(pair);
+        let (Some(op), Some(value)) = (parts.next(), parts.next()) else {
+            return Err(self.internal_at(span));
+        };
+        let op_span = self.span(&op);
+        let op = if op.as_rule() == Rule::op_ne {
+            BinaryOp::Ne
+        } else {
+            BinaryOp::Eq
+        };
+        let value = self.climb(value.into_inner(), depth + 1)?;
+        let input = Expr::new(ExprKind::Name(Arc::from("?")), op_span);
+        let kind = ExprKind::Binary(op, Box::new(input), Box::new(value.expr));
+        self.node(kind, span, depth, value.height)
+    }
+
+    /// `( test, … )` or `( a .. b )` after `in`.
+    pub(super) fn in_list(
+        &self,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+    ) -> Result<(Vec<UnaryTest>, usize), ParseError> {
+        let span = self.span(&pair);
+        let mut tests = Vec::new();
+        let mut height = 0;
+        let mut first_span = span;
+        for part in Self::parts(pair) {
+            match part.as_rule() {
+                Rule::positive_unary_test => {
+                    first_span = self.span(&part);
+                    let built = self.positive_unary_test(part, depth + 1)?;
+                    height = height.max(built.height);
+                    tests.push(Builder::test(built.expr));
+                }
+                Rule::range_rest => {
+                    let start = tests.pop().ok_or_else(|| self.internal_at(span))?;
+                    let UnaryTestKind::Expr(start) = start.kind else {
+                        return Err(self.internal_at(first_span));
+                    };
+                    let start = Built {
+                        expr: start,
+                        height,
+                    };
+                    let range = self.range(start, false, part, span, depth + 1)?;
+                    height = range.height;
+                    tests.push(Builder::test(range.expr));
+                }
+                _ => {}
+            }
+        }
+        Ok((tests, height + 1))
+    }
+
+    // ------------------------------------------------------------------ types
+
+    pub(super) fn type_ref(
+        &self,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+    ) -> Result<(Type, usize), ParseError> {
+        let span = self.span(&pair);
+        self.check_depth(depth, span)?;
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            self.type_inner(pair, span, depth)
+        })
+    }
+
+    fn type_inner(
+        &self,
+        pair: Pair<'_, Rule>,
+        span: Span,
+        depth: usize,
+    ) -> Result<(Type, usize), ParseError> {
+        let inner = pair
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.internal_at(span))?;
+        let rule = inner.as_rule();
+        let mut parts = Self::parts(inner);
+        let sub = |parts: &mut dyn Iterator<Item = Pair<'_, Rule>>| {
+            let p = parts.next().ok_or_else(|| self.internal_at(span))?;
+            self.type_ref(p, depth + 1)
+        };
+        Ok(match rule {
+            Rule::list_type => {
+                let (t, h) = sub(&mut parts)?;
+                (Type::List(Box::new(t)), h + 1)
+            }
+            Rule::range_type => {
+                let (t, h) = sub(&mut parts)?;
+                (Type::Range(Box::new(t)), h + 1)
+            }
+            Rule::context_type => {
+                let mut entries = Vec::new();
+                let mut height = 0;
+                for entry in parts {
+                    let mut entry_parts = Self::parts(entry);
+                    let name = entry_parts.next().ok_or_else(|| self.internal_at(span))?;
+                    let (t, h) = sub(&mut entry_parts)?;
+                    height = height.max(h);
+                    entries.push((self.name(name), t));
+                }
+                (Type::Context(entries), height + 1)
+            }
+            Rule::function_type => {
+                let mut types = Vec::new();
+                let mut height = 0;
+                for p in parts {
+                    let (t, h) = self.type_ref(p, depth + 1)?;
+                    height = height.max(h);
+                    types.push(t);
+                }
+                match types.pop() {
+                    None => (Type::Function(None), 1),
+                    Some(result) => (Type::Function(Some((types, Box::new(result)))), height + 1),
+                }
+            }
+            Rule::named_type => {
+                let names: Vec<Name> = parts.map(|p| self.name(p)).collect();
+                let ty = match names.as_slice() {
+                    [one] => named_type(one),
+                    _ => Type::Other(names.join(".").into()),
+                };
+                (ty, 1)
+            }
+            _ => return Err(self.internal_at(span)),
+        })
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    fn string(&self, pair: Pair<'_, Rule>) -> Result<String, ParseError> {
+        let span = self.span(&pair);
+        let content = pair
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.internal_at(span))?;
+        literals::unescape(content.as_str(), content.as_span().start())
+            .map_err(|e| self.literal_error(e))
+    }
+
+    /// The name a `name` pair stands for.
+    fn name(&self, pair: Pair<'_, Rule>) -> Name {
+        match pair.into_inner().next() {
+            Some(inner) if inner.as_rule() == Rule::backtick_name => {
+                let text = inner.as_str();
+                Arc::from(&text[1..text.len() - 1])
+            }
+            Some(inner) => literals::name(inner.as_str()),
+            None => Arc::from(""),
+        }
+    }
+}
+
+/// The type a single name denotes in `instance of` and parameter declarations.
+fn named_type(name: &Name) -> Type {
+    match &**name {
+        "Any" => Type::Any,
+        "Null" => Type::Null,
+        "number" => Type::Number,
+        "string" => Type::String,
+        "boolean" => Type::Boolean,
+        "date" => Type::Date,
+        "time" => Type::Time,
+        "date and time" => Type::DateTime,
+        "days and time duration" => Type::DayTimeDuration,
+        "years and months duration" => Type::YearMonthDuration,
+        "list" => Type::List(Box::new(Type::Any)),
+        "range" => Type::Range(Box::new(Type::Any)),
+        "context" => Type::Context(Vec::new()),
+        "function" => Type::Function(None),
+        _ => Type::Other(name.clone()),
+    }
 }
