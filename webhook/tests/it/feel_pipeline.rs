@@ -250,3 +250,48 @@ async fn feel_runaway_expression_is_stopped_by_fuel_and_answers_422() {
     assert!(app.dispatcher.commands().is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn feel_response_expression_sees_correlation_and_sets_status_and_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("w.toml");
+    std::fs::write(
+        &toml,
+        r#"
+[[webhook]]
+id = "reply"
+start_process = "p"
+activation_condition = '=get value(request.headers, "x-tenant") = "acme"'
+response_expression = '={statusCode: 201, headers: {"X-Instance": string(correlation.processInstanceKey)}, body: {key: correlation.processInstanceKey, from: request.params.from}}'
+"#,
+    )
+    .unwrap();
+    let app = spawn(&[toml]).await;
+    let answer = send(
+        app.addr,
+        "POST",
+        "/inbound/reply?from=me",
+        &[("X-Tenant", "acme")],
+        b"",
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{answer:?}");
+    assert_eq!(answer.header("x-instance"), Some("2251799813685249"));
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert_eq!(
+        answer.json(),
+        json!({"key": 2251799813685249u64, "from": "me"})
+    );
+    // Header names are matched lower-cased: another tenant does not activate.
+    let answer = send(
+        app.addr,
+        "POST",
+        "/inbound/reply",
+        &[("X-Tenant", "other")],
+        b"",
+    )
+    .await;
+    assert_eq!(answer.status, 422);
+    assert_eq!(app.dispatcher.commands().len(), 1);
+    app.stop().await;
+}
