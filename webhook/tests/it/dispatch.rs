@@ -199,7 +199,15 @@ async fn shutdown_finishes_in_flight_requests() {
         )
         .await
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Wait until the request is inside the dispatcher, then stop.
+    while app
+        .dispatcher
+        .started
+        .load(std::sync::atomic::Ordering::SeqCst)
+        == 0
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let dispatcher = Arc::clone(&app.dispatcher);
     app.stop().await;
     let answer = request.await.unwrap();

@@ -32,6 +32,8 @@ pub struct FakeDispatcher {
     pub commands: Mutex<Vec<Command>>,
     pub answers: Mutex<VecDeque<Result<Outcome, DispatchError>>>,
     pub delay: Mutex<Duration>,
+    /// Dispatches begun (before the delay).
+    pub started: std::sync::atomic::AtomicUsize,
 }
 
 impl FakeDispatcher {
@@ -40,6 +42,7 @@ impl FakeDispatcher {
             commands: Mutex::new(Vec::new()),
             answers: Mutex::new(VecDeque::new()),
             delay: Mutex::new(Duration::ZERO),
+            started: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -62,6 +65,8 @@ impl FakeDispatcher {
 impl Dispatcher for FakeDispatcher {
     fn dispatch(&self, command: Command) -> DispatchFuture<'_> {
         Box::pin(async move {
+            self.started
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let delay = *self.delay.lock().unwrap();
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
