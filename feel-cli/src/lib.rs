@@ -48,4 +48,3 @@ impl From<io::Error> for Failure {
         Failure::Output(e)
     }
 }
-

@@ -25,7 +25,12 @@ fn floor(half: &str) -> usize {
 /// Runs check.py and returns its whole output and the `N passed` count.
 fn check(corpus: &Path, results: &Path, args: &[&str]) -> (String, usize) {
     let out = Command::new("python3")
-        .arg(corpus.parent().expect("corpus in a folder").join("check.py"))
+        .arg(
+            corpus
+                .parent()
+                .expect("corpus in a folder")
+                .join("check.py"),
+        )
         .arg(corpus)
         .arg(results)
         .args(args)
@@ -54,13 +59,14 @@ fn tck_pass_rate_stays_above_the_floor() {
         return;
     }
     if Command::new("python3").arg("--version").output().is_err() {
-        skip("TCK conformance", "python3 (needed for check.py) is not installed");
+        skip(
+            "TCK conformance",
+            "python3 (needed for check.py) is not installed",
+        );
         return;
     }
 
-    let engine = feel::Engine::builder()
-        .fuel(batch::DEFAULT_FUEL)
-        .build();
+    let engine = feel::Engine::builder().fuel(batch::DEFAULT_FUEL).build();
     let options = batch::Options {
         timeout: Duration::from_secs(10),
         warnings: false,
