@@ -65,11 +65,10 @@ impl<'e> Evaluator<'e> {
         if let Some(fuel) = &mut self.fuel {
             if *fuel < amount {
                 *fuel = 0;
-                return Err(Error::new(
-                    ErrorKind::FuelExhausted,
-                    "the evaluation ran out of fuel",
-                )
-                .with_span(span));
+                return Err(
+                    Error::new(ErrorKind::FuelExhausted, "the evaluation ran out of fuel")
+                        .with_span(span),
+                );
             }
             *fuel -= amount;
         }
@@ -164,12 +163,12 @@ impl<'e> Evaluator<'e> {
                 };
                 Ok(self.make_range(start, range.start_included, end, range.end_included, span))
             }
-            ExprKind::Function(def) => Ok(Value::Function(Function(Arc::new(
-                FunctionRepr::User {
+            ExprKind::Function(def) => {
+                Ok(Value::Function(Function(Arc::new(FunctionRepr::User {
                     def: Arc::clone(def),
                     captured: self.scope.capture(),
-                },
-            )))),
+                }))))
+            }
         }
     }
 

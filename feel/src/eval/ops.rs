@@ -69,11 +69,7 @@ impl Evaluator<'_> {
             Some(b) => Value::Boolean(b),
             None => self.warn(
                 WarningKind::NotComparable,
-                format!(
-                    "can't compare {l} with {r} ({} and {})",
-                    l.kind(),
-                    r.kind()
-                ),
+                format!("can't compare {l} with {r} ({} and {})", l.kind(), r.kind()),
                 span,
             ),
         }
@@ -91,11 +87,7 @@ impl Evaluator<'_> {
         if ord.is_none() && !l.is_null() && !r.is_null() {
             self.warn(
                 WarningKind::NotComparable,
-                format!(
-                    "can't compare {l} {op} {r} ({} and {})",
-                    l.kind(),
-                    r.kind()
-                ),
+                format!("can't compare {l} {op} {r} ({} and {})", l.kind(), r.kind()),
                 span,
             );
         }
@@ -211,8 +203,12 @@ impl Evaluator<'_> {
 
     /// `v between lo and hi` = `lo <= v and v <= hi`.
     pub(super) fn between(&mut self, v: Value, lo: Value, hi: Value, span: Span) -> Value {
-        let low = self.compare(&lo, &v, "<=", span).map(|o| o != Ordering::Greater);
-        let high = self.compare(&v, &hi, "<=", span).map(|o| o != Ordering::Greater);
+        let low = self
+            .compare(&lo, &v, "<=", span)
+            .map(|o| o != Ordering::Greater);
+        let high = self
+            .compare(&v, &hi, "<=", span)
+            .map(|o| o != Ordering::Greater);
         match (low, high) {
             (Some(false), _) | (_, Some(false)) => Value::Boolean(false),
             (Some(true), Some(true)) => Value::Boolean(true),

@@ -51,7 +51,9 @@ impl Evaluator<'_> {
             // computed without `?` when the input is not a boolean (a
             // condition such as `today() > deadline`). A boolean input is
             // compared with a boolean constant.
-            Value::Boolean(b) if uses_input(expr) || !matches!(input, Value::Boolean(_)) => Some(*b),
+            Value::Boolean(b) if uses_input(expr) || !matches!(input, Value::Boolean(_)) => {
+                Some(*b)
+            }
             Value::Range(r) => {
                 let inside = range_contains(r, input);
                 if inside.is_none() && !input.is_null() {
@@ -173,10 +175,9 @@ pub(crate) fn instance_of(v: &Value, ty: &Type) -> bool {
         (Type::List(item), Value::List(items)) => {
             items.iter().all(|i| i.is_null() || instance_of(i, item))
         }
-        (Type::Context(entries), Value::Context(c)) => entries.iter().all(|(k, t)| {
-            c.get(k)
-                .is_some_and(|v| v.is_null() || instance_of(v, t))
-        }),
+        (Type::Context(entries), Value::Context(c)) => entries
+            .iter()
+            .all(|(k, t)| c.get(k).is_some_and(|v| v.is_null() || instance_of(v, t))),
         (Type::Range(t), Value::Range(r)) => [&r.start, &r.end]
             .iter()
             .filter_map(|b| b.value())
