@@ -102,6 +102,9 @@ struct SignArgs {
     /// A JSON body (bodySHA256 is added to the URL).
     #[arg(long)]
     json: Option<String>,
+    /// Print a complete `curl` command that sends the signed request instead.
+    #[arg(long)]
+    curl: bool,
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +221,10 @@ fn sign(args: SignArgs) -> ExitCode {
         None => args.url.clone(),
     };
     let signature = twilio::sign(key, &url, &params);
+    if args.curl {
+        println!("{}", curl_command(&url, &signature, &params, args.json.as_deref()));
+        return ExitCode::SUCCESS;
+    }
     if args.json.is_some() {
         println!("URL: {url}");
     }
@@ -230,6 +237,32 @@ fn sign(args: SignArgs) -> ExitCode {
         println!("Body: {}", body.join("&"));
     }
     ExitCode::SUCCESS
+}
+
+/// A `curl` command line (POSIX shell quoting) that sends the signed request.
+fn curl_command(url: &str, signature: &str, params: &[(String, String)], json: Option<&str>) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut cmd = format!(
+        "curl -sS -X POST {} -H {}",
+        quote(url),
+        quote(&format!("X-Twilio-Signature: {signature}"))
+    );
+    if let Some(body) = json {
+        cmd.push_str(&format!(
+            " -H 'Content-Type: application/json' --data-raw {}",
+            quote(body)
+        ));
+    } else {
+        let body: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", webhook::form::encode(k), webhook::form::encode(v)))
+            .collect();
+        cmd.push_str(&format!(
+            " -H 'Content-Type: application/x-www-form-urlencoded' --data-raw {}",
+            quote(&body.join("&"))
+        ));
+    }
+    cmd
 }
 
 fn check(args: CheckArgs) -> ExitCode {
