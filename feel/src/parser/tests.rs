@@ -58,6 +58,9 @@ fn literals() {
     assert_eq!(p("false"), "false");
     assert_eq!(p(r#""abc""#), r#""abc""#);
     assert_eq!(p(r#""""#), r#""""#);
+    // No exponents in FEEL numerals.
+    assert_eq!(err("1e3").column(), 2);
+    assert_eq!(err("1.").expected(), ["a name"]);
 }
 
 #[test]
