@@ -1,3 +1,77 @@
-//! The `feel` command-line tool.
+//! The `feel` command-line tool: evaluate FEEL expressions and unary tests,
+//! one at a time (`feel eval`, `feel unary`) or as a JSON-Lines batch
+//! (`feel batch`). Run `feel --help` for usage.
 
-fn main() {}
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use feel_cli::cli::{Cli, Command, Limits};
+use feel_cli::{batch, evaluate, Failure};
+
+/// Builds the engine the subcommands evaluate with.
+fn engine(limits: &Limits, default_fuel: Option<u64>) -> feel::Engine {
+    let mut builder = feel::Engine::builder().max_depth(limits.max_depth);
+    if let Some(fuel) = limits.fuel.or(default_fuel) {
+        builder = builder.fuel(fuel);
+    }
+    if let Some(now) = limits.now {
+        builder = builder.clock(feel::FixedClock(now));
+    }
+    builder.build()
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Eval {
+            expression,
+            context,
+            output,
+        } => evaluate::expression(&engine(&cli.limits, None), &expression, &context, &output),
+        Command::Unary {
+            tests,
+            input,
+            context,
+            output,
+        } => evaluate::unary_tests(
+            &engine(&cli.limits, None),
+            &tests,
+            &input,
+            &context,
+            &output,
+        ),
+        Command::Batch {
+            file,
+            timeout_ms,
+            warnings,
+        } => {
+            let options = batch::Options {
+                timeout: std::time::Duration::from_millis(timeout_ms),
+                warnings,
+            };
+            let engine = engine(&cli.limits, Some(batch::DEFAULT_FUEL));
+            batch::run_file(engine, file.as_deref(), &options)
+        }
+        Command::Functions => {
+            let mut out = io::stdout().lock();
+            for name in feel::builtin_names() {
+                writeln!(out, "{name}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(failure) => {
+            // Nothing sensible is left to do if stderr is gone too.
+            let _ = writeln!(io::stderr().lock(), "error: {failure}");
+            failure.exit_code()
+        }
+    }
+}

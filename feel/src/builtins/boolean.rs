@@ -1,5 +1,5 @@
-//! Boolean functions (DMN 1.5 §10.3.4.2): `not`, and Camunda's `is defined`,
-//! `get or else` and `assert`.
+//! Boolean functions (DMN 1.5 §10.3.4.2): `not`, `is`, and Camunda's `is
+//! defined`, `get or else` and `assert`.
 
 use super::{Out, Overload};
 use crate::error::{Error, ErrorKind};
@@ -8,6 +8,7 @@ use crate::value::Value;
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("not", &["negand"], not),
+    Overload::new("is", &["value1", "value2"], is),
     Overload::new("is defined", &["value"], is_defined),
     Overload::new("get or else", &["value", "default"], get_or_else),
     Overload::new("assert", &["value", "condition"], assert),
@@ -22,6 +23,24 @@ fn not(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         Value::Null => Value::Null,
         other => ctx.invalid_type("negand", "a boolean", other),
     })
+}
+
+/// `is(value1, value2)`: whether both are the same element of FEEL's semantic
+/// domain. Unlike `=`, values of different kinds are simply not the same
+/// (false, not null), and temporal values must agree in their zone or offset
+/// too: `is(@"23:00:50Z", @"23:00:50")` is false although neither is wrong.
+fn is(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let (x, y) = (&a[0], &a[1]);
+    let same = x.kind() == y.kind()
+        && match x {
+            Value::Date(_)
+            | Value::Time(_)
+            | Value::DateTime(_)
+            | Value::DayTimeDuration(_)
+            | Value::YearMonthDuration(_) => x == y,
+            _ => x.feel_eq(y) == Some(true),
+        };
+    Ok(Value::Boolean(same))
 }
 
 /// `is defined(value)`: whether the value is not null (Camunda extension).
@@ -78,6 +97,18 @@ mod tests {
         assert_eq!(call("not", &[F]), T);
         assert_eq!(call_w("not", &[Value::Null]), (Value::Null, vec![]));
         assert_null("not", &[n("1")]);
+    }
+
+    #[test]
+    fn is_compares_kind_value_and_zone() {
+        let at = |s: &str| crate::temporal::parse_literal(s).unwrap();
+        assert_eq!(call("is", &[at("2012-12-25"), at("2012-12-25")]), T);
+        assert_eq!(call("is", &[at("2012-12-25"), at("23:00:50")]), F);
+        assert_eq!(call("is", &[at("23:00:50Z"), at("23:00:50")]), F);
+        assert_eq!(call("is", &[at("23:00:50Z"), at("23:00:50+00:00")]), T);
+        assert_eq!(call("is", &[n("1"), n("1.0")]), T);
+        assert_eq!(call("is", &[n("1"), s("1")]), F);
+        assert_eq!(call("is", &[Value::Null, Value::Null]), T);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 use super::{context, list_or_item, or_null, string, Out, Overload};
 use crate::error::WarningKind;
 use crate::eval::Ctx;
+#[cfg(feature = "json")]
+use crate::value::Zone;
 use crate::value::{Context, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -169,6 +171,17 @@ fn write_json(out: &mut String, v: &Value) {
             }
             out.push('}');
         }
+        Value::DateTime(d) => match (d.zone(), d.offset()) {
+            // Camunda writes a zoned date-time as Java's ISO_ZONED_DATE_TIME:
+            // the offset in force, then the zone id in brackets.
+            (Some(zone @ Zone::Id(_)), Some(offset)) => {
+                let text = d.to_string();
+                let local = text.split('@').next().unwrap_or(&text);
+                let iso = format!("{local}{}[{}]", Zone::Offset(offset).name(), zone.name());
+                out.push_str(&serde_json::Value::String(iso).to_string());
+            }
+            _ => out.push_str(&v.to_json().to_string()),
+        },
         other => out.push_str(&other.to_json().to_string()),
     }
 }
@@ -275,5 +288,13 @@ mod tests {
             r#"{a: 1, b: [2, "x"]}"#,
         );
         assert_null("from json", &[s("{")]);
+        let berlin = crate::temporal::parse_literal("2025-11-24T10:00:00@Europe/Berlin").unwrap();
+        assert_text(
+            "to json",
+            &[berlin],
+            r#""\"2025-11-24T10:00:00+01:00[Europe/Berlin]\"""#,
+        );
+        let date = crate::temporal::parse_literal("2023-06-14").unwrap();
+        assert_text("to json", &[date], r#""\"2023-06-14\"""#);
     }
 }

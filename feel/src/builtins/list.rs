@@ -19,25 +19,25 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("list contains", &["list", "element"], list_contains),
     Overload::new("count", &["list"], count),
     Overload::new("min", &["list"], min),
-    Overload::variadic("min", &["c"], min),
+    Overload::variadic("min", &["c"], min_args),
     Overload::new("max", &["list"], max),
-    Overload::variadic("max", &["c"], max),
+    Overload::variadic("max", &["c"], max_args),
     Overload::new("sum", &["list"], sum),
-    Overload::variadic("sum", &["n"], sum),
+    Overload::variadic("sum", &["n"], sum_args),
     Overload::new("mean", &["list"], mean),
-    Overload::variadic("mean", &["n"], mean),
+    Overload::variadic("mean", &["n"], mean_args),
     Overload::new("product", &["list"], product),
-    Overload::variadic("product", &["n"], product),
+    Overload::variadic("product", &["n"], product_args),
     Overload::new("median", &["list"], median),
-    Overload::variadic("median", &["n"], median),
+    Overload::variadic("median", &["n"], median_args),
     Overload::new("stddev", &["list"], stddev),
-    Overload::variadic("stddev", &["n"], stddev),
+    Overload::variadic("stddev", &["n"], stddev_args),
     Overload::new("mode", &["list"], mode),
-    Overload::variadic("mode", &["n"], mode),
+    Overload::variadic("mode", &["n"], mode_args),
     Overload::new("all", &["list"], all),
-    Overload::variadic("all", &["b"], all),
+    Overload::variadic("all", &["b"], all_args),
     Overload::new("any", &["list"], any),
-    Overload::variadic("any", &["b"], any),
+    Overload::variadic("any", &["b"], any_args),
     Overload::new("sublist", &["list", "start position"], sublist),
     Overload::new("sublist", &["list", "start position", "length"], sublist),
     Overload::variadic("append", &["list", "item"], append),
@@ -71,6 +71,36 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("is empty", &["list"], is_empty),
     Overload::new("partition", &["list", "size"], partition),
 ];
+
+/// Defines the item-by-item form of an aggregate (`max(1, 2, 3)`): the
+/// items arrive as one list, which must not be empty (`all()` is not
+/// `all([])`).
+macro_rules! items_form {
+    ($($args:ident => $list:ident),* $(,)?) => {$(
+        fn $args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+            if a[0].as_list().is_some_and(<[Value]>::is_empty) {
+                return Ok(ctx.null(
+                    WarningKind::InvalidArguments,
+                    "expects a list or at least one item",
+                ));
+            }
+            $list(ctx, a)
+        }
+    )*};
+}
+
+items_form!(
+    min_args => min,
+    max_args => max,
+    sum_args => sum,
+    mean_args => mean,
+    product_args => product,
+    median_args => median,
+    stddev_args => stddev,
+    mode_args => mode,
+    all_args => all,
+    any_args => any,
+);
 
 /// Whether two values are FEEL-equal (values of different kinds are not).
 fn same(a: &Value, b: &Value) -> bool {
@@ -378,6 +408,13 @@ fn index_of(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     ))
 }
 
+/// Spends fuel for comparing every pair of `n` items (FEEL equality cannot be
+/// hashed: `1` equals `1.0`, and some values are incomparable).
+fn burn_pairs(ctx: &mut Ctx<'_, '_>, n: usize) -> Result<(), Error> {
+    let n = n as u64;
+    ctx.burn(n.saturating_mul(n) / 64)
+}
+
 /// `items` without repeats, keeping first occurrences.
 fn distinct(items: impl IntoIterator<Item = Value>) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
@@ -395,12 +432,14 @@ fn union(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     for l in a[0].as_list().unwrap_or_default() {
         all.extend_from_slice(&or_null!(list_or_item(ctx, l, "list")));
     }
+    burn_pairs(ctx, all.len())?;
     Ok(Value::from(distinct(all)))
 }
 
 /// `distinct values(list)`: the items without repeats, in first-seen order.
 fn distinct_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
+    burn_pairs(ctx, list.len())?;
     Ok(Value::from(distinct(list.iter().cloned())))
 }
 
@@ -408,6 +447,7 @@ fn distinct_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// (Camunda extension).
 fn duplicate_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
+    burn_pairs(ctx, list.len())?;
     let dups = list
         .iter()
         .enumerate()
@@ -430,6 +470,7 @@ fn flatten(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let mut out = Vec::new();
     flatten_into(&mut out, &list);
+    ctx.burn(out.len() as u64)?;
     Ok(Value::from(out))
 }
 
@@ -607,6 +648,9 @@ mod tests {
         assert_eq!(call_w("all", &[l([T, NULL])]), (NULL, vec![]));
         assert_null("all", &[l([T, n("1")])]);
         assert_eq!(call("all", &[T, T]), T);
+        assert_null("all", &[]);
+        assert_null("any", &[]);
+        assert_null("mode", &[]);
         assert_eq!(call("any", &[l([])]), F);
         assert_eq!(call("any", &[l([F, NULL, T])]), T);
         assert_eq!(call("any", &[NULL, F]), NULL);
@@ -691,8 +735,49 @@ mod tests {
         assert_null("partition", &[nums(&["1"]), n("0")]);
     }
 
+    /// A built-in as a function value (`before(point1, point2)` is `<`).
+    fn builtin(name: &'static str) -> Value {
+        use crate::value::{Function, FunctionRepr};
+        Value::Function(Function(std::sync::Arc::new(FunctionRepr::Builtin(name))))
+    }
+
     #[test]
-    fn sort_needs_a_function() {
+    fn sort_with_a_precedes_function() {
+        let before = builtin("before");
+        assert_text(
+            "sort",
+            &[
+                nums(&["3", "1", "4", "1", "5", "9", "2", "6"]),
+                before.clone(),
+            ],
+            "[1, 1, 2, 3, 4, 5, 6, 9]",
+        );
+        assert_text(
+            "sort",
+            &[nums(&["3", "1", "2"]), builtin("after")],
+            "[3, 2, 1]",
+        );
+        assert_text("sort", &[l([]), before.clone()], "[]");
+        // A precedes function that does not answer with a boolean.
+        let (v, w) = call_w("sort", &[l([n("1"), s("a")]), before]);
+        assert_eq!(v, NULL);
+        assert!(
+            w.last()
+                .unwrap()
+                .message
+                .starts_with("sort: `precedes` must return a boolean"),
+            "{w:?}"
+        );
         assert_null("sort", &[nums(&["2", "1"]), n("1")]);
+    }
+
+    #[test]
+    fn list_replace_with_a_match_function() {
+        // `before(item, newItem)`: replace every item less than the new one.
+        let got = call(
+            "list replace",
+            &[nums(&["5", "1", "7", "2"]), builtin("before"), n("3")],
+        );
+        assert_eq!(got.to_string(), "[5, 3, 7, 3]");
     }
 }

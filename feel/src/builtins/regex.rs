@@ -226,10 +226,10 @@ impl Translator<'_> {
             'D' => s.push_str("\\P{Nd}"),
             'w' => s.push_str("[^\\p{P}\\p{Z}\\p{C}]"),
             'W' => s.push_str("[\\p{P}\\p{Z}\\p{C}]"),
-            'i' => s.push_str(&name_class(NAME_START, false)),
-            'I' => s.push_str(&name_class(NAME_START, true)),
-            'c' => s.push_str(&name_class(NAME_CHAR, false)),
-            'C' => s.push_str(&name_class(NAME_CHAR, true)),
+            'i' => s.push_str(&name_class(false, false)),
+            'I' => s.push_str(&name_class(false, true)),
+            'c' => s.push_str(&name_class(true, false)),
+            'C' => s.push_str(&name_class(true, true)),
             'p' | 'P' => {
                 if self.next() != Some('{') {
                     return Err(self.err("expected '{' after \\p"));
@@ -376,13 +376,13 @@ fn ranges_class(ranges: &[(u32, u32)], negated: bool) -> String {
     s
 }
 
-fn name_class(ranges: &[(u32, u32)], negated: bool) -> String {
-    if std::ptr::eq(ranges, NAME_CHAR) {
-        let mut all: Vec<(u32, u32)> = NAME_START.to_vec();
-        all.extend_from_slice(NAME_CHAR);
-        return ranges_class(&all, negated);
+/// `\i` (`with_name_chars` false) or `\c`, negated for `\I` and `\C`.
+fn name_class(with_name_chars: bool, negated: bool) -> String {
+    let mut ranges = NAME_START.to_vec();
+    if with_name_chars {
+        ranges.extend_from_slice(NAME_CHAR);
     }
-    ranges_class(ranges, negated)
+    ranges_class(&ranges, negated)
 }
 
 /// `\p{name}` / `\P{name}`: a general category (`L`, `Lu`, `Nd`, …) or a

@@ -197,8 +197,15 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let input = or_null!(string(ctx, &a[0], "input"));
     let re = or_null!(pattern(ctx, a, 1, Some(3)));
     let replacement = or_null!(string(ctx, &a[2], "replacement"));
-    if let Err(e) = xre::check_replacement(replacement) {
-        return Ok(ctx.null(WarningKind::InvalidValue, e));
+    // With the `q` flag the replacement is literal too (XPath `fn:replace`).
+    let literal = a
+        .get(3)
+        .and_then(Value::as_str)
+        .is_some_and(|f| f.contains('q'));
+    if !literal {
+        if let Err(e) = xre::check_replacement(replacement) {
+            return Ok(ctx.null(WarningKind::InvalidValue, e));
+        }
     }
     if re.is_match("") {
         return Ok(ctx.null(
@@ -211,7 +218,9 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     for caps in re.captures_iter(input) {
         let Some(m) = caps.get(0) else { continue };
         out.push_str(&input[last..m.start()]);
-        if let Err(e) = xre::expand(replacement, &caps, &mut out) {
+        if literal {
+            out.push_str(replacement);
+        } else if let Err(e) = xre::expand(replacement, &caps, &mut out) {
             return Ok(ctx.null(WarningKind::InvalidValue, e));
         }
         last = m.end();
@@ -468,6 +477,7 @@ mod tests {
             "\"facet[i][o][u]sl[y]\"",
         );
         r(&[s("a$b"), s("\\$"), s("\\$\\\\")], "\"a$\\\\b\"");
+        r(&[s("a.b"), s("."), s("$1\\"), s("q")], "\"a$1\\\\b\"");
         assert_null("replace", &[s("abc"), s("x*"), s("-")]);
         assert_null("replace", &[s("abc"), s("b"), s("$")]);
         assert_text("split", &[s("John Doe"), s("\\s")], "[\"John\", \"Doe\"]");

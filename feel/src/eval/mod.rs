@@ -65,11 +65,10 @@ impl<'e> Evaluator<'e> {
         if let Some(fuel) = &mut self.fuel {
             if *fuel < amount {
                 *fuel = 0;
-                return Err(Error::new(
-                    ErrorKind::FuelExhausted,
-                    "the evaluation ran out of fuel",
-                )
-                .with_span(span));
+                return Err(
+                    Error::new(ErrorKind::FuelExhausted, "the evaluation ran out of fuel")
+                        .with_span(span),
+                );
             }
             *fuel -= amount;
         }
@@ -164,12 +163,12 @@ impl<'e> Evaluator<'e> {
                 };
                 Ok(self.make_range(start, range.start_included, end, range.end_included, span))
             }
-            ExprKind::Function(def) => Ok(Value::Function(Function(Arc::new(
-                FunctionRepr::User {
+            ExprKind::Function(def) => {
+                Ok(Value::Function(Function(Arc::new(FunctionRepr::User {
                     def: Arc::clone(def),
                     captured: self.scope.capture(),
-                },
-            )))),
+                }))))
+            }
         }
     }
 
@@ -197,6 +196,15 @@ impl<'e> Evaluator<'e> {
         let mut context = Context::new();
         let mut result = Ok(());
         for (key, expr) in entries {
+            if context.contains_key(key) {
+                let span = expr.span;
+                self.scope.truncate(mark);
+                return Ok(self.warn(
+                    WarningKind::InvalidValue,
+                    format!("the context has the key '{key}' twice"),
+                    span,
+                ));
+            }
             match self.eval(expr) {
                 Ok(v) => {
                     context.insert(Arc::clone(key), v.clone());

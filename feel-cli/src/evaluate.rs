@@ -1,0 +1,173 @@
+//! `feel eval` and `feel unary`: one evaluation, printed to stdout, with its
+//! warnings on stderr.
+
+use std::io::{self, Read, Write};
+
+use feel::{Context, Engine, Evaluation, Value, Warning};
+
+use crate::cli::{ContextArgs, OutputArgs};
+use crate::typed_json;
+use crate::Failure;
+
+/// `feel eval`.
+pub fn expression(
+    engine: &Engine,
+    source: &str,
+    context: &ContextArgs,
+    output: &OutputArgs,
+) -> Result<(), Failure> {
+    let source = read_source(source)?;
+    let vars = read_context(context)?;
+    let compiled = engine
+        .compile_expression(&source)
+        .map_err(|e| Failure::Feel(e.to_string()))?;
+    let evaluation = compiled
+        .evaluate(&vars)
+        .map_err(|e| Failure::Feel(e.to_string()))?;
+    report(&source, &evaluation, output)
+}
+
+/// `feel unary`.
+pub fn unary_tests(
+    engine: &Engine,
+    source: &str,
+    input: &str,
+    context: &ContextArgs,
+    output: &OutputArgs,
+) -> Result<(), Failure> {
+    // `-` is FEEL's "any input" test here, so unary tests never come from stdin.
+    let source = source.to_owned();
+    let input = parse_json("--input", input)?;
+    let input = typed_json::decode(&input).map_err(|e| Failure::Input(format!("--input: {e}")))?;
+    let vars = read_context(context)?;
+    let compiled = engine
+        .compile_unary_tests(&source)
+        .map_err(|e| Failure::Feel(e.to_string()))?;
+    let evaluation = compiled
+        .evaluate(&input, &vars)
+        .map_err(|e| Failure::Feel(e.to_string()))?;
+    report(&source, &evaluation, output)
+}
+
+/// The source text: the argument itself, or stdin for `-`.
+fn read_source(arg: &str) -> Result<String, Failure> {
+    if arg != "-" {
+        return Ok(arg.to_owned());
+    }
+    let mut source = String::new();
+    io::stdin()
+        .read_to_string(&mut source)
+        .map_err(|e| Failure::Input(format!("cannot read the expression from stdin: {e}")))?;
+    Ok(source)
+}
+
+/// The variables from `--context` or `--context-file` (none if neither).
+fn read_context(args: &ContextArgs) -> Result<Context, Failure> {
+    let (what, text) = match (&args.context, &args.context_file) {
+        (Some(text), _) => ("--context".to_owned(), text.clone()),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+            (path.display().to_string(), text)
+        }
+        (None, None) => return Ok(Context::new()),
+    };
+    let json = parse_json(&what, &text)?;
+    typed_json::decode_context(&json).map_err(|e| Failure::Input(format!("{what}: {e}")))
+}
+
+fn parse_json(what: &str, text: &str) -> Result<serde_json::Value, Failure> {
+    serde_json::from_str(text).map_err(|e| {
+        Failure::Input(format!(
+            "{what} is not valid JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Prints the value to stdout and the warnings to stderr.
+fn report(source: &str, evaluation: &Evaluation, output: &OutputArgs) -> Result<(), Failure> {
+    let rendered = render(&evaluation.value, output)?;
+    let mut stderr = io::stderr().lock();
+    for warning in &evaluation.warnings {
+        writeln!(stderr, "{}", describe_warning(source, warning))?;
+    }
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{rendered}")?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn render(value: &Value, output: &OutputArgs) -> Result<String, Failure> {
+    if output.typed {
+        let json = typed_json::encode(value)
+            .map_err(|e| Failure::Feel(format!("cannot print the result as typed JSON: {e}")))?;
+        Ok(json.to_string())
+    } else if output.json {
+        Ok(value.to_json().to_string())
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+/// `warning: 1:5: <message>`, with the line and column of the part of the
+/// expression that yielded null.
+pub fn describe_warning(source: &str, warning: &Warning) -> String {
+    let (line, column) = warning.span.line_column(source);
+    format!("warning: {line}:{column}: {}", warning.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_name_line_and_column() {
+        let source = "1 +\n  missing";
+        let warning = Warning {
+            kind: feel::WarningKind::NoVariableFound,
+            message: "no variable found with name `missing`".into(),
+            span: feel::Span::new(6, 13),
+        };
+        assert_eq!(
+            describe_warning(source, &warning),
+            "warning: 2:3: no variable found with name `missing`"
+        );
+    }
+
+    #[test]
+    fn the_three_output_forms() {
+        let value = Value::list([Value::from(1), Value::from("a")]);
+        let as_feel = OutputArgs {
+            json: false,
+            typed: false,
+        };
+        let as_json = OutputArgs {
+            json: true,
+            typed: false,
+        };
+        let as_typed = OutputArgs {
+            json: false,
+            typed: true,
+        };
+        assert_eq!(render(&value, &as_feel).unwrap(), r#"[1, "a"]"#);
+        assert_eq!(render(&value, &as_json).unwrap(), r#"[1,"a"]"#);
+        assert_eq!(
+            render(&value, &as_typed).unwrap(),
+            r#"[{"$number":"1"},"a"]"#
+        );
+    }
+
+    #[test]
+    fn bad_json_says_where() {
+        let Err(Failure::Input(message)) = parse_json("--context", "{\"a\": }") else {
+            panic!("invalid JSON accepted");
+        };
+        assert!(
+            message.starts_with("--context is not valid JSON"),
+            "{message}"
+        );
+        assert!(message.contains("column 7"), "{message}");
+    }
+}
