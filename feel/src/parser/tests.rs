@@ -142,6 +142,9 @@ fn names() {
     assert_eq!(p("?"), "?");
     assert_eq!(p("? > 3"), "(> ? 3)");
     assert_eq!(p("_x1 + ÿ"), "(+ _x1 ÿ)");
+    assert_eq!(p("Größe * 名前"), "(* Größe 名前)");
+    assert_eq!(p("a\u{A0}b"), "`a b`");
+    assert_eq!(p("?.name"), "(. ? name)");
     // Keywords inside words do not end a name.
     assert_eq!(
         p("index + order + iffy + notify"),
