@@ -167,3 +167,20 @@ fn json_convenience_evaluates_in_one_call() {
     let err = feel::evaluate("1", &serde_json::json!([1])).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+#[test]
+fn deep_but_allowed_input_evaluates_on_a_small_stack() {
+    // 250 nested lists (within the default depth limit of 256) on a 256 KiB
+    // thread: the evaluator grows its stack instead of overflowing.
+    let source = format!("{}1{}", "[".repeat(250), "]".repeat(250));
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let engine = Engine::new();
+            let expr = engine.compile_expression(&source).unwrap();
+            expr.evaluate(&Context::new()).unwrap().value
+        })
+        .unwrap();
+    let value = handle.join().unwrap();
+    assert!(matches!(value, Value::List(_)));
+}

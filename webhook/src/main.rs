@@ -222,7 +222,10 @@ fn sign(args: SignArgs) -> ExitCode {
     };
     let signature = twilio::sign(key, &url, &params);
     if args.curl {
-        println!("{}", curl_command(&url, &signature, &params, args.json.as_deref()));
+        println!(
+            "{}",
+            curl_command(&url, &signature, &params, args.json.as_deref())
+        );
         return ExitCode::SUCCESS;
     }
     if args.json.is_some() {
@@ -240,7 +243,12 @@ fn sign(args: SignArgs) -> ExitCode {
 }
 
 /// A `curl` command line (POSIX shell quoting) that sends the signed request.
-fn curl_command(url: &str, signature: &str, params: &[(String, String)], json: Option<&str>) -> String {
+fn curl_command(
+    url: &str,
+    signature: &str,
+    params: &[(String, String)],
+    json: Option<&str>,
+) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let mut cmd = format!(
         "curl -sS -X POST {} -H {}",

@@ -29,6 +29,11 @@ const MAX_WARNINGS: usize = 100;
 
 pub(crate) type EvalResult = Result<Value, Error>;
 
+/// Grow the stack when less than this much is left...
+const STACK_RED_ZONE: usize = 128 * 1024;
+/// ...by this much.
+const STACK_GROWTH: usize = 2 * 1024 * 1024;
+
 pub(crate) struct Evaluator<'e> {
     engine: &'e EngineInner,
     scope: Scope<'e>,
@@ -94,7 +99,9 @@ impl<'e> Evaluator<'e> {
     pub(crate) fn eval(&mut self, expr: &Expr) -> EvalResult {
         self.burn(1, expr.span)?;
         self.enter(expr.span)?;
-        let result = self.eval_kind(expr);
+        // The depth limit bounds recursion, but frames are large in debug
+        // builds and callers' threads may have small stacks: grow on demand.
+        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_kind(expr));
         self.depth -= 1;
         result
     }

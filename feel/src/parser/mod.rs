@@ -70,11 +70,25 @@ mod grammar {
 }
 use grammar::{FeelParser, Rule};
 
+/// Below this much free stack, pest runs on a fresh segment: its own guard
+/// refuses to recurse when the stack runs low, which on a small thread would
+/// turn moderately nested input into a bogus "nested too deeply" error.
+const PEST_RED_ZONE: usize = 1024 * 1024;
+/// The size of that segment (mapped lazily: only touched pages cost memory).
+const PEST_STACK: usize = 8 * 1024 * 1024;
+
+/// Runs pest with enough stack for any input the pre-scan let through.
+fn run_pest(rule: Rule, source: &str) -> Result<pest::iterators::Pairs<'_, Rule>, ParseError> {
+    stacker::maybe_grow(PEST_RED_ZONE, PEST_STACK, || {
+        FeelParser::parse(rule, source)
+    })
+    .map_err(|e| errors::convert(source, &e))
+}
+
 /// Parses a FEEL expression (the grammar's `expression`, rule 1).
 pub(crate) fn parse_expression(source: &str, max_depth: usize) -> Result<Expr, ParseError> {
     check_input(source, max_depth, "expression")?;
-    let mut pairs = FeelParser::parse(Rule::expression_input, source)
-        .map_err(|e| errors::convert(source, &e))?;
+    let mut pairs = run_pest(Rule::expression_input, source)?;
     let builder = Builder::new(source, max_depth);
     let input = pairs
         .next()
@@ -92,8 +106,7 @@ pub(crate) fn parse_unary_tests(
     max_depth: usize,
 ) -> Result<Vec<UnaryTest>, ParseError> {
     check_input(source, max_depth, "unary tests")?;
-    let mut pairs = FeelParser::parse(Rule::unary_tests_input, source)
-        .map_err(|e| errors::convert(source, &e))?;
+    let mut pairs = run_pest(Rule::unary_tests_input, source)?;
     let builder = Builder::new(source, max_depth);
     let input = pairs
         .next()
