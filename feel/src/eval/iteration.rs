@@ -197,6 +197,8 @@ impl Evaluator<'_> {
 
     fn span_items(&mut self, a: i64, b: i64, span: Span) -> Result<Arc<[Value]>, Error> {
         let count = a.abs_diff(b).saturating_add(1);
+        // Fuel first: an embedder's budget is the limit they chose.
+        self.burn(count, span)?;
         if count > MAX_SPAN as u64 {
             return Err(Error::new(
                 ErrorKind::SizeExceeded,
@@ -204,7 +206,6 @@ impl Evaluator<'_> {
             )
             .with_span(span));
         }
-        self.burn(count, span)?;
         let items: Vec<Value> = if a <= b {
             (a..=b).map(Value::from).collect()
         } else {
@@ -217,6 +218,8 @@ impl Evaluator<'_> {
     fn date_span(&mut self, a: Date, b: Date, span: Span) -> Result<Arc<[Value]>, Error> {
         let days = (b.0 - a.0).num_days();
         let count = days.unsigned_abs().saturating_add(1);
+        // Fuel first: an embedder's budget is the limit they chose.
+        self.burn(count, span)?;
         if count > MAX_SPAN as u64 {
             return Err(Error::new(
                 ErrorKind::SizeExceeded,
@@ -224,7 +227,6 @@ impl Evaluator<'_> {
             )
             .with_span(span));
         }
-        self.burn(count, span)?;
         let step = if days >= 0 { 1 } else { -1 };
         let items: Vec<Value> = (0..=days.abs())
             .filter_map(|i| {
