@@ -39,7 +39,7 @@ pub enum Command {
     ///
     /// Example: feel unary '[1..5], > 10' --input 12
     Unary {
-        /// The unary tests; `-` reads them from stdin.
+        /// The unary tests (`-` is the test that accepts any input).
         tests: String,
         /// The input value (`?`) as (typed) JSON.
         #[arg(long, value_name = "JSON")]

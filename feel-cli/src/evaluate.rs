@@ -35,7 +35,8 @@ pub fn unary_tests(
     context: &ContextArgs,
     output: &OutputArgs,
 ) -> Result<(), Failure> {
-    let source = read_source(source)?;
+    // `-` is FEEL's "any input" test here, so unary tests never come from stdin.
+    let source = source.to_owned();
     let input = parse_json("--input", input)?;
     let input = typed_json::decode(&input).map_err(|e| Failure::Input(format!("--input: {e}")))?;
     let vars = read_context(context)?;

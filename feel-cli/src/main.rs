@@ -2,55 +2,13 @@
 //! one at a time (`feel eval`, `feel unary`) or as a JSON-Lines batch
 //! (`feel batch`). Run `feel --help` for usage.
 
-#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod batch;
-mod cli;
-mod evaluate;
-mod typed_json;
-
-use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, Limits};
-
-/// Why the tool stopped; each kind has its exit status.
-#[derive(Debug)]
-pub enum Failure {
-    /// The expression did not parse, or its evaluation failed (exit 1).
-    Feel(String),
-    /// Bad usage or bad input: unreadable file, invalid JSON (exit 2).
-    Input(String),
-    /// Writing the output failed (exit 2); a closed pipe is not reported.
-    Output(io::Error),
-}
-
-impl Failure {
-    fn exit_code(&self) -> ExitCode {
-        match self {
-            Failure::Feel(_) => ExitCode::from(1),
-            Failure::Input(_) | Failure::Output(_) => ExitCode::from(2),
-        }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Feel(m) | Failure::Input(m) => f.write_str(m),
-            Failure::Output(e) => write!(f, "cannot write the output: {e}"),
-        }
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Output(e)
-    }
-}
+use feel_cli::cli::{Cli, Command, Limits};
+use feel_cli::{batch, evaluate, Failure};
 
 /// Builds the engine the subcommands evaluate with.
 fn engine(limits: &Limits, default_fuel: Option<u64>) -> feel::Engine {

@@ -95,7 +95,10 @@ impl fmt::Debug for Engine {
             .field("clock", &self.inner.clock)
             .field("fuel", &self.inner.fuel)
             .field("max_depth", &self.inner.max_depth)
-            .field("functions", &self.inner.functions.keys().collect::<Vec<_>>())
+            .field(
+                "functions",
+                &self.inner.functions.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

@@ -49,24 +49,63 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// How many characters of the offending line an excerpt shows at most.
+const EXCERPT_WIDTH: usize = 80;
+
 /// Renders the line of `source` holding `span` with a caret line under it.
+/// Long lines are cut to a window around the span, marked with `…`.
 pub(crate) fn excerpt(source: &str, span: Span) -> String {
     let start = floor_char_boundary(source, span.start);
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[start..]
         .find('\n')
         .map_or(source.len(), |i| start + i);
-    let line = &source[line_start..line_end];
+    let line: Vec<char> = source[line_start..line_end].chars().collect();
     let (line_no, column) = span.line_column(source);
     let end = floor_char_boundary(source, span.end.max(start)).min(line_end);
     let width = source[start..end].chars().count().max(1);
+    // Window [from, to) of characters, keeping the caret's start visible.
+    let caret = column - 1;
+    let from = caret.saturating_sub(EXCERPT_WIDTH / 2);
+    let to = (from + EXCERPT_WIDTH).min(line.len());
+    let mut shown: String = line[from..to].iter().collect();
+    let mut offset = caret - from;
+    if from > 0 {
+        shown.insert(0, '…');
+        offset += 1;
+    }
+    if to < line.len() {
+        shown.push('…');
+    }
+    let carets = width.min(to.saturating_sub(caret).max(1));
     let gutter = line_no.to_string();
     format!(
-        "{pad} |\n{gutter} | {line}\n{pad} | {spaces}{carets}",
+        "{pad} |\n{gutter} | {shown}\n{pad} | {spaces}{carets}",
         pad = " ".repeat(gutter.len()),
-        spaces = " ".repeat(column - 1),
-        carets = "^".repeat(width)
+        spaces = " ".repeat(offset),
+        carets = "^".repeat(carets)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_point_at_the_span() {
+        let e = excerpt("a +\nb + )", Span::new(8, 9));
+        assert_eq!(e, "  |\n2 | b + )\n  |     ^");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let src = format!("{}!{}", "x".repeat(500), "y".repeat(500));
+        let e = excerpt(&src, Span::new(500, 501));
+        let lines: Vec<&str> = e.lines().collect();
+        assert!(lines[1].chars().count() < 100, "{e}");
+        let caret_col = lines[2].find('^').unwrap();
+        assert_eq!(lines[1].chars().nth(caret_col), Some('!'), "{e}");
+    }
 }
 
 /// Why an expression could not be parsed.
@@ -295,6 +334,10 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (at {}..{})", self.message, self.span.start, self.span.end)
+        write!(
+            f,
+            "{} (at {}..{})",
+            self.message, self.span.start, self.span.end
+        )
     }
 }

@@ -5,6 +5,9 @@
 //! against the variable `?`. The snapshot records the value in FEEL literal
 //! syntax and the warnings, or the error (a parse error with its caret).
 
+// Test helpers fail loudly on broken fixtures; the library lints are for user input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -12,7 +15,10 @@ use feel::{Context, Engine, FixedClock, Value};
 
 fn engine() -> Engine {
     let now = chrono_now();
-    Engine::builder().clock(FixedClock(now)).fuel(1_000_000).build()
+    Engine::builder()
+        .clock(FixedClock(now))
+        .fuel(1_000_000)
+        .build()
 }
 
 /// A fixed instant so `now()` and `today()` snapshots are stable.

@@ -1,3 +1,156 @@
 //! The webhook service: Twilio-verified `/inbound/<id>` → FEEL → Zeebe.
+//!
+//! [`run`] serves the routes of [`routes::routes`] on a bound listener until
+//! SIGINT/SIGTERM, finishing in-flight requests; tests start the app the same
+//! way on `127.0.0.1:0` with [`run_until`].
 
+pub mod config;
+pub mod dispatch;
+pub mod error;
+pub mod form;
+pub mod handlers;
+pub mod metrics;
+pub mod public_url;
+pub mod request_context;
+pub mod response;
+pub mod routes;
+pub mod state;
+pub mod twilio;
+pub mod verification;
 pub mod zeebe;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use config::secrets::SecretSource;
+use config::watch::{self, Loader};
+use config::{ConfigErrors, Registry};
+use state::{AppState, Settings};
+use zeebe::Dispatcher;
+
+/// Fuel for one FEEL evaluation: generous for real expressions, bounded for
+/// hostile ones.
+pub const FEEL_FUEL: u64 = 100_000;
+/// Nesting depth for FEEL parsing and evaluation.
+pub const FEEL_MAX_DEPTH: usize = 64;
+
+/// Everything [`run`] needs.
+#[derive(Clone)]
+pub struct Config {
+    /// BPMN files or directories (`--bpmn`, repeatable).
+    pub bpmn: Vec<PathBuf>,
+    /// A TOML webhook file (`--config`).
+    pub webhook_file: Option<PathBuf>,
+    /// Request handling.
+    pub settings: Settings,
+    /// How often directories are checked for changes; `None` disables reloads.
+    pub reload_interval: Option<Duration>,
+    /// Where accepted commands go.
+    pub dispatcher: Arc<dyn Dispatcher>,
+    /// Where `{{secrets.NAME}}` values come from.
+    pub secrets: Arc<dyn SecretSource>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bpmn", &self.bpmn)
+            .field("webhook_file", &self.webhook_file)
+            .field("settings", &self.settings)
+            .field("reload_interval", &self.reload_interval)
+            .field("dispatcher", &self.dispatcher)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The FEEL engine every expression is compiled with (limits always set).
+pub fn engine() -> feel::Engine {
+    feel::Engine::builder()
+        .fuel(FEEL_FUEL)
+        .max_depth(FEEL_MAX_DEPTH)
+        .build()
+}
+
+/// Loads every source once; any error stops start-up.
+pub fn load(config: &Config) -> Result<(Registry, Loader), ConfigErrors> {
+    let mut roots = config.bpmn.clone();
+    roots.extend(config.webhook_file.clone());
+    let mut loader = Loader::new(roots, engine(), Arc::clone(&config.secrets));
+    let registry = loader.load()?;
+    Ok((registry, loader))
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
+pub async fn run(config: Config, listener: tokio::net::TcpListener) -> Result<(), ConfigErrors> {
+    run_until(config, listener, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn run_until(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ConfigErrors> {
+    let (registry, loader) = load(&config)?;
+    let ids: Vec<&str> = registry.ids().collect();
+    tracing::info!(webhooks = ?ids, "webhooks loaded");
+    if config.settings.public_url.is_none()
+        && !config.settings.trust_forwarded_headers
+        && registry.definitions().any(|d| d.verification.is_some())
+    {
+        tracing::warn!("signatures are checked against the Host header; set --public-url to the URL configured in Twilio");
+    }
+    let shared = Arc::new(RwLock::new(Arc::new(registry)));
+    let reloader = config
+        .reload_interval
+        .map(|interval| watch::spawn(loader, Arc::clone(&shared), interval));
+    let state = AppState::new(
+        shared,
+        Arc::clone(&config.dispatcher),
+        config.settings.clone(),
+    );
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "listening");
+    }
+    warp::serve(routes::routes(state))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+    if let Some(reloader) = reloader {
+        reloader.abort();
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down; finishing in-flight requests");
+}

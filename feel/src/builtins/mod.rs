@@ -130,10 +130,13 @@ macro_rules! or_null {
 }
 pub(crate) use or_null;
 
-/// Argument `param` as a number, or a warning.
+/// Argument `param` as a number, or a warning. A singleton list stands for
+/// its item (DMN 1.5 §10.3.2.9.4, "from singleton list"), here and in the
+/// other scalar helpers.
 pub(crate) fn number(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Number> {
     match v {
         Value::Number(n) => Some(*n),
+        Value::List(l) if l.len() == 1 => number(ctx, &l[0], param),
         other => {
             ctx.invalid_type(param, "a number", other);
             None
@@ -161,6 +164,7 @@ pub(crate) fn integer(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<i
 pub(crate) fn string<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, param: &str) -> Option<&'v str> {
     match v {
         Value::String(s) => Some(s),
+        Value::List(l) if l.len() == 1 => string(ctx, &l[0], param),
         other => {
             ctx.invalid_type(param, "a string", other);
             None
@@ -190,6 +194,7 @@ pub(crate) fn list_or_item<'v>(
 pub(crate) fn context<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, param: &str) -> Option<&'v Context> {
     match v {
         Value::Context(c) => Some(c),
+        Value::List(l) if l.len() == 1 => context(ctx, &l[0], param),
         other => {
             ctx.invalid_type(param, "a context", other);
             None
@@ -264,5 +269,115 @@ pub(crate) mod test_support {
     pub(crate) fn assert_text(name: &str, args: &[Value], expected: &str) {
         let (v, w) = call_w(name, args);
         assert_eq!(v.to_string(), expected, "{name}{args:?} (warnings {w:?})");
+    }
+}
+
+/// Whole expressions through the engine: overload selection by arity and by
+/// parameter names, and built-ins that call back into FEEL functions.
+#[cfg(test)]
+mod engine_tests {
+    use crate::{Context, Engine, WarningKind};
+
+    /// The result's FEEL literal text.
+    fn eval(src: &str) -> String {
+        let e = Engine::new().evaluate_expression(src, &Context::new());
+        e.unwrap_or_else(|e| panic!("{src}: {e}")).value.to_string()
+    }
+
+    /// The kinds of the warnings.
+    fn warnings(src: &str) -> Vec<WarningKind> {
+        let e = Engine::new().evaluate_expression(src, &Context::new());
+        let e = e.unwrap_or_else(|e| panic!("{src}: {e}"));
+        e.warnings.iter().map(|w| w.kind).collect()
+    }
+
+    #[test]
+    fn named_arguments_pick_the_overload_by_name() {
+        assert_eq!(
+            eval(r#"substring(string: "foobar", start position: 3)"#),
+            r#""obar""#
+        );
+        assert_eq!(
+            eval(r#"number(from: "1.000,5", decimal separator: ",", grouping separator: ".")"#),
+            "1000.5"
+        );
+        assert_eq!(
+            eval(r#"context put(context: {y: {a: 0}}, keys: ["y", "a"], value: 2)"#),
+            "{y: {a: 2}}"
+        );
+        // `key` promises one key, so a key path under that name is refused.
+        assert_eq!(
+            eval(r#"context put(context: {y: {a: 0}}, key: ["y", "a"], value: 2)"#),
+            "null"
+        );
+        assert_eq!(eval(r#"get value(m: {a: {b: 1}}, key: "a")"#), "{b: 1}");
+        assert_eq!(
+            eval(r#"get value(context: {a: {b: 1}}, keys: ["a", "b"])"#),
+            "1"
+        );
+        assert_eq!(eval("decimal(n: 15/7, scale: 3)"), "2.143");
+        assert_eq!(eval("exp(n: 4)"), "null");
+        assert_eq!(warnings("exp(n: 4)"), [WarningKind::InvalidArguments]);
+    }
+
+    #[test]
+    fn positional_arguments_pick_the_overload_by_arity() {
+        assert_eq!(eval("max(1, 5, 3)"), "5");
+        assert_eq!(eval("max([1, 5, 3])"), "5");
+        assert_eq!(eval("sum(4)"), "4");
+        assert_eq!(eval("all()"), "null");
+        assert_eq!(eval("all([])"), "true");
+        assert_eq!(
+            eval(r#"string join(["a", "b"], ", ", "[", "]")"#),
+            r#""[a, b]""#
+        );
+        assert_eq!(eval(r#"before([1..5], 10)"#), "true");
+        assert_eq!(eval(r#"before(1, [2..5])"#), "true");
+        assert_eq!(eval(r#"includes([1..10], [4..6])"#), "true");
+    }
+
+    #[test]
+    fn functions_passed_to_built_ins() {
+        assert_eq!(
+            eval("sort([3, 1, 4, 1, 5], function(x, y) x < y)"),
+            "[1, 1, 3, 4, 5]"
+        );
+        assert_eq!(
+            eval(r#"sort(list: ["b", "a", "c"], precedes: function(x, y) x > y)"#),
+            r#"["c", "b", "a"]"#
+        );
+        assert_eq!(
+            eval("list replace([2, 4, 7, 8], function(item, newItem) item < newItem, 5)"),
+            "[5, 5, 7, 8]"
+        );
+        assert_eq!(eval("list replace([2, 4, 7, 8], 3, 5)"), "[2, 4, 5, 8]");
+        assert_eq!(eval(r#"sort([1, "a"], function(x, y) x < y)"#), "null");
+    }
+
+    #[test]
+    fn camunda_helpers_over_missing_variables() {
+        assert_eq!(eval("is defined(x)"), "false");
+        assert_eq!(eval("is defined(1)"), "true");
+        assert_eq!(eval(r#"get or else(x, "default")"#), r#""default""#);
+        assert_eq!(eval("assert(4, 4 > 0)"), "4");
+        let err = Engine::new()
+            .evaluate_expression(r#"assert(-1, -1 > 0, "must be positive")"#, &Context::new())
+            .unwrap_err();
+        assert!(err.detail().contains("must be positive"), "{err}");
+    }
+
+    #[test]
+    fn regex_and_conversions_in_expressions() {
+        assert_eq!(eval(r##"replace("abc", "[a-z-[b]]", "#")"##), r##""#b#""##);
+        assert_eq!(eval(r#"matches("a\nb", "^a.b$", "s")"#), "true");
+        assert_eq!(eval(r#"split("a;b;;c", ";")"#), r#"["a", "b", "", "c"]"#);
+        assert_eq!(
+            eval(r#"string([1, "a", {b: null}])"#),
+            r#""[1, \"a\", {b: null}]""#
+        );
+        assert_eq!(eval(r#"range("[1..3)")"#), "[1..3)");
+        assert_eq!(eval(r#"2 in range("[1..3)")"#), "true");
+        assert_eq!(eval("10 / 3"), "3.333333333333333333333333333");
+        assert_eq!(eval("2 ** 0.5"), "1.414213562373095048801688724");
     }
 }

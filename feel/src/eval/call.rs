@@ -46,7 +46,18 @@ impl Evaluator<'_> {
                 }
             },
         };
+        let before = self.warnings.len();
         let args = self.eval_args(args)?;
+        if let FunctionRepr::Builtin("is defined" | "get or else") = &*function.0 {
+            // Asking whether something exists is not a problem to report.
+            let tail = self.warnings.split_off(before);
+            self.warnings.extend(tail.into_iter().filter(|w| {
+                !matches!(
+                    w.kind,
+                    WarningKind::NoVariableFound | WarningKind::NoContextEntryFound
+                )
+            }));
+        }
         self.invoke(&function, args, span)
     }
 
@@ -223,7 +234,10 @@ fn select_overload(
     match args {
         ArgValues::Positional(values) => {
             let n = values.len();
-            if let Some(o) = overloads.iter().find(|o| !o.variadic && o.params.len() == n) {
+            if let Some(o) = overloads
+                .iter()
+                .find(|o| !o.variadic && o.params.len() == n)
+            {
                 return Ok((o, values));
             }
             if let Some(o) = overloads

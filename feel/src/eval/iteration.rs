@@ -7,7 +7,7 @@ use super::{EvalResult, Evaluator};
 use crate::ast::{Domain, Expr, Iteration, Name, Quantifier};
 use crate::error::{Error, ErrorKind, Span, WarningKind};
 use crate::temporal;
-use crate::value::{Bound, Value};
+use crate::value::{Bound, Date, Value};
 
 /// The most items a `for` span or range domain may produce (a guard against
 /// `for i in 1..1000000000000`; fuel limits the work too when configured).
@@ -81,10 +81,11 @@ impl Evaluator<'_> {
         let mut kept = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let mark = self.scope.mark();
+            self.scope.push_var(Name::from("item"), item.clone());
+            // The item's own entries shadow `item` (`[{item: 1}][item > 0]`).
             if let Value::Context(c) = item {
                 self.scope.push_context(c.clone());
             }
-            self.scope.push_var(Name::from("item"), item.clone());
             let result = self.eval(filter);
             self.scope.truncate(mark);
             match result? {
@@ -125,11 +126,14 @@ impl Evaluator<'_> {
             Domain::Span(a, b) => {
                 let a = self.eval(a)?;
                 let b = self.eval(b)?;
+                if let (Value::Date(x), Value::Date(y)) = (&a, &b) {
+                    return self.date_span(*x, *y, it.span).map(Some);
+                }
                 let (Value::Number(x), Value::Number(y)) = (&a, &b) else {
                     self.warn(
                         WarningKind::InvalidType,
                         format!(
-                            "an iteration span needs two numbers, not {} and {}",
+                            "an iteration span needs two numbers or two dates, not {} and {}",
                             a.kind(),
                             b.kind()
                         ),
@@ -138,7 +142,7 @@ impl Evaluator<'_> {
                     return Ok(None);
                 };
                 match integer_span(*x, *y) {
-                    Some((x, y)) => self.span_items(x, y, true, it.span).map(Some),
+                    Some((x, y)) => self.span_items(x, y, it.span).map(Some),
                     None => {
                         self.warn(
                             WarningKind::InvalidValue,
@@ -171,22 +175,30 @@ impl Evaluator<'_> {
             );
             return Ok(None);
         };
-        let ascending = a <= b;
-        let step = if ascending { 1 } else { -1 };
+        if a > b {
+            self.warn(
+                WarningKind::InvalidValue,
+                format!("a range to iterate must not start after its end ({a} > {b})"),
+                span,
+            );
+            return Ok(None);
+        }
         if !start.is_included() {
-            a += step;
+            a = a.saturating_add(1);
         }
         if !end.is_included() {
-            b -= step;
+            b = b.saturating_sub(1);
         }
-        if (ascending && a > b) || (!ascending && a < b) {
+        if a > b {
             return Ok(Some(Arc::from(Vec::new())));
         }
-        self.span_items(a, b, true, span).map(Some)
+        self.span_items(a, b, span).map(Some)
     }
 
-    fn span_items(&mut self, a: i64, b: i64, _inclusive: bool, span: Span) -> Result<Arc<[Value]>, Error> {
+    fn span_items(&mut self, a: i64, b: i64, span: Span) -> Result<Arc<[Value]>, Error> {
         let count = a.abs_diff(b).saturating_add(1);
+        // Fuel first: an embedder's budget is the limit they chose.
+        self.burn(count, span)?;
         if count > MAX_SPAN as u64 {
             return Err(Error::new(
                 ErrorKind::SizeExceeded,
@@ -194,12 +206,34 @@ impl Evaluator<'_> {
             )
             .with_span(span));
         }
-        self.burn(count, span)?;
         let items: Vec<Value> = if a <= b {
             (a..=b).map(Value::from).collect()
         } else {
             (b..=a).rev().map(Value::from).collect()
         };
+        Ok(items.into())
+    }
+
+    /// The days from `a` to `b` (counting down if `a` is later).
+    fn date_span(&mut self, a: Date, b: Date, span: Span) -> Result<Arc<[Value]>, Error> {
+        let days = (b.0 - a.0).num_days();
+        let count = days.unsigned_abs().saturating_add(1);
+        // Fuel first: an embedder's budget is the limit they chose.
+        self.burn(count, span)?;
+        if count > MAX_SPAN as u64 {
+            return Err(Error::new(
+                ErrorKind::SizeExceeded,
+                format!("the iteration {a}..{b} has more than {MAX_SPAN} items"),
+            )
+            .with_span(span));
+        }
+        let step = if days >= 0 { 1 } else { -1 };
+        let items: Vec<Value> = (0..=days.abs())
+            .filter_map(|i| {
+                a.0.checked_add_signed(chrono::TimeDelta::days(i * step))
+                    .map(|d| Value::Date(Date(d)))
+            })
+            .collect();
         Ok(items.into())
     }
 

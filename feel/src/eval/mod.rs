@@ -29,6 +29,11 @@ const MAX_WARNINGS: usize = 100;
 
 pub(crate) type EvalResult = Result<Value, Error>;
 
+/// Grow the stack when less than this much is left...
+const STACK_RED_ZONE: usize = 128 * 1024;
+/// ...by this much.
+const STACK_GROWTH: usize = 2 * 1024 * 1024;
+
 pub(crate) struct Evaluator<'e> {
     engine: &'e EngineInner,
     scope: Scope<'e>,
@@ -65,11 +70,10 @@ impl<'e> Evaluator<'e> {
         if let Some(fuel) = &mut self.fuel {
             if *fuel < amount {
                 *fuel = 0;
-                return Err(Error::new(
-                    ErrorKind::FuelExhausted,
-                    "the evaluation ran out of fuel",
-                )
-                .with_span(span));
+                return Err(
+                    Error::new(ErrorKind::FuelExhausted, "the evaluation ran out of fuel")
+                        .with_span(span),
+                );
             }
             *fuel -= amount;
         }
@@ -95,7 +99,9 @@ impl<'e> Evaluator<'e> {
     pub(crate) fn eval(&mut self, expr: &Expr) -> EvalResult {
         self.burn(1, expr.span)?;
         self.enter(expr.span)?;
-        let result = self.eval_kind(expr);
+        // The depth limit bounds recursion, but frames are large in debug
+        // builds and callers' threads may have small stacks: grow on demand.
+        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_kind(expr));
         self.depth -= 1;
         result
     }
@@ -164,12 +170,12 @@ impl<'e> Evaluator<'e> {
                 };
                 Ok(self.make_range(start, range.start_included, end, range.end_included, span))
             }
-            ExprKind::Function(def) => Ok(Value::Function(Function(Arc::new(
-                FunctionRepr::User {
+            ExprKind::Function(def) => {
+                Ok(Value::Function(Function(Arc::new(FunctionRepr::User {
                     def: Arc::clone(def),
                     captured: self.scope.capture(),
-                },
-            )))),
+                }))))
+            }
         }
     }
 
@@ -197,6 +203,15 @@ impl<'e> Evaluator<'e> {
         let mut context = Context::new();
         let mut result = Ok(());
         for (key, expr) in entries {
+            if context.contains_key(key) {
+                let span = expr.span;
+                self.scope.truncate(mark);
+                return Ok(self.warn(
+                    WarningKind::InvalidValue,
+                    format!("the context has the key '{key}' twice"),
+                    span,
+                ));
+            }
             match self.eval(expr) {
                 Ok(v) => {
                     context.insert(Arc::clone(key), v.clone());

@@ -69,11 +69,7 @@ impl Evaluator<'_> {
             Some(b) => Value::Boolean(b),
             None => self.warn(
                 WarningKind::NotComparable,
-                format!(
-                    "can't compare {l} with {r} ({} and {})",
-                    l.kind(),
-                    r.kind()
-                ),
+                format!("can't compare {l} with {r} ({} and {})", l.kind(), r.kind()),
                 span,
             ),
         }
@@ -91,11 +87,7 @@ impl Evaluator<'_> {
         if ord.is_none() && !l.is_null() && !r.is_null() {
             self.warn(
                 WarningKind::NotComparable,
-                format!(
-                    "can't compare {l} {op} {r} ({} and {})",
-                    l.kind(),
-                    r.kind()
-                ),
+                format!("can't compare {l} {op} {r} ({} and {})", l.kind(), r.kind()),
                 span,
             );
         }
@@ -164,38 +156,59 @@ impl Evaluator<'_> {
         }
     }
 
-    /// Three-valued `and`: false wins, then null; non-booleans count as null.
+    /// Three-valued `and`: false wins, then null; non-booleans count as null
+    /// (with a warning).
     pub(super) fn and(&mut self, left: &Expr, right: &Expr) -> EvalResult {
-        let l = self.eval(left)?;
-        if l == Value::Boolean(false) {
-            return Ok(l);
+        let l = self.logic_operand(left, "and")?;
+        if l == Some(false) {
+            return Ok(Value::Boolean(false));
         }
-        let r = self.eval(right)?;
+        let r = self.logic_operand(right, "and")?;
         Ok(match (l, r) {
-            (_, Value::Boolean(false)) => Value::Boolean(false),
-            (Value::Boolean(true), Value::Boolean(true)) => Value::Boolean(true),
+            (_, Some(false)) => Value::Boolean(false),
+            (Some(true), Some(true)) => Value::Boolean(true),
             _ => Value::Null,
         })
     }
 
-    /// Three-valued `or`: true wins, then null; non-booleans count as null.
+    /// Three-valued `or`: true wins, then null; non-booleans count as null
+    /// (with a warning).
     pub(super) fn or(&mut self, left: &Expr, right: &Expr) -> EvalResult {
-        let l = self.eval(left)?;
-        if l == Value::Boolean(true) {
-            return Ok(l);
+        let l = self.logic_operand(left, "or")?;
+        if l == Some(true) {
+            return Ok(Value::Boolean(true));
         }
-        let r = self.eval(right)?;
+        let r = self.logic_operand(right, "or")?;
         Ok(match (l, r) {
-            (_, Value::Boolean(true)) => Value::Boolean(true),
-            (Value::Boolean(false), Value::Boolean(false)) => Value::Boolean(false),
+            (_, Some(true)) => Value::Boolean(true),
+            (Some(false), Some(false)) => Value::Boolean(false),
             _ => Value::Null,
+        })
+    }
+
+    fn logic_operand(&mut self, e: &Expr, op: &str) -> Result<Option<bool>, crate::error::Error> {
+        Ok(match self.eval(e)? {
+            Value::Boolean(b) => Some(b),
+            Value::Null => None,
+            other => {
+                self.warn(
+                    WarningKind::InvalidType,
+                    format!("'{op}' needs booleans, not {} ({other})", other.kind()),
+                    e.span,
+                );
+                None
+            }
         })
     }
 
     /// `v between lo and hi` = `lo <= v and v <= hi`.
     pub(super) fn between(&mut self, v: Value, lo: Value, hi: Value, span: Span) -> Value {
-        let low = self.compare(&lo, &v, "<=", span).map(|o| o != Ordering::Greater);
-        let high = self.compare(&v, &hi, "<=", span).map(|o| o != Ordering::Greater);
+        let low = self
+            .compare(&lo, &v, "<=", span)
+            .map(|o| o != Ordering::Greater);
+        let high = self
+            .compare(&v, &hi, "<=", span)
+            .map(|o| o != Ordering::Greater);
         match (low, high) {
             (Some(false), _) | (_, Some(false)) => Value::Boolean(false),
             (Some(true), Some(true)) => Value::Boolean(true),

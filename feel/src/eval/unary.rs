@@ -51,7 +51,9 @@ impl Evaluator<'_> {
             // computed without `?` when the input is not a boolean (a
             // condition such as `today() > deadline`). A boolean input is
             // compared with a boolean constant.
-            Value::Boolean(b) if uses_input(expr) || !matches!(input, Value::Boolean(_)) => Some(*b),
+            Value::Boolean(b) if uses_input(expr) || !matches!(input, Value::Boolean(_)) => {
+                Some(*b)
+            }
             Value::Range(r) => {
                 let inside = range_contains(r, input);
                 if inside.is_none() && !input.is_null() {
@@ -63,28 +65,20 @@ impl Evaluator<'_> {
                 }
                 inside
             }
-            Value::List(items) if !matches!(input, Value::List(_)) => {
-                let mut undecided = false;
-                for item in items.iter() {
-                    match item.feel_eq(input) {
-                        Some(true) => return Some(true),
-                        Some(false) => {}
-                        None => undecided = true,
-                    }
-                }
-                if undecided {
-                    None
-                } else {
-                    Some(false)
-                }
-            }
             Value::List(items) => {
-                // A list input matches an equal list, or a list among the items.
-                if input.feel_eq(v) == Some(true) {
+                // A list input also matches an equal list.
+                if matches!(input, Value::List(_)) && input.feel_eq(v) == Some(true) {
                     return Some(true);
                 }
-                Some(items.iter().any(|i| i.feel_eq(input) == Some(true)))
+                // Membership: an item that is a range contains the input, any
+                // other item equals it; items of another kind don't match.
+                Some(items.iter().any(|item| match item {
+                    Value::Range(r) => range_contains(r, input) == Some(true),
+                    other => other.feel_eq(input) == Some(true),
+                }))
             }
+            // An invalid range literal (`(null..10]`) leaves the test undecided.
+            Value::Null if matches!(expr.kind, ExprKind::Range(_)) => None,
             _ => self.equal_or_warn(input, v, expr),
         }
     }
@@ -181,10 +175,9 @@ pub(crate) fn instance_of(v: &Value, ty: &Type) -> bool {
         (Type::List(item), Value::List(items)) => {
             items.iter().all(|i| i.is_null() || instance_of(i, item))
         }
-        (Type::Context(entries), Value::Context(c)) => entries.iter().all(|(k, t)| {
-            c.get(k)
-                .is_some_and(|v| v.is_null() || instance_of(v, t))
-        }),
+        (Type::Context(entries), Value::Context(c)) => entries
+            .iter()
+            .all(|(k, t)| c.get(k).is_some_and(|v| v.is_null() || instance_of(v, t))),
         (Type::Range(t), Value::Range(r)) => [&r.start, &r.end]
             .iter()
             .filter_map(|b| b.value())

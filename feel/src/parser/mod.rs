@@ -1,30 +1,45 @@
 //! The parser: the only code that sees pest.
 //!
-//! `grammar/feel.pest` (at the workspace root) holds the whole FEEL grammar.
-//! This module runs it and turns pest's pairs into the [`ast`](crate::ast);
-//! [`pratt`] orders operators, [`literals`] decodes strings, numbers, `@"…"`
-//! literals and names, and [`errors`] turns pest errors into [`ParseError`]s.
+//! `grammar/feel.pest` (at the workspace root) holds the whole FEEL grammar,
+//! with comments that cite the DMN 1.5 rule numbers. This module runs it and
+//! turns pest's pairs into the [`ast`](crate::ast): [`pratt`] orders
+//! operators, [`literals`] decodes strings, numbers, `@"…"` literals and names,
+//! [`types`] reads types, and [`errors`] turns pest errors into
+//! [`ParseError`]s with human "expected …" lists.
 //!
 //! Depth. Every tree it returns is at most `max_depth` nodes deep (a pair of
-//! parentheses counts as a level too). Three guards share the work:
-//! [`prescan`] refuses brackets nested deeper than the limit before pest
-//! recurses into them, pest's native stack guard stops other runaway
-//! recursion (`if if if …`), and the tree builder checks the height of every
-//! node it makes, which also bounds operator chains (`1+1+…`) and postfix
-//! chains (`a.b.c…`, `x[1][1]…`) that the grammar reads without recursion.
+//! parentheses and a nested type count as a level too). Three guards share the
+//! work: [`prescan`] refuses brackets nested deeper than the limit before pest
+//! recurses into them, pest's native stack guard stops other runaway recursion
+//! (`if if if …`), and the tree builder checks the height of every node it
+//! makes, which also bounds operator chains (`1+1+…`) and postfix chains
+//! (`a.b.c…`, `x[1][1]…`) that the grammar reads without recursion. The tree
+//! builder runs on `stacker`, so debug builds with small thread stacks reach
+//! the limit too.
 //!
 //! What the evaluator gets:
 //! - Names as written, with the white space between words reduced to one
 //!   space (`Monthly   Salary` is `Monthly Salary`); backtick names without
-//!   the backticks; `?` as [`ExprKind::Name`]`("?")`.
-//! - `a.b` is always a path, never a name with a dot.
+//!   the backticks; `?` as [`ExprKind::Name`]`("?")`. A name never starts with
+//!   a reserved word and ends before `and`, `or`, `in`, `instance`, `between`,
+//!   `then`, `else`, `return` and `satisfies`; other reserved words may occur
+//!   inside it (`no such function`). Built-in names containing `and`/`or`
+//!   (`date and time`, `years and months duration`, `get or else`, `days and
+//!   time duration`) are matched whole.
+//! - `a.b` is always a path. Context keys may use the spec's additional name
+//!   symbols (`{foo+bar: 1}`) and reserved words; other names may not.
 //! - A negative number literal (`-5`) is a [`Value::Number`] literal whose
 //!   span includes the sign; other negations are [`ExprKind::Neg`].
 //! - `x in (1, 2)` is `In(x, [test 1, test 2])`; `x in (1..2)` and `x in
 //!   [1..2]` are `In(x, [test Range])`; `x in y` is `In(x, [test y])`.
 //! - `< 10` is a `Range` with only an end bound (`end_included: false`);
 //!   `>= 10` one with only a start bound. A missing bound is never "included".
+//! - In unary-test positions (top level, after `in`), `= x` is the test
+//!   `? = x` and `!= x` is `? != x` (a `Binary` whose left side is the name
+//!   `?`, spanning the operator).
 //! - `(a)` is the node for `a` with its span widened to the parentheses.
+//! - An `@"…"` literal is converted by `temporal::parse_literal` at parse
+//!   time; text it refuses is a parse error pointing at the literal.
 
 mod errors;
 mod literals;
@@ -32,6 +47,7 @@ mod pratt;
 mod prescan;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use std::sync::Arc;
 
@@ -40,7 +56,7 @@ use pest::Parser as _;
 
 use crate::ast::{
     Args, BinaryOp, Domain, Expr, ExprKind, FunctionDef, Iteration, Name, Quantifier, RangeExpr,
-    Type, UnaryTest, UnaryTestKind,
+    UnaryTest, UnaryTestKind,
 };
 use crate::error::{ParseError, Span};
 use crate::value::Value;
@@ -54,11 +70,25 @@ mod grammar {
 }
 use grammar::{FeelParser, Rule};
 
+/// Below this much free stack, pest runs on a fresh segment: its own guard
+/// refuses to recurse when the stack runs low, which on a small thread would
+/// turn moderately nested input into a bogus "nested too deeply" error.
+const PEST_RED_ZONE: usize = 1024 * 1024;
+/// The size of that segment (mapped lazily: only touched pages cost memory).
+const PEST_STACK: usize = 8 * 1024 * 1024;
+
+/// Runs pest with enough stack for any input the pre-scan let through.
+fn run_pest(rule: Rule, source: &str) -> Result<pest::iterators::Pairs<'_, Rule>, ParseError> {
+    stacker::maybe_grow(PEST_RED_ZONE, PEST_STACK, || {
+        FeelParser::parse(rule, source)
+    })
+    .map_err(|e| errors::convert(source, &e))
+}
+
 /// Parses a FEEL expression (the grammar's `expression`, rule 1).
 pub(crate) fn parse_expression(source: &str, max_depth: usize) -> Result<Expr, ParseError> {
     check_input(source, max_depth, "expression")?;
-    let mut pairs = FeelParser::parse(Rule::expression_input, source)
-        .map_err(|e| errors::convert(source, &e))?;
+    let mut pairs = run_pest(Rule::expression_input, source)?;
     let builder = Builder::new(source, max_depth);
     let input = pairs
         .next()
@@ -76,8 +106,7 @@ pub(crate) fn parse_unary_tests(
     max_depth: usize,
 ) -> Result<Vec<UnaryTest>, ParseError> {
     check_input(source, max_depth, "unary tests")?;
-    let mut pairs = FeelParser::parse(Rule::unary_tests_input, source)
-        .map_err(|e| errors::convert(source, &e))?;
+    let mut pairs = run_pest(Rule::unary_tests_input, source)?;
     let builder = Builder::new(source, max_depth);
     let input = pairs
         .next()
@@ -723,82 +752,6 @@ impl<'s> Builder<'s> {
         Ok((tests, height + 1))
     }
 
-    // ------------------------------------------------------------------ types
-
-    pub(super) fn type_ref(
-        &self,
-        pair: Pair<'_, Rule>,
-        depth: usize,
-    ) -> Result<(Type, usize), ParseError> {
-        let span = self.span(&pair);
-        self.check_depth(depth, span)?;
-        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
-            self.type_inner(pair, span, depth)
-        })
-    }
-
-    fn type_inner(
-        &self,
-        pair: Pair<'_, Rule>,
-        span: Span,
-        depth: usize,
-    ) -> Result<(Type, usize), ParseError> {
-        let inner = pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| self.internal_at(span))?;
-        let rule = inner.as_rule();
-        let mut parts = Self::parts(inner);
-        let sub = |parts: &mut dyn Iterator<Item = Pair<'_, Rule>>| {
-            let p = parts.next().ok_or_else(|| self.internal_at(span))?;
-            self.type_ref(p, depth + 1)
-        };
-        Ok(match rule {
-            Rule::list_type => {
-                let (t, h) = sub(&mut parts)?;
-                (Type::List(Box::new(t)), h + 1)
-            }
-            Rule::range_type => {
-                let (t, h) = sub(&mut parts)?;
-                (Type::Range(Box::new(t)), h + 1)
-            }
-            Rule::context_type => {
-                let mut entries = Vec::new();
-                let mut height = 0;
-                for entry in parts {
-                    let mut entry_parts = Self::parts(entry);
-                    let name = entry_parts.next().ok_or_else(|| self.internal_at(span))?;
-                    let (t, h) = sub(&mut entry_parts)?;
-                    height = height.max(h);
-                    entries.push((self.name(name), t));
-                }
-                (Type::Context(entries), height + 1)
-            }
-            Rule::function_type => {
-                let mut types = Vec::new();
-                let mut height = 0;
-                for p in parts {
-                    let (t, h) = self.type_ref(p, depth + 1)?;
-                    height = height.max(h);
-                    types.push(t);
-                }
-                match types.pop() {
-                    None => (Type::Function(None), 1),
-                    Some(result) => (Type::Function(Some((types, Box::new(result)))), height + 1),
-                }
-            }
-            Rule::named_type => {
-                let names: Vec<Name> = parts.map(|p| self.name(p)).collect();
-                let ty = match names.as_slice() {
-                    [one] => named_type(one),
-                    _ => Type::Other(names.join(".").into()),
-                };
-                (ty, 1)
-            }
-            _ => return Err(self.internal_at(span)),
-        })
-    }
-
     // ---------------------------------------------------------------- tokens
 
     fn string(&self, pair: Pair<'_, Rule>) -> Result<String, ParseError> {
@@ -821,26 +774,5 @@ impl<'s> Builder<'s> {
             Some(inner) => literals::name(inner.as_str()),
             None => Arc::from(""),
         }
-    }
-}
-
-/// The type a single name denotes in `instance of` and parameter declarations.
-fn named_type(name: &Name) -> Type {
-    match &**name {
-        "Any" => Type::Any,
-        "Null" => Type::Null,
-        "number" => Type::Number,
-        "string" => Type::String,
-        "boolean" => Type::Boolean,
-        "date" => Type::Date,
-        "time" => Type::Time,
-        "date and time" => Type::DateTime,
-        "days and time duration" => Type::DayTimeDuration,
-        "years and months duration" => Type::YearMonthDuration,
-        "list" => Type::List(Box::new(Type::Any)),
-        "range" => Type::Range(Box::new(Type::Any)),
-        "context" => Type::Context(Vec::new()),
-        "function" => Type::Function(None),
-        _ => Type::Other(name.clone()),
     }
 }

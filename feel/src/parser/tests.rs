@@ -58,6 +58,9 @@ fn literals() {
     assert_eq!(p("false"), "false");
     assert_eq!(p(r#""abc""#), r#""abc""#);
     assert_eq!(p(r#""""#), r#""""#);
+    // No exponents in FEEL numerals.
+    assert_eq!(err("1e3").column(), 2);
+    assert_eq!(err("1.").expected(), ["a name"]);
 }
 
 #[test]
@@ -139,6 +142,9 @@ fn names() {
     assert_eq!(p("?"), "?");
     assert_eq!(p("? > 3"), "(> ? 3)");
     assert_eq!(p("_x1 + ÿ"), "(+ _x1 ÿ)");
+    assert_eq!(p("Größe * 名前"), "(* Größe 名前)");
+    assert_eq!(p("a\u{A0}b"), "`a b`");
+    assert_eq!(p("?.name"), "(. ? name)");
     // Keywords inside words do not end a name.
     assert_eq!(
         p("index + order + iffy + notify"),

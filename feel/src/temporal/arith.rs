@@ -5,7 +5,7 @@ use chrono::{FixedOffset, NaiveDateTime};
 
 use super::duration::NANOS_PER_SEC;
 use super::zone::UTC_OFFSET;
-use super::{Date, DateTime, DayTimeDuration, Time, YearMonthDuration, Zone};
+use super::{Date, DateTime, DayTimeDuration, Time, Zone};
 use crate::value::Value;
 
 type Dt = DayTimeDuration;

@@ -109,7 +109,10 @@ mod tests {
     #[test]
     fn ordering_only_within_a_kind() {
         assert_eq!(n(1).feel_cmp(&n(2)), Some(Ordering::Less));
-        assert_eq!(Value::from("b").feel_cmp(&Value::from("a")), Some(Ordering::Greater));
+        assert_eq!(
+            Value::from("b").feel_cmp(&Value::from("a")),
+            Some(Ordering::Greater)
+        );
         assert_eq!(n(1).feel_cmp(&Value::from("a")), None);
         assert_eq!(Value::Boolean(true).feel_cmp(&Value::Boolean(false)), None);
     }

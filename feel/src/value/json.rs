@@ -97,7 +97,10 @@ mod tests {
     fn json_round_trips_keep_order_and_decimals() {
         let j = json!({"b": 1, "a": [true, null, "x", 0.1], "c": {"d": -2.5}});
         let v = Value::from_json(&j);
-        assert_eq!(v.to_string(), r#"{b: 1, a: [true, null, "x", 0.1], c: {d: -2.5}}"#);
+        assert_eq!(
+            v.to_string(),
+            r#"{b: 1, a: [true, null, "x", 0.1], c: {d: -2.5}}"#
+        );
         assert_eq!(v.to_json(), j);
     }
 }

@@ -17,8 +17,8 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use context::Context;
-pub use function::{Function, HostFn};
 pub(crate) use function::FunctionRepr;
+pub use function::{Function, HostFn};
 pub use number::{Number, Rounding};
 pub use range::{Bound, Range};
 
@@ -254,10 +254,10 @@ pub(crate) fn write_string_literal(f: &mut impl fmt::Write, s: &str) -> fmt::Res
 /// Writes a context key: bare when it is a plain name, quoted otherwise.
 fn write_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
     let mut chars = key.chars();
-    let plain = chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
-        && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ' ')
+    let plain = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ' ')
         && !key.ends_with(' ');
     if plain {
         f.write_str(key)

@@ -1,0 +1,153 @@
+//! `application/x-www-form-urlencoded` and query-string decoding.
+//!
+//! Each pair is split on `&` and its first `=` *before* percent-decoding, so
+//! values holding an encoded `&` or `=` survive (Camunda decodes the whole body
+//! first and corrupts them).
+
+use std::fmt;
+
+/// Why a form body or query string could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormError {
+    /// The zero-based index of the offending `name=value` pair.
+    pub pair: usize,
+    /// What was wrong with it.
+    pub problem: &'static str,
+}
+
+impl fmt::Display for FormError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pair #{}: {}", self.pair + 1, self.problem)
+    }
+}
+
+impl std::error::Error for FormError {}
+
+/// Decodes `name=value&…` into pairs, in order, keeping repeated names.
+/// Pairs with an empty name are skipped; a name without `=` gets `""`.
+pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    let mut pairs = Vec::new();
+    for (index, piece) in input.split(|b| *b == b'&').enumerate() {
+        if piece.is_empty() {
+            continue;
+        }
+        let (name, value) = match piece.iter().position(|b| *b == b'=') {
+            Some(at) => (&piece[..at], &piece[at + 1..]),
+            None => (piece, &b""[..]),
+        };
+        let name = decode(name).map_err(|problem| FormError {
+            pair: index,
+            problem,
+        })?;
+        if name.is_empty() {
+            continue;
+        }
+        let value = decode(value).map_err(|problem| FormError {
+            pair: index,
+            problem,
+        })?;
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
+/// Percent-decodes one component (`+` is a space) into UTF-8 text.
+pub fn decode(raw: &[u8]) -> Result<String, &'static str> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = raw.get(i + 1).and_then(|b| hex_digit(*b));
+                let lo = raw.get(i + 2).and_then(|b| hex_digit(*b));
+                match (hi, lo) {
+                    (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
+                    _ => return Err("a '%' is not followed by two hex digits"),
+                }
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| "the decoded text is not valid UTF-8")
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-encodes a form component the way browsers and Twilio do (space
+/// becomes `+`; unreserved characters stay).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(char::from(b))
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(input: &str) -> Vec<(String, String)> {
+        parse(input.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn splits_before_decoding() {
+        assert_eq!(
+            pairs("Body=a%3Db%26c%3Dd&From=%2B1"),
+            [
+                ("Body".into(), "a=b&c=d".into()),
+                ("From".into(), "+1".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn keeps_repeats_empty_values_and_skips_blank_names() {
+        assert_eq!(
+            pairs("a=1&&=x&a=2&b&c="),
+            [
+                ("a".into(), "1".into()),
+                ("a".into(), "2".into()),
+                ("b".into(), "".into()),
+                ("c".into(), "".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn plus_and_utf8() {
+        assert_eq!(pairs("m=Hello+W%C3%A9")[0].1, "Hello Wé");
+    }
+
+    #[test]
+    fn bad_escapes_name_the_pair() {
+        let err = parse(b"a=1&b=%zz").unwrap_err();
+        assert_eq!(err.pair, 1);
+        assert!(err.to_string().contains("pair #2"));
+        assert!(parse(b"a=%C3").is_err());
+        assert!(parse(b"a=%4").is_err());
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let text = "It's a +1 & b=c é";
+        assert_eq!(decode(encode(text).as_bytes()).unwrap(), text);
+    }
+}

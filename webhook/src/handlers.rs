@@ -1,0 +1,355 @@
+//! One async fn per endpoint. `inbound` runs the pipeline of spec §2.4:
+//! find the webhook → method → body (size limit) → signature → `request`
+//! context → activation condition → correlation key / message id →
+//! variables (size guard) → dispatch → reply.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use serde_json::{Map, Value as Json};
+use tracing::Instrument;
+use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use warp::reply::Response;
+
+use crate::config::{Compiled, Target, WebhookDefinition};
+use crate::error::AppError;
+use crate::request_context as rc;
+use crate::response;
+use crate::state::{AppState, MAX_VARIABLES_BYTES};
+use crate::verification::Received;
+use crate::zeebe::{Command, DispatchError, Outcome, StatusCode as Grpc};
+
+/// The methods `/inbound/<id>` serves at all (as Camunda maps them).
+const SERVED_METHODS: [Method; 5] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+];
+
+/// Everything the route extracts from one request.
+pub struct Inbound<S> {
+    /// The webhook id (last path segment).
+    pub id: String,
+    /// The method.
+    pub method: Method,
+    /// The path as received.
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, not read yet (so the size limit applies while reading).
+    pub body: S,
+}
+
+/// `/inbound/<id>`: never fails at the warp level; every outcome is a response.
+pub async fn inbound<S, E>(request: Inbound<S>, state: AppState) -> Result<Response, Infallible>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    E: std::fmt::Display,
+{
+    let started = Instant::now();
+    let span = tracing::info_span!(
+        "inbound",
+        webhook = %request.id,
+        method = %request.method,
+        status = tracing::field::Empty,
+    );
+    async move {
+        let id = request.id.clone();
+        let (response, known, outcome) = match process(request, &state).await {
+            Ok((response, outcome)) => (response, true, outcome),
+            Err(error) => {
+                let known = !matches!(error, AppError::UnknownWebhook(_));
+                let outcome = error.outcome();
+                if let AppError::Dispatch(e) = &error {
+                    state.metrics().dispatch_error(e.status.as_str());
+                }
+                let status = error.status().as_u16();
+                if error.status().is_server_error() {
+                    tracing::error!(status, outcome, error = %error, "request failed");
+                } else {
+                    tracing::info!(status, outcome, error = %error, "request rejected");
+                }
+                (error.into_response(), known, outcome)
+            }
+        };
+        let status = response.status().as_u16();
+        let elapsed = started.elapsed();
+        tracing::Span::current().record("status", status);
+        if (200..300).contains(&status) {
+            let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+            tracing::info!(status, outcome, elapsed_ms, "request handled");
+        }
+        state
+            .metrics()
+            .record(known.then_some(id.as_str()), outcome, elapsed);
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+async fn process<S, E>(
+    request: Inbound<S>,
+    state: &AppState,
+) -> Result<(Response, &'static str), AppError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    E: std::fmt::Display,
+{
+    let Inbound {
+        id,
+        method,
+        path,
+        query,
+        headers,
+        body,
+    } = request;
+    let webhook = state
+        .webhook(&id)
+        .ok_or_else(|| AppError::UnknownWebhook(id.clone()))?;
+    if !SERVED_METHODS.contains(&method) || !webhook.method.allows(method.as_str()) {
+        return Err(AppError::MethodNotAllowed(method.to_string()));
+    }
+    let settings = state.settings();
+    // A declared length over the limit is refused before reading anything.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > settings.body_limit as u64) {
+        return Err(AppError::PayloadTooLarge {
+            limit: settings.body_limit,
+        });
+    }
+    let body = read_limited(body, settings.body_limit).await?;
+    let verified = Received::new(method, path, query, headers, body)?
+        .verify(webhook.verification.as_ref(), settings)?;
+    let context = rc::build(&verified).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let vars = feel::Context::from_json(&context)
+        .ok_or_else(|| AppError::Internal("the request context is not an object".into()))?;
+
+    if !activated(&webhook, &vars)? {
+        if webhook.consume_unmatched {
+            tracing::info!("activation condition not met; event consumed");
+            return Ok((
+                response::accepted(settings.camunda_compatible_responses),
+                "not_activated_consumed",
+            ));
+        }
+        return Err(AppError::ActivationConditionNotMet);
+    }
+
+    let variables = variables(&webhook, &context, &vars)?;
+    let size = serde_json::to_vec(&variables)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if size > MAX_VARIABLES_BYTES {
+        return Err(AppError::InvalidInput {
+            reason: format!("the variables are {size} bytes; the limit is {MAX_VARIABLES_BYTES}"),
+            expression: None,
+        });
+    }
+
+    let command = command(&webhook, &vars, variables)?;
+    let is_publish = matches!(command, Command::PublishMessage { .. });
+    let outcome = match tokio::time::timeout(
+        settings.dispatch_timeout,
+        state.dispatcher().dispatch(command),
+    )
+    .await
+    {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(DispatchError {
+            status: Grpc::AlreadyExists,
+            ..
+        })) if is_publish => Outcome::MessageAlreadyPublished,
+        Ok(Err(e)) => return Err(AppError::Dispatch(e)),
+        Err(_) => {
+            return Err(AppError::Dispatch(DispatchError {
+                status: Grpc::DeadlineExceeded,
+                message: format!("no answer within {:?}", settings.dispatch_timeout),
+            }))
+        }
+    };
+    tracing::info!(?outcome, "dispatched");
+
+    let reply = match &webhook.response_expression {
+        Some(expr) => response::from_expression(
+            expr,
+            &context,
+            &outcome,
+            settings.camunda_compatible_responses,
+        ),
+        None => response::accepted(settings.camunda_compatible_responses),
+    };
+    Ok((reply, "accepted"))
+}
+
+/// Reads the body, refusing more than `limit` bytes without buffering them.
+async fn read_limited<S, E>(mut body: S, limit: usize) -> Result<Bytes, AppError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    E: std::fmt::Display,
+{
+    let mut buffer = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| AppError::BodyRead(e.to_string()))?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buffer))
+}
+
+fn evaluate(expr: &Compiled, vars: &feel::Context) -> Result<Json, AppError> {
+    let evaluation = expr
+        .expression
+        .evaluate(vars)
+        .map_err(|e| AppError::InvalidInput {
+            reason: format!("failed to evaluate `{}`: {e}", expr.property),
+            expression: Some(expr.source.clone()),
+        })?;
+    for w in &evaluation.warnings {
+        tracing::debug!(property = expr.property, warning = %w, "FEEL warning");
+    }
+    Ok(evaluation.value.to_json())
+}
+
+/// Only boolean `true` activates; no condition always does.
+fn activated(webhook: &WebhookDefinition, vars: &feel::Context) -> Result<bool, AppError> {
+    match &webhook.activation {
+        None => Ok(true),
+        Some(expr) => Ok(evaluate(expr, vars)? == Json::Bool(true)),
+    }
+}
+
+/// `{resultVariable: context}` merged with the result expression's entries.
+fn variables(
+    webhook: &WebhookDefinition,
+    context: &Json,
+    vars: &feel::Context,
+) -> Result<Map<String, Json>, AppError> {
+    let mut out = Map::new();
+    if let Some(name) = &webhook.result_variable {
+        out.insert(name.clone(), context.clone());
+    }
+    if let Some(expr) = &webhook.result_expression {
+        let mut scope = vars.clone();
+        scope.insert("response", feel::Value::from_json(context));
+        match evaluate(expr, &scope)? {
+            Json::Null => {}
+            Json::Object(entries) => out.extend(entries),
+            other => {
+                return Err(AppError::InvalidInput {
+                    reason: format!(
+                    "the result expression must return a context (JSON object), but got {other}"
+                ),
+                    expression: Some(expr.source.clone()),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A correlation key or message id as text: strings as they are, numbers and
+/// booleans as their text, contexts as compact JSON; null is "none".
+fn key_text(expr: &Compiled, vars: &feel::Context) -> Result<Option<String>, AppError> {
+    match evaluate(expr, vars)? {
+        Json::Null => Ok(None),
+        Json::String(s) => Ok(Some(s)),
+        Json::Array(_) => Err(AppError::InvalidInput {
+            reason: format!("`{}` returned a list, which cannot be a key", expr.property),
+            expression: Some(expr.source.clone()),
+        }),
+        other => Ok(Some(other.to_string())),
+    }
+}
+
+fn command(
+    webhook: &WebhookDefinition,
+    vars: &feel::Context,
+    variables: Map<String, Json>,
+) -> Result<Command, AppError> {
+    Ok(match &webhook.target {
+        Target::StartProcess {
+            bpmn_process_id,
+            version,
+        } => Command::CreateProcessInstance {
+            bpmn_process_id: bpmn_process_id.clone(),
+            version: *version,
+            tenant_id: webhook.tenant_id.clone(),
+            variables,
+        },
+        Target::Message {
+            name,
+            correlation_key,
+            key_required,
+            message_id,
+            time_to_live,
+            ..
+        } => {
+            let key = match correlation_key {
+                Some(expr) => key_text(expr, vars)?,
+                None => None,
+            };
+            let correlation_key = match key {
+                Some(k) => k,
+                None if *key_required => {
+                    return Err(AppError::InvalidInput {
+                        reason: "the correlation key expression returned null".into(),
+                        expression: correlation_key.as_ref().map(|e| e.source.clone()),
+                    })
+                }
+                None => String::new(),
+            };
+            let message_id = match message_id {
+                Some(expr) => key_text(expr, vars)?.unwrap_or_default(),
+                None => String::new(),
+            };
+            Command::PublishMessage {
+                name: name.clone(),
+                correlation_key,
+                message_id,
+                time_to_live: *time_to_live,
+                tenant_id: webhook.tenant_id.clone(),
+                variables,
+            }
+        }
+    })
+}
+
+/// `GET /health`: 200 with the loaded webhook ids.
+pub async fn health(state: AppState) -> Result<Response, Infallible> {
+    let registry = state.registry();
+    let ids: Vec<&str> = registry.ids().collect();
+    let body = serde_json::json!({"status": "ok", "webhooks": ids});
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(state: AppState) -> Result<Response, Infallible> {
+    let mut r = Response::new(state.metrics().render().into());
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(r)
+}
+
+fn json(status: StatusCode, body: &Json) -> Response {
+    let mut r = Response::new(body.to_string().into());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}

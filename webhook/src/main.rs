@@ -1,0 +1,315 @@
+//! The `webhook` binary: arguments and environment → config → logs → serve.
+//! Subcommands: `sign` (what Twilio would send) and `check` (validate BPMN).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use webhook::config::secrets::EnvSecrets;
+use webhook::dispatch::{build_dispatcher, DispatchConfig};
+use webhook::state::{Settings, DEFAULT_BODY_LIMIT};
+use webhook::twilio;
+
+/// Twilio webhooks into Camunda 8 process events.
+#[derive(Debug, Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the webhooks (the default).
+    Serve(ServeArgs),
+    /// Print the X-Twilio-Signature Twilio would send for a request.
+    Sign(SignArgs),
+    /// List the webhooks BPMN files define; exit non-zero on any error.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// A BPMN file or a directory of them (watched for changes); repeatable.
+    #[arg(long, value_name = "PATH")]
+    bpmn: Vec<PathBuf>,
+    /// A TOML file defining webhooks without BPMN.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The address to listen on.
+    #[arg(long, env = "WEBHOOK_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The public base URL Twilio calls (e.g. https://hooks.example.com); signatures are checked against it.
+    #[arg(long, env = "WEBHOOK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Rebuild the public URL from Forwarded / X-Forwarded-* headers (only behind a proxy you trust).
+    #[arg(long, env = "WEBHOOK_TRUST_FORWARDED_HEADERS")]
+    trust_forwarded_headers: bool,
+    /// Answer successes with Camunda's empty 200 instead of TwiML <Response/>.
+    #[arg(long)]
+    camunda_compatible_responses: bool,
+    /// The largest request body accepted, in bytes (413 above).
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// The Zeebe gRPC gateway (also ZEEBE_ADDRESS / ZEEBE_GRPC_ADDRESS).
+    #[arg(long)]
+    zeebe_address: Option<String>,
+    /// The Camunda REST API (also ZEEBE_REST_ADDRESS / CAMUNDA_REST_ADDRESS).
+    #[arg(long)]
+    zeebe_rest_address: Option<String>,
+    /// The embedded journal used when no Zeebe is configured.
+    #[arg(
+        long,
+        env = "WEBHOOK_JOURNAL",
+        default_value = "./webhook-journal.jsonl"
+    )]
+    journal: PathBuf,
+    /// How often watched files are checked, in milliseconds (0: never).
+    #[arg(long, default_value_t = 2000)]
+    reload_interval_ms: u64,
+    /// How long Zeebe may take to answer, in milliseconds (504 after).
+    #[arg(long, default_value_t = 10_000)]
+    dispatch_timeout_ms: u64,
+    /// Log format.
+    #[arg(long, env = "WEBHOOK_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Args)]
+struct SignArgs {
+    /// The Auth Token.
+    #[arg(long)]
+    token: String,
+    /// The full URL Twilio calls (with its query string).
+    #[arg(long)]
+    url: String,
+    /// A form parameter `name=value` (repeatable).
+    #[arg(long = "form", value_name = "NAME=VALUE", conflicts_with = "json")]
+    form: Vec<String>,
+    /// A JSON body (bodySHA256 is added to the URL).
+    #[arg(long)]
+    json: Option<String>,
+    /// Print a complete `curl` command that sends the signed request instead.
+    #[arg(long)]
+    curl: bool,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// BPMN files or directories.
+    #[arg(required_unless_present = "config")]
+    paths: Vec<PathBuf>,
+    /// A TOML webhook file to check as well.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Sign(args)) => sign(args),
+        Some(Command::Check(args)) => check(args),
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_logs(args.log_format);
+    match serve_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
+    if args.bpmn.is_empty() && args.config.is_none() {
+        tracing::warn!("no --bpmn or --config given: no webhooks will be served");
+    }
+    let dispatch = DispatchConfig {
+        zeebe_address: args.zeebe_address,
+        zeebe_rest_address: args.zeebe_rest_address,
+        journal: args.journal,
+    };
+    let settings = Settings {
+        public_url: args.public_url,
+        trust_forwarded_headers: args.trust_forwarded_headers,
+        camunda_compatible_responses: args.camunda_compatible_responses,
+        body_limit: args.body_limit,
+        dispatch_timeout: Duration::from_millis(args.dispatch_timeout_ms),
+    };
+    let reload_interval =
+        (args.reload_interval_ms > 0).then(|| Duration::from_millis(args.reload_interval_ms));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        // Transports may spawn tasks, so they are built inside the runtime.
+        let dispatcher = build_dispatcher(&dispatch)?;
+        let config = webhook::Config {
+            bpmn: args.bpmn,
+            webhook_file: args.config,
+            settings,
+            reload_interval,
+            dispatcher,
+            secrets: Arc::new(EnvSecrets::default()),
+        };
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        webhook::run(config, listener)
+            .await
+            .map_err(|e| anyhow::anyhow!("the webhooks could not be loaded:\n{e}"))
+    })
+}
+
+fn sign(args: SignArgs) -> ExitCode {
+    let key = twilio::Key {
+        secret: args.token.as_bytes(),
+        algorithm: twilio::Algorithm::Sha1,
+    };
+    let mut params = Vec::new();
+    for pair in &args.form {
+        match pair.split_once('=') {
+            Some((name, value)) => params.push((name.to_owned(), value.to_owned())),
+            None => {
+                eprintln!("error: --form expects NAME=VALUE, got `{pair}`");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let url = match &args.json {
+        Some(body) => {
+            let separator = if args.url.contains('?') { '&' } else { '?' };
+            format!(
+                "{}{separator}bodySHA256={}",
+                args.url,
+                twilio::body_sha256_hex(body.as_bytes())
+            )
+        }
+        None => args.url.clone(),
+    };
+    let signature = twilio::sign(key, &url, &params);
+    if args.curl {
+        println!(
+            "{}",
+            curl_command(&url, &signature, &params, args.json.as_deref())
+        );
+        return ExitCode::SUCCESS;
+    }
+    if args.json.is_some() {
+        println!("URL: {url}");
+    }
+    println!("X-Twilio-Signature: {signature}");
+    if !params.is_empty() {
+        let body: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", webhook::form::encode(k), webhook::form::encode(v)))
+            .collect();
+        println!("Body: {}", body.join("&"));
+    }
+    ExitCode::SUCCESS
+}
+
+/// A `curl` command line (POSIX shell quoting) that sends the signed request.
+fn curl_command(
+    url: &str,
+    signature: &str,
+    params: &[(String, String)],
+    json: Option<&str>,
+) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut cmd = format!(
+        "curl -sS -X POST {} -H {}",
+        quote(url),
+        quote(&format!("X-Twilio-Signature: {signature}"))
+    );
+    if let Some(body) = json {
+        cmd.push_str(&format!(
+            " -H 'Content-Type: application/json' --data-raw {}",
+            quote(body)
+        ));
+    } else {
+        let body: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", webhook::form::encode(k), webhook::form::encode(v)))
+            .collect();
+        cmd.push_str(&format!(
+            " -H 'Content-Type: application/x-www-form-urlencoded' --data-raw {}",
+            quote(&body.join("&"))
+        ));
+    }
+    cmd
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let config = webhook::Config {
+        bpmn: args.paths,
+        webhook_file: args.config,
+        settings: Settings::default(),
+        reload_interval: None,
+        dispatcher: Arc::new(NoDispatch),
+        secrets: Arc::new(EnvSecrets::default()),
+    };
+    match webhook::load(&config) {
+        Ok((registry, _)) => {
+            if registry.is_empty() {
+                println!("no webhooks found");
+            }
+            for def in registry.definitions() {
+                println!("{}", def.describe());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `check` never dispatches.
+#[derive(Debug)]
+struct NoDispatch;
+
+impl webhook::zeebe::Dispatcher for NoDispatch {
+    fn dispatch(&self, _command: webhook::zeebe::Command) -> webhook::zeebe::DispatchFuture<'_> {
+        Box::pin(async {
+            Err(webhook::zeebe::DispatchError {
+                status: webhook::zeebe::StatusCode::Unimplemented,
+                message: "check does not dispatch".into(),
+            })
+        })
+    }
+}

@@ -1,0 +1,104 @@
+//! warp filters only: paths, methods, extractors, state, and the one
+//! rejection handler for everything no route matched.
+
+use std::convert::Infallible;
+
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use warp::filters::path::FullPath;
+use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use warp::reply::Response;
+use warp::{Buf, Filter, Rejection, Reply};
+
+use crate::handlers::{self, Inbound};
+use crate::state::AppState;
+
+fn with_state(state: AppState) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
+    warp::any().map(move || state.clone())
+}
+
+/// The raw query string, or `None` when the URL has none.
+fn raw_query() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Clone {
+    warp::query::raw()
+        .map(Some)
+        .or(warp::any().map(|| None))
+        .unify()
+}
+
+/// The request body as a stream of chunks.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, warp::Error>> + Send>>;
+
+fn to_bytes_stream<S, B>(stream: S) -> BodyStream
+where
+    S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: Buf,
+{
+    Box::pin(stream.map(|chunk| chunk.map(|mut buf| buf.copy_to_bytes(buf.remaining()))))
+}
+
+/// All routes: `/inbound/<id>`, `GET /health`, `GET /metrics`.
+pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    let inbound = warp::path!("inbound" / String)
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(raw_query())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream().map(to_bytes_stream))
+        .and(with_state(state.clone()))
+        .and_then(
+            |id: String,
+             method: Method,
+             path: FullPath,
+             query: Option<String>,
+             headers: HeaderMap,
+             body: BodyStream,
+             state: AppState| {
+                let request = Inbound {
+                    id,
+                    method,
+                    path: path.as_str().to_owned(),
+                    query,
+                    headers,
+                    body,
+                };
+                handlers::inbound(request, state)
+            },
+        );
+    let health = warp::path!("health")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and_then(handlers::health);
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(with_state(state))
+        .and_then(handlers::metrics);
+    inbound
+        .or(health)
+        .unify()
+        .or(metrics)
+        .unify()
+        .recover(handle_rejection)
+        .unify()
+}
+
+/// Requests no route matched: 404 (or 405 for a known path with the wrong
+/// method), with a JSON reason.
+async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallible> {
+    let (status, reason) = if rejection.is_not_found() {
+        (StatusCode::NOT_FOUND, "not found")
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+    } else {
+        tracing::error!(?rejection, "unhandled rejection");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    };
+    let body = serde_json::json!({ "reason": reason }).to_string();
+    let mut response = warp::reply::with_status(body, status).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}

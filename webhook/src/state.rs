@@ -1,0 +1,116 @@
+//! The state every handler shares: cheap to clone, `Arc`s inside.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::config::watch::SharedRegistry;
+use crate::config::{Registry, WebhookDefinition};
+use crate::metrics::Metrics;
+use crate::zeebe::Dispatcher;
+
+/// The default request body limit (1 MiB).
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Camunda's limit on the variables of one command (1.5 MB).
+pub const MAX_VARIABLES_BYTES: usize = 3 * 1024 * 1024 / 2;
+
+/// How requests are handled.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The public base URL Twilio calls (`https://hooks.example.com`), used to
+    /// rebuild the signed URL; the request path and query are appended.
+    pub public_url: Option<String>,
+    /// Rebuild the public URL from `Forwarded` / `X-Forwarded-*` headers.
+    pub trust_forwarded_headers: bool,
+    /// Answer successes with Camunda's empty 200 instead of `<Response/>`.
+    pub camunda_compatible_responses: bool,
+    /// The largest accepted body, in bytes.
+    pub body_limit: usize,
+    /// How long a dispatch may take before the caller gets 504.
+    pub dispatch_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: None,
+            trust_forwarded_headers: false,
+            camunda_compatible_responses: false,
+            body_limit: DEFAULT_BODY_LIMIT,
+            dispatch_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Shared by every request.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: SharedRegistry,
+    dispatcher: Arc<dyn Dispatcher>,
+    settings: Settings,
+    metrics: Metrics,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(
+        registry: SharedRegistry,
+        dispatcher: Arc<dyn Dispatcher>,
+        settings: Settings,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                registry,
+                dispatcher,
+                settings,
+                metrics: Metrics::default(),
+            }),
+        }
+    }
+
+    /// A state over a fixed registry (tests, embedding).
+    pub fn fixed(
+        registry: Registry,
+        dispatcher: Arc<dyn Dispatcher>,
+        settings: Settings,
+    ) -> AppState {
+        AppState::new(
+            Arc::new(RwLock::new(Arc::new(registry))),
+            dispatcher,
+            settings,
+        )
+    }
+
+    /// The current registry (a snapshot: reloads don't affect a running request).
+    pub fn registry(&self) -> Arc<Registry> {
+        match self.inner.registry.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The webhook with this id.
+    pub fn webhook(&self, id: &str) -> Option<Arc<WebhookDefinition>> {
+        self.registry().get(id).cloned()
+    }
+
+    /// The dispatcher.
+    pub fn dispatcher(&self) -> &dyn Dispatcher {
+        &*self.inner.dispatcher
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+}
