@@ -255,4 +255,40 @@ proptest! {
         // And it is the nearest such number (within half a unit of the last place).
         prop_assert!(eval_bool("abs(decimal(n, s) - n) <= 0.5 * 10 ** -s", &vars));
     }
+
+    /// A number's Display is a FEEL literal that evaluates back to it.
+    #[test]
+    fn number_display_parses_back(n in decimal()) {
+        let value = number(&decimal_text(n));
+        prop_assert_eq!(eval(&value.to_string(), &[]), value);
+    }
+
+    /// `string` of a temporal value is accepted by its constructor and gives
+    /// the same value back.
+    #[test]
+    fn temporal_strings_read_back(
+        d in date(),
+        (h, m, s, nanos) in (0u32..24, 0u32..60, 0u32..60, 0u32..1000),
+        offset_minutes in -14 * 60i32..=14 * 60,
+        months in -10_000i64..10_000,
+        secs in -10_000_000_000i64..10_000_000_000,
+    ) {
+        let sign = if offset_minutes < 0 { '-' } else { '+' };
+        let off = offset_minutes.unsigned_abs();
+        let dt = format!(
+            "{:04}-{:02}-{:02}T{h:02}:{m:02}:{s:02}.{nanos:03}{sign}{:02}:{:02}",
+            d.0, d.1, d.2, off / 60, off % 60
+        );
+        let vars = [
+            ("dt", Value::from(dt)),
+            ("ym", Value::from(format!("P{months}M").replace("P-", "-P"))),
+            ("dtd", Value::from(format!("PT{secs}S").replace("PT-", "-PT"))),
+        ];
+        let laws = "{x: date and time(dt), p: duration(ym), q: duration(dtd), laws: [\
+            date and time(string(x)) = x, date(string(date(x))) = date(x), \
+            time(string(time(x))) = time(x), duration(string(p)) = p, \
+            duration(string(q)) = q]}.laws";
+        let all_true = Value::list(std::iter::repeat_n(Value::Boolean(true), 5));
+        prop_assert_eq!(eval(laws, &vars), all_true);
+    }
 }
