@@ -3,7 +3,7 @@
 //! `time`, `date and time`, `duration`, `years and months duration`) live in
 //! `temporal.rs`.
 
-use super::{context, list_or_item, or_null, string, Out, Overload};
+use super::{list_or_item, or_null, string, Out, Overload};
 use crate::error::WarningKind;
 use crate::eval::Ctx;
 #[cfg(feature = "json")]
@@ -110,7 +110,10 @@ fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let mut out = Context::new();
     for (i, e) in entries.iter().enumerate() {
         let pos = i + 1;
-        let e = or_null!(context(ctx, e, "entries"));
+        let Value::Context(e) = e else {
+            let what = format!("entry {pos} of `entries` must be a context, not {e}");
+            return Ok(ctx.null(WarningKind::InvalidType, what));
+        };
         let key = match e.get("key") {
             Some(Value::String(k)) => k.clone(),
             Some(other) => {

@@ -49,7 +49,17 @@ pub(crate) fn compile(pattern: &str, flags: &str) -> Result<Regex, String> {
     Ok(re)
 }
 
+/// Checks that `flags` holds only XPath flags, so callers can blame the
+/// `flags` argument rather than the pattern.
+pub(crate) fn check_flags(flags: &str) -> Result<(), String> {
+    match flags.chars().find(|c| !"smixq".contains(*c)) {
+        Some(other) => Err(format!("unknown flag '{other}' (allowed: s, m, i, x, q)")),
+        None => Ok(()),
+    }
+}
+
 fn build(pattern: &str, flags: &str) -> Result<Regex, String> {
+    check_flags(flags)?;
     let mut f = Flags::default();
     for c in flags.chars() {
         match c {
@@ -57,8 +67,7 @@ fn build(pattern: &str, flags: &str) -> Result<Regex, String> {
             'm' => f.multi_line = true,
             'i' => f.case_insensitive = true,
             'x' => f.extended = true,
-            'q' => f.literal = true,
-            other => return Err(format!("unknown flag '{other}' (allowed: s, m, i, x, q)")),
+            _ => f.literal = true,
         }
     }
     let mut out = String::new();

@@ -173,6 +173,10 @@ fn pattern(
         None | Some(Value::Null) => "",
         Some(v) => string(ctx, v, "flags")?,
     };
+    if let Err(e) = xre::check_flags(flags) {
+        ctx.null(WarningKind::InvalidValue, format!("`flags` {flags:?}: {e}"));
+        return None;
+    }
     match xre::compile(p, flags) {
         Ok(re) => Some(re),
         Err(e) => {

@@ -217,9 +217,10 @@ pub(crate) fn date(s: &str) -> Option<NaiveDate> {
     c.at_end().then_some(d)
 }
 
-/// `hh:mm:ss[.f][zone]`.
+/// `hh:mm:ss[.f][zone]`, optionally after ISO 8601's time designator `T`
+/// (feel-scala documents `time("T23:59:00")`).
 pub(crate) fn time(s: &str) -> Option<TimeParts> {
-    time_at(&mut Cursor::new(s))
+    time_at(&mut Cursor::new(s.strip_prefix('T').unwrap_or(s)))
 }
 
 /// `yyyy-mm-ddThh:mm:ss[.f][zone]`.

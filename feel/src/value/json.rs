@@ -1,7 +1,10 @@
 //! JSON in and out through `serde_json`.
 //!
-//! JSON → FEEL is lossless except for numbers beyond 28 significant digits
-//! (rounded) and integers beyond the decimal range (null). FEEL → JSON writes
+//! JSON → FEEL keeps integers exactly up to the decimal range (beyond it:
+//! null). Other numbers are as exact as `serde_json` delivers them: without
+//! its `arbitrary_precision` feature (not enabled here) a JSON text is read
+//! into an f64, so `0.1` stays 0.1 but a fraction with more than about 17
+//! significant digits comes back rounded to the nearest f64. FEEL → JSON writes
 //! numbers as JSON numbers (integers when integral, otherwise the closest
 //! float, which may lose digits), temporal values and durations as their ISO
 //! strings, ranges as `{"start", "end", "start included", "end included"}`
