@@ -14,8 +14,7 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 18081)));
-    let route = warp::any().map(|| {
-        warp::reply::with_header("<Response/>", "content-type", "text/xml")
-    });
+    let route =
+        warp::any().map(|| warp::reply::with_header("<Response/>", "content-type", "text/xml"));
     warp::serve(route).run(addr).await;
 }

@@ -68,7 +68,7 @@ impl Builder<'_> {
         let mut operators: Vec<Infix> = Vec::new();
         for pair in pairs {
             let rule = pair.as_rule();
-            if rule == Rule::term || rule == Rule::bound_term {
+            if matches!(rule, Rule::term | Rule::open_term | Rule::bound_term) {
                 operands.push(self.term(pair, depth)?);
             } else if let Some(op) = Infix::of(rule) {
                 self.reduce_while(&mut operands, &mut operators, op.precedence(), depth)?;
