@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use webhook::config::secrets::EnvSecrets;
 use webhook::dispatch::{build_dispatcher, DispatchConfig};
-use webhook::state::{Settings, DEFAULT_BODY_LIMIT};
+use webhook::outbox::{worker, Outbox, OutboxSettings, DEFAULT_OUTBOX_PATH};
+use webhook::state::{DispatchMode, Settings, DEFAULT_BODY_LIMIT};
 use webhook::twilio;
 
 /// Twilio webhooks into Camunda 8 process events.
@@ -33,6 +34,15 @@ enum Command {
     Sign(SignArgs),
     /// List the webhooks BPMN files define; exit non-zero on any error.
     Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DispatchArg {
+    /// Answer once the event is committed to the outbox; a worker delivers it.
+    Outbox,
+    /// Send inline and answer with Zeebe's result (Camunda's behaviour);
+    /// queue in the outbox when Zeebe is unreachable or pushing back.
+    Sync,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -77,6 +87,27 @@ struct ServeArgs {
         default_value = "./webhook-journal.jsonl"
     )]
     journal: PathBuf,
+    /// The durable outbox (a redb file) holding accepted events until delivered.
+    #[arg(long, env = "WEBHOOK_OUTBOX", default_value = DEFAULT_OUTBOX_PATH)]
+    outbox: PathBuf,
+    /// When accepted events are sent to Zeebe.
+    #[arg(long, env = "WEBHOOK_DISPATCH", value_enum, default_value = "outbox")]
+    dispatch: DispatchArg,
+    /// A FEEL expression giving the deduplication key (default: request.body.MessageSid).
+    #[arg(long, value_name = "FEEL")]
+    dedup_key: Option<String>,
+    /// How long deduplication keys are remembered, in seconds.
+    #[arg(long, default_value_t = 24 * 3600)]
+    dedup_window_secs: u64,
+    /// The first retry delay of a failed delivery, in milliseconds (doubled per attempt).
+    #[arg(long, default_value_t = 200)]
+    retry_base_ms: u64,
+    /// The longest retry delay, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    retry_max_ms: u64,
+    /// /health reports "degraded" once Zeebe has been unreachable this long, in seconds.
+    #[arg(long, default_value_t = 30)]
+    degraded_after_secs: u64,
     /// How often watched files are checked, in milliseconds (0: never).
     #[arg(long, default_value_t = 2000)]
     reload_interval_ms: u64,
@@ -167,6 +198,26 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
         camunda_compatible_responses: args.camunda_compatible_responses,
         body_limit: args.body_limit,
         dispatch_timeout: Duration::from_millis(args.dispatch_timeout_ms),
+        outbox: None,
+        dispatch_mode: match args.dispatch {
+            DispatchArg::Outbox => DispatchMode::Outbox,
+            DispatchArg::Sync => DispatchMode::Sync,
+        },
+        dedup_expression: match &args.dedup_key {
+            Some(source) => Some(Arc::new(
+                webhook::engine()
+                    .compile_expression(source)
+                    .map_err(|e| anyhow::anyhow!("--dedup-key: {e}"))?,
+            )),
+            None => None,
+        },
+    };
+    let outbox_settings = OutboxSettings {
+        retry_base: Duration::from_millis(args.retry_base_ms),
+        retry_max: Duration::from_millis(args.retry_max_ms),
+        dedup_window: Duration::from_secs(args.dedup_window_secs),
+        degraded_after: Duration::from_secs(args.degraded_after_secs),
+        ..OutboxSettings::default()
     };
     let reload_interval =
         (args.reload_interval_ms > 0).then(|| Duration::from_millis(args.reload_interval_ms));
@@ -177,6 +228,11 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         // Transports may spawn tasks, so they are built inside the runtime.
         let dispatcher = build_dispatcher(&dispatch)?;
+        let outbox = Outbox::open(&args.outbox, outbox_settings)?;
+        tracing::info!(outbox = %args.outbox.display(), "outbox open");
+        let mut settings = settings;
+        settings.outbox = Some(outbox.clone());
+        let worker = worker::spawn(outbox, Arc::clone(&dispatcher));
         let config = webhook::Config {
             bpmn: args.bpmn,
             webhook_file: args.config,
@@ -188,9 +244,12 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        webhook::run(config, listener)
+        let served = webhook::run(config, listener)
             .await
-            .map_err(|e| anyhow::anyhow!("the webhooks could not be loaded:\n{e}"))
+            .map_err(|e| anyhow::anyhow!("the webhooks could not be loaded:\n{e}"));
+        // Whatever is pending stays in the store for the next start.
+        worker.abort();
+        served
     })
 }
 
