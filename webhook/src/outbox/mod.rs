@@ -12,6 +12,7 @@
 //! whose Twilio idempotency token or `MessageSid` was seen within the window
 //! is answered as before and dispatched no more.
 
+pub mod admin;
 mod command;
 mod store;
 pub mod worker;
@@ -39,7 +40,7 @@ pub enum OutboxError {
     #[error("cannot open the outbox {0}: {1}")]
     Open(PathBuf, Box<redb::Error>),
     /// Another process (the running service) has the store open.
-    #[error("the outbox {0} is open in another process (is the service running? use `webhook outbox --admin <addr>`)")]
+    #[error("the outbox {0} is open in another process (is the service running? use `webhook outbox --admin <addr>` with the service's --admin-listen)")]
     Locked(PathBuf),
     /// A read or write failed.
     #[error("outbox storage error: {0}")]

@@ -427,3 +427,106 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     );
     assert!(acked.iter().all(|sid| counts.contains_key(sid)));
 }
+
+async fn start_with_mode(
+    dispatcher: Arc<dyn Dispatcher>,
+    dir: &Path,
+    mode: webhook::state::DispatchMode,
+) -> (App, Outbox) {
+    let outbox = Outbox::open(dir.join("outbox.redb"), fast_retries()).unwrap();
+    let for_app = outbox.clone();
+    let inline = Arc::clone(&dispatcher);
+    let app = spawn_with(&[bpmn("start-event.bpmn")], move |config| {
+        config.settings.outbox = Some(for_app);
+        config.settings.dispatch_mode = mode;
+        config.dispatcher = inline;
+    })
+    .await;
+    drop(worker::spawn(outbox.clone(), dispatcher));
+    (app, outbox)
+}
+
+async fn post_sms(app: &App, n: usize) -> crate::support::Answer {
+    let (target, signature, body) = signed("sms-start", &sms_fields(n));
+    send(
+        app.addr,
+        "POST",
+        &target,
+        &[("Content-Type", FORM), ("X-Twilio-Signature", &signature)],
+        body.as_bytes(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_failure_is_a_dead_letter_until_retried() {
+    use webhook::outbox::admin::{apply, Op};
+    use webhook::outbox::EntryState;
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = FakeGateway::start().await.unwrap();
+    gateway.fail_next(1, StatusCode::NotFound);
+    let dispatcher = grpc_dispatcher(&gateway, dir.path());
+    let (app, outbox) = start_with_mode(dispatcher, dir.path(), Default::default()).await;
+
+    assert_eq!(post_sms(&app, 1).await.status, 200);
+    drained(&outbox, Duration::from_secs(5)).await;
+    let dead = outbox.list(EntryState::Dead, 10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("NOT_FOUND"),
+        "{dead:?}"
+    );
+
+    // After deploying the process, the operator retries it.
+    let moved = apply(&outbox, Op::Retry { ids: None }).await.unwrap();
+    assert_eq!(moved["moved"], 1);
+    drained(&outbox, Duration::from_secs(5)).await;
+    assert_eq!(
+        outbox.list(EntryState::Delivered, 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(gateway.calls().len(), 2);
+    let metrics = outbox.render_metrics().await;
+    assert!(
+        metrics.contains("webhook_outbox_dead_letters_total 1"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_mode_answers_zeebe_errors_but_queues_when_zeebe_is_unreachable() {
+    use webhook::state::DispatchMode;
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = FakeGateway::start().await.unwrap();
+    let dispatcher = grpc_dispatcher(&gateway, dir.path());
+    let (app, outbox) = start_with_mode(dispatcher, dir.path(), DispatchMode::Sync).await;
+
+    // Not deployed: Camunda's 404, nothing kept, and a retry may try again.
+    gateway.fail_next(1, StatusCode::NotFound);
+    assert_eq!(post_sms(&app, 1).await.status, 404);
+    assert_eq!(outbox.stats().await.unwrap().pending, 0);
+    assert_eq!(post_sms(&app, 1).await.status, 200);
+    assert_eq!(gateway.calls().len(), 2);
+
+    // Unreachable: accepted into the outbox and delivered later.
+    let counting = Arc::new(Counting {
+        inner: grpc_dispatcher(&gateway, dir.path()),
+        down_until: Instant::now() + Duration::from_millis(500),
+        delivered: Mutex::new(HashMap::new()),
+        refused: AtomicUsize::new(0),
+    });
+    app.stop().await;
+    let dir2 = tempfile::tempdir().unwrap();
+    let (app, outbox) = start_with_mode(counting.clone(), dir2.path(), DispatchMode::Sync).await;
+    assert_eq!(post_sms(&app, 2).await.status, 200);
+    assert!(counting.refused.load(Ordering::SeqCst) >= 1);
+    drained(&outbox, Duration::from_secs(5)).await;
+    let counts = counting.delivered.lock().unwrap().clone();
+    assert_eq!(counts.get(&sms_fields(2)[3].1), Some(&1), "{counts:?}");
+    app.stop().await;
+}
