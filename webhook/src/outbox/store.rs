@@ -368,3 +368,86 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(order_key: Option<&str>) -> Entry {
+        Entry {
+            id: 0,
+            webhook: "w".into(),
+            order_key: order_key.map(str::to_owned),
+            command: StoredCommand::CreateProcessInstance {
+                bpmn_process_id: "p".into(),
+                version: -1,
+                tenant_id: None,
+                variables: Default::default(),
+            },
+            accepted_ms: 1,
+            attempts: 0,
+            next_attempt_ms: 0,
+            last_error: None,
+            finished_ms: None,
+        }
+    }
+
+    fn ids(entries: &[Entry]) -> Vec<u64> {
+        entries.iter().map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn a_later_event_for_a_key_waits_for_the_earlier_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        for key in [Some("k"), Some("k"), None, Some("j")] {
+            store.enqueue(Some(entry(key)), &[], 10, 20).unwrap();
+        }
+        let (due, _) = store.due(10, 10).unwrap();
+        assert_eq!(ids(&due), [1, 3, 4]);
+
+        // The head of `k` backs off: its successor still waits.
+        let mut first = due[0].clone();
+        first.next_attempt_ms = 50;
+        store.settle(&first, EntryState::Pending).unwrap();
+        let (due, next) = store.due(10, 10).unwrap();
+        assert_eq!((ids(&due), next), (vec![3, 4], Some(50)));
+
+        store.settle(&first, EntryState::Delivered).unwrap();
+        let (due, _) = store.due(10, 10).unwrap();
+        assert_eq!(ids(&due), [2, 3, 4]);
+        assert_eq!(store.stats().unwrap().pending, 3);
+    }
+
+    #[test]
+    fn dedup_keys_expire_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let keys = ["w\u{0}key\u{0}SM1".to_owned()];
+        {
+            let store = Store::open(&path).unwrap();
+            let first = store.enqueue(Some(entry(None)), &keys, 10, 100).unwrap();
+            assert_eq!(first, Enqueued::Stored(1));
+        }
+        let store = Store::open(&path).unwrap();
+        let again = store.enqueue(Some(entry(None)), &keys, 99, 200).unwrap();
+        assert_eq!(again, Enqueued::Duplicate);
+        assert_eq!(store.stats().unwrap().pending, 1);
+        // Past the window the key is free again.
+        let later = store.enqueue(Some(entry(None)), &keys, 100, 300).unwrap();
+        assert_eq!(later, Enqueued::Stored(2));
+        assert_eq!(store.prune_seen(300).unwrap(), 1);
+    }
+
+    #[test]
+    fn pending_entries_cannot_be_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        store.enqueue(Some(entry(None)), &[], 1, 2).unwrap();
+        assert!(matches!(
+            store.purge(EntryState::Pending),
+            Err(OutboxError::Refused(_))
+        ));
+        assert_eq!(store.purge(EntryState::Dead).unwrap(), 0);
+    }
+}
