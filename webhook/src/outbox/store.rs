@@ -25,6 +25,11 @@ const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead");
 const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
+/// How many pending entries one [`Store::due`] call reads at most, so a
+/// long outage backlog costs each pass a bounded amount; entries beyond are
+/// newer and wait for the next passes.
+const MAX_SCAN: usize = 10_000;
+
 /// Where an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -234,7 +239,7 @@ impl Store {
         let mut blocked = HashSet::new();
         let mut ready = Vec::new();
         let mut next: Option<u64> = None;
-        for item in pending.iter().map_err(redb::Error::from)? {
+        for item in pending.iter().map_err(redb::Error::from)?.take(MAX_SCAN) {
             let (_, value) = item.map_err(redb::Error::from)?;
             let entry = decode(value.value())?;
             if let Some(key) = &entry.order_key {

@@ -530,3 +530,50 @@ async fn sync_mode_answers_zeebe_errors_but_queues_when_zeebe_is_unreachable() {
     assert_eq!(counts.get(&sms_fields(2)[3].1), Some(&1), "{counts:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_admin_endpoint_runs_operator_commands() {
+    use webhook::outbox::admin::{routes, Op};
+    use webhook::outbox::EntryState;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let command = Command::CreateProcessInstance {
+        bpmn_process_id: "p".into(),
+        version: -1,
+        tenant_id: None,
+        variables: Default::default(),
+    };
+    outbox.accept("w", command, Vec::new()).await.unwrap();
+    let api = routes(outbox.clone());
+
+    let list = warp::test::request()
+        .method("POST")
+        .path("/outbox")
+        .json(&Op::List {
+            state: EntryState::Pending,
+            limit: 10,
+        })
+        .reply(&api)
+        .await;
+    assert_eq!(list.status(), 200);
+    let body: serde_json::Value = serde_json::from_slice(list.body()).unwrap();
+    assert_eq!(body["entries"][0]["id"], 1, "{body}");
+    assert_eq!(body["entries"][0]["command"]["bpmnProcessId"], "p");
+
+    let missing = warp::test::request()
+        .method("POST")
+        .path("/outbox")
+        .json(&Op::Show { id: 42 })
+        .reply(&api)
+        .await;
+    assert_eq!(missing.status(), 400);
+    assert!(String::from_utf8_lossy(missing.body()).contains("no outbox entry 42"));
+
+    let bad = warp::test::request()
+        .method("POST")
+        .path("/outbox")
+        .body(r#"{"op":"dropEverything"}"#)
+        .reply(&api)
+        .await;
+    assert_eq!(bad.status(), 400);
+}
