@@ -162,7 +162,7 @@ where
         None => (dispatch_inline(state, command).await?, "accepted"),
         Some(outbox) => {
             let keys = dedup_keys(&id, &context, &vars, settings)?;
-            match settings.dispatch_mode {
+            match webhook.dispatch.unwrap_or(settings.dispatch_mode) {
                 DispatchMode::Outbox => queue(outbox, &id, command, keys).await?,
                 DispatchMode::Sync => dispatch_sync(state, outbox, &id, command, keys).await?,
             }

@@ -577,3 +577,36 @@ async fn the_admin_endpoint_runs_operator_commands() {
         .await;
     assert_eq!(bad.status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_can_ask_for_sync_dispatch_in_its_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("webhooks.toml");
+    std::fs::write(
+        &toml,
+        "[[webhook]]\nid = \"sync-start\"\nmethod = \"post\"\nstart_process = \"p\"\ndispatch = \"sync\"\n",
+    )
+    .unwrap();
+    let gateway = FakeGateway::start().await.unwrap();
+    gateway.fail_next(1, StatusCode::NotFound);
+    let dispatcher = grpc_dispatcher(&gateway, dir.path());
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let for_app = outbox.clone();
+    let app = spawn_with(&[toml], move |config| {
+        config.settings.outbox = Some(for_app);
+        config.dispatcher = dispatcher;
+    })
+    .await;
+    // The global mode is `outbox`, but this webhook answers with Zeebe's 404.
+    let answer = send(
+        app.addr,
+        "POST",
+        "/inbound/sync-start",
+        &[("Content-Type", FORM)],
+        b"a=1",
+    )
+    .await;
+    assert_eq!(answer.status, 404, "{answer:?}");
+    assert_eq!(outbox.stats().await.unwrap().pending, 0);
+    app.stop().await;
+}
