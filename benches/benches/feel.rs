@@ -8,40 +8,44 @@
 //! `-- --measurement-time 5` for steadier numbers).
 
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use feel::{Engine, Value};
 use feel_benches::{Case, Verdict};
 
-/// The inputs, checked: panics (before any timing) if one is wrong.
-fn checked_cases(engine: &Engine) -> Vec<Case> {
-    let cases = feel_benches::cases().unwrap_or_else(|e| panic!("bad bench inputs: {e}"));
-    let mut wrong = Vec::new();
-    for case in &cases {
-        match case.check(engine) {
-            Ok(Verdict::Expected) => {}
-            Ok(Verdict::DisputedNull) => eprintln!(
-                "note: {} yields null (a disputed case: the engine takes the other reading); \
-                 benchmarked as it is",
-                case.name
-            ),
-            Err(e) => wrong.push(e),
+/// The inputs, checked once: panics (before any timing) if one is wrong.
+fn checked_cases(engine: &Engine) -> &'static [Case] {
+    static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        let cases = feel_benches::cases().unwrap_or_else(|e| panic!("bad bench inputs: {e}"));
+        let mut wrong = Vec::new();
+        for case in &cases {
+            match case.check(engine) {
+                Ok(Verdict::Expected) => {}
+                Ok(Verdict::DisputedNull) => eprintln!(
+                    "note: {} yields null (a disputed case: the engine takes the other reading); \
+                     benchmarked as it is",
+                    case.name
+                ),
+                Err(e) => wrong.push(e),
+            }
         }
-    }
-    assert!(
-        wrong.is_empty(),
-        "refusing to benchmark an engine that gives wrong answers:\n  {}",
-        wrong.join("\n  ")
-    );
-    cases
+        assert!(
+            wrong.is_empty(),
+            "refusing to benchmark an engine that gives wrong answers:\n  {}",
+            wrong.join("\n  ")
+        );
+        cases
+    })
 }
 
 fn parse(c: &mut Criterion) {
     let engine = Engine::new();
     let cases = checked_cases(&engine);
     let mut group = c.benchmark_group("parse");
-    for case in &cases {
+    for case in cases {
         group.bench_function(&case.name, |b| {
             b.iter(|| engine.compile_expression(black_box(&case.source)))
         });
@@ -53,7 +57,7 @@ fn eval(c: &mut Criterion) {
     let engine = Engine::new();
     let cases = checked_cases(&engine);
     let mut group = c.benchmark_group("eval");
-    for case in &cases {
+    for case in cases {
         let expr = engine
             .compile_expression(&case.source)
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));

@@ -193,7 +193,7 @@ fn unary_tests_against_an_input() {
 fn batch_survives_bad_cases() {
     let cases = [
         json!({"id": "ok", "expression": "\"Hello \" + Full Name", "context": {"Full Name": "John Doe"}}),
-        json!({"id": "loop", "expression": "count(for i in 1..100000000 return i)", "context": {}}),
+        json!({"id": "loop", "expression": "count(for i in 1..1000000 return i)", "context": {}}),
         json!({"id": "deep", "expression": format!("{}1{}", "(".repeat(5000), ")".repeat(5000))}),
         json!({"id": "typed", "expression": "d + duration(\"P1D\")", "context": {"d": {"$date": "2017-01-01"}}}),
         json!({"id": "parse", "expression": "1 +"}),

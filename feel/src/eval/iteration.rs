@@ -195,8 +195,16 @@ impl Evaluator<'_> {
         self.span_items(a, b, span).map(Some)
     }
 
-    fn span_items(&mut self, a: i64, b: i64, span: Span) -> Result<Arc<[Value]>, Error> {
-        let count = a.abs_diff(b).saturating_add(1);
+    /// Pays for a span of `count` items (`a..b`): fuel first, since an
+    /// embedder's budget is the limit they chose, then the absolute cap.
+    fn reserve_span(
+        &mut self,
+        count: u64,
+        a: &dyn std::fmt::Display,
+        b: &dyn std::fmt::Display,
+        span: Span,
+    ) -> Result<(), Error> {
+        self.burn(count, span)?;
         if count > MAX_SPAN as u64 {
             return Err(Error::new(
                 ErrorKind::SizeExceeded,
@@ -204,7 +212,11 @@ impl Evaluator<'_> {
             )
             .with_span(span));
         }
-        self.burn(count, span)?;
+        Ok(())
+    }
+
+    fn span_items(&mut self, a: i64, b: i64, span: Span) -> Result<Arc<[Value]>, Error> {
+        self.reserve_span(a.abs_diff(b).saturating_add(1), &a, &b, span)?;
         let items: Vec<Value> = if a <= b {
             (a..=b).map(Value::from).collect()
         } else {
@@ -216,15 +228,7 @@ impl Evaluator<'_> {
     /// The days from `a` to `b` (counting down if `a` is later).
     fn date_span(&mut self, a: Date, b: Date, span: Span) -> Result<Arc<[Value]>, Error> {
         let days = (b.0 - a.0).num_days();
-        let count = days.unsigned_abs().saturating_add(1);
-        if count > MAX_SPAN as u64 {
-            return Err(Error::new(
-                ErrorKind::SizeExceeded,
-                format!("the iteration {a}..{b} has more than {MAX_SPAN} items"),
-            )
-            .with_span(span));
-        }
-        self.burn(count, span)?;
+        self.reserve_span(days.unsigned_abs().saturating_add(1), &a, &b, span)?;
         let step = if days >= 0 { 1 } else { -1 };
         let items: Vec<Value> = (0..=days.abs())
             .filter_map(|i| {

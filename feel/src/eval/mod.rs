@@ -29,7 +29,9 @@ const MAX_WARNINGS: usize = 100;
 
 pub(crate) type EvalResult = Result<Value, Error>;
 
-/// Grow the stack when less than this much is left...
+/// Check the remaining stack every this many nesting levels...
+const STACK_CHECK_EVERY: usize = 8;
+/// ...and grow it when less than this much is left...
 const STACK_RED_ZONE: usize = 128 * 1024;
 /// ...by this much.
 const STACK_GROWTH: usize = 2 * 1024 * 1024;
@@ -101,7 +103,12 @@ impl<'e> Evaluator<'e> {
         self.enter(expr.span)?;
         // The depth limit bounds recursion, but frames are large in debug
         // builds and callers' threads may have small stacks: grow on demand.
-        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_kind(expr));
+        // Checking every few levels is enough (the red zone covers them).
+        let result = if self.depth % STACK_CHECK_EVERY == 0 {
+            stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_kind(expr))
+        } else {
+            self.eval_kind(expr)
+        };
         self.depth -= 1;
         result
     }
@@ -112,6 +119,11 @@ impl<'e> Evaluator<'e> {
             ExprKind::Literal(v) => Ok(v.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, span)),
             ExprKind::Path(base, name) => {
+                // Fast path: a chain of context entries (`request.body.From`)
+                // is followed by reference, cloning only the final value.
+                if let Some(v) = self.context_path(expr) {
+                    return Ok(v.clone());
+                }
                 let base = self.eval(base)?;
                 Ok(self.path(base, name, span))
             }
@@ -176,6 +188,19 @@ impl<'e> Evaluator<'e> {
                     captured: self.scope.capture(),
                 }))))
             }
+        }
+    }
+
+    /// The value at `a.b.c` when `a` is a variable and every step is an entry
+    /// of a context; `None` for anything else (the general path handles it).
+    fn context_path(&self, expr: &Expr) -> Option<&Value> {
+        match &expr.kind {
+            ExprKind::Name(name) => self.scope.get(name),
+            ExprKind::Path(base, key) => match self.context_path(base)? {
+                Value::Context(c) => c.get(key),
+                _ => None,
+            },
+            _ => None,
         }
     }
 

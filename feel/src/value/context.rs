@@ -7,10 +7,15 @@ use indexmap::IndexMap;
 
 use super::Value;
 
+/// Keys are hashed with foldhash: several times faster than SipHash on the
+/// short keys contexts have, and randomly seeded per map, which keeps keys
+/// chosen by a remote sender (webhook payloads) from colliding on purpose.
+type Entries = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
+
 /// An ordered FEEL context. Entries keep the order they were added in; adding
 /// an existing key replaces its value in place. Cheap to clone (shared).
 #[derive(Clone, Default, PartialEq)]
-pub struct Context(Arc<IndexMap<Arc<str>, Value>>);
+pub struct Context(Arc<Entries>);
 
 impl Context {
     /// An empty context.
