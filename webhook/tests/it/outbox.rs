@@ -379,6 +379,19 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     service.child.wait().unwrap();
     let mut acked: HashSet<String> = first.await.unwrap().into_iter().flatten().collect();
     let before_restart = acked.len();
+    let reached: HashSet<String> = gateway
+        .calls()
+        .into_iter()
+        .filter_map(|call| match call.call {
+            GrpcCall::PublishMessage(request) => Some(request.message_id),
+            _ => None,
+        })
+        .collect();
+    let left_pending = acked.difference(&reached).count();
+    assert!(
+        left_pending > 0,
+        "the kill came too late to leave work pending"
+    );
 
     let _service = start_binary(addr, &store, &gateway.address()).await;
     let second = (BURST..BURST + 10).map(|n| send_sms(addr, n));
@@ -419,8 +432,9 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     let delivered: usize = counts.values().sum();
     let duplicates = delivered - counts.len();
     println!(
-        "sigkill: sent {}, acknowledged {} ({before_restart} before the kill), delivered {delivered} \
-         ({} distinct), duplicates {duplicates} (same message id: Zeebe drops them)",
+        "sigkill: sent {}, acknowledged {} ({before_restart} before the kill, {left_pending} of them \
+         not yet sent at the kill), delivered {delivered} ({} distinct), duplicates {duplicates} \
+         (same message id: Zeebe drops them)",
         BURST + 10,
         acked.len(),
         counts.len()
