@@ -5,7 +5,8 @@
 //! - `delivered`: id → [`Entry`] once Zeebe acknowledged it;
 //! - `dead`: id → [`Entry`] with the permanent failure in `last_error`;
 //! - `seen`: deduplication key → expiry (Unix ms);
-//! - `meta`: `next_id`.
+//! - `meta`: `next_id`;
+//! - `pending_keys`: order key → how many pending entries carry it.
 //!
 //! Every write transaction commits with redb's default durability
 //! (`Immediate`: fsync before `commit` returns).
@@ -24,6 +25,7 @@ const DELIVERED: TableDefinition<u64, &[u8]> = TableDefinition::new("delivered")
 const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead");
 const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const KEYS: TableDefinition<&str, u64> = TableDefinition::new("pending_keys");
 
 /// How many pending entries one [`Store::due`] call reads at most, so a
 /// long outage backlog costs each pass a bounded amount; entries beyond are
@@ -113,6 +115,24 @@ fn decode(bytes: &[u8]) -> Result<Entry, OutboxError> {
     serde_json::from_slice(bytes).map_err(|e| OutboxError::Corrupt(e.to_string()))
 }
 
+/// Adds `delta` (±1) to the pending count of `key`.
+fn count_key(tx: &redb::WriteTransaction, key: Option<&str>, up: bool) -> Result<(), OutboxError> {
+    let Some(key) = key else { return Ok(()) };
+    let mut keys = tx.open_table(KEYS)?;
+    let current = keys.get(key)?.map_or(0, |v| v.value());
+    let next = if up {
+        current + 1
+    } else {
+        current.saturating_sub(1)
+    };
+    if next == 0 {
+        keys.remove(key)?;
+    } else {
+        keys.insert(key, next)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `path`. Fails with
     /// [`OutboxError::Locked`] when another process has it open.
@@ -128,6 +148,7 @@ impl Store {
             tx.open_table(DEAD)?;
             tx.open_table(SEEN)?;
             tx.open_table(META)?;
+            tx.open_table(KEYS)?;
             Ok(())
         })?;
         Ok(store)
@@ -185,6 +206,7 @@ impl Store {
                     pending
                         .insert(id, bytes.as_slice())
                         .map_err(redb::Error::from)?;
+                    count_key(&tx, entry.order_key.as_deref(), true)?;
                     Enqueued::Stored(id)
                 }
             }
@@ -219,15 +241,9 @@ impl Store {
 
     /// Whether an entry with this order key is pending.
     pub fn has_pending(&self, order_key: &str) -> Result<bool, OutboxError> {
-        let tx = self.db.begin_read().map_err(redb::Error::from)?;
-        let pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
-        for item in pending.iter().map_err(redb::Error::from)? {
-            let (_, value) = item.map_err(redb::Error::from)?;
-            if decode(value.value())?.order_key.as_deref() == Some(order_key) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let tx = self.db.begin_read()?;
+        let keys = tx.open_table(KEYS)?;
+        Ok(keys.get(order_key)?.is_some())
     }
 
     /// Up to `limit` pending entries that may be sent now: due, and first of
@@ -271,7 +287,9 @@ impl Store {
                     .map_err(redb::Error::from)?;
                 return Ok(());
             }
-            pending.remove(entry.id).map_err(redb::Error::from)?;
+            if pending.remove(entry.id)?.is_some() {
+                count_key(tx, entry.order_key.as_deref(), false)?;
+            }
             let mut target = tx.open_table(to.table()).map_err(redb::Error::from)?;
             target
                 .insert(entry.id, bytes.as_slice())
@@ -334,6 +352,7 @@ impl Store {
                 pending
                     .insert(id, bytes.as_slice())
                     .map_err(redb::Error::from)?;
+                count_key(tx, entry.order_key.as_deref(), true)?;
                 moved += 1;
             }
             Ok(moved)
@@ -418,10 +437,17 @@ mod tests {
         let (due, next) = store.due(10, 10).unwrap();
         assert_eq!((ids(&due), next), (vec![3, 4], Some(50)));
 
+        assert!(store.has_pending("k").unwrap());
         store.settle(&first, EntryState::Delivered).unwrap();
         let (due, _) = store.due(10, 10).unwrap();
         assert_eq!(ids(&due), [2, 3, 4]);
+        assert!(store.has_pending("k").unwrap());
+        store.settle(&due[0], EntryState::Dead).unwrap();
+        assert!(!store.has_pending("k").unwrap());
+        assert_eq!(store.retry(None, 10).unwrap(), 1);
+        assert!(store.has_pending("k").unwrap());
         assert_eq!(store.stats().unwrap().pending, 3);
+        assert!(!store.has_pending("nope").unwrap());
     }
 
     #[test]
