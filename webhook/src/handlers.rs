@@ -244,8 +244,12 @@ async fn dispatch_sync(
         return Ok((Outcome::Journaled, "duplicate"));
     }
     match dispatch_inline(state, command.clone()).await {
-        Ok(outcome) => Ok((outcome, "accepted")),
+        Ok(outcome) => {
+            outbox.set_reachable(true);
+            Ok((outcome, "accepted"))
+        }
         Err(AppError::Dispatch(e)) if is_retryable(e.status) => {
+            outbox.set_reachable(false);
             tracing::warn!(error = %e, "Zeebe unavailable: queued in the outbox");
             // The keys are already claimed by this request.
             queue(outbox, webhook, command, Vec::new()).await

@@ -267,7 +267,9 @@ impl Outbox {
             .is_some_and(|d| d >= self.inner.settings.degraded_after)
     }
 
-    fn set_reachable(&self, reachable: bool) {
+    /// Records whether the last call to Zeebe got through (a retryable
+    /// failure means it did not); drives [`Outbox::degraded`].
+    pub(crate) fn set_reachable(&self, reachable: bool) {
         let mut guard = match self.inner.unreachable_since.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),

@@ -91,6 +91,7 @@ fn fast_retries() -> OutboxSettings {
     OutboxSettings {
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
+        degraded_after: Duration::from_millis(300),
         ..OutboxSettings::default()
     }
 }
