@@ -15,9 +15,10 @@ use warp::reply::Response;
 
 use crate::config::{Compiled, Target, WebhookDefinition};
 use crate::error::AppError;
+use crate::outbox::{is_retryable, Enqueued, Outbox, OutboxError};
 use crate::request_context as rc;
 use crate::response;
-use crate::state::{AppState, MAX_VARIABLES_BYTES};
+use crate::state::{AppState, DispatchMode, Settings, MAX_VARIABLES_BYTES};
 use crate::verification::Received;
 use crate::zeebe::{Command, DispatchError, Outcome, StatusCode as Grpc};
 
@@ -156,25 +157,15 @@ where
         });
     }
 
-    let command = command(&webhook, &vars, variables)?;
-    let is_publish = matches!(command, Command::PublishMessage { .. });
-    let outcome = match tokio::time::timeout(
-        settings.dispatch_timeout,
-        state.dispatcher().dispatch(command),
-    )
-    .await
-    {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(DispatchError {
-            status: Grpc::AlreadyExists,
-            ..
-        })) if is_publish => Outcome::MessageAlreadyPublished,
-        Ok(Err(e)) => return Err(AppError::Dispatch(e)),
-        Err(_) => {
-            return Err(AppError::Dispatch(DispatchError {
-                status: Grpc::DeadlineExceeded,
-                message: format!("no answer within {:?}", settings.dispatch_timeout),
-            }))
+    let command = command(&webhook, &context, &vars, variables)?;
+    let (outcome, label) = match &settings.outbox {
+        None => (dispatch_inline(state, command).await?, "accepted"),
+        Some(outbox) => {
+            let keys = dedup_keys(&id, &context, &vars, settings)?;
+            match webhook.dispatch.unwrap_or(settings.dispatch_mode) {
+                DispatchMode::Outbox => queue(outbox, &id, command, keys).await?,
+                DispatchMode::Sync => dispatch_sync(state, outbox, &id, command, keys).await?,
+            }
         }
     };
     tracing::info!(?outcome, "dispatched");
@@ -188,7 +179,130 @@ where
         ),
         None => response::accepted(settings.camunda_compatible_responses),
     };
-    Ok((reply, "accepted"))
+    Ok((reply, label))
+}
+
+/// Sends the command now and maps Zeebe's answer (no outbox).
+async fn dispatch_inline(state: &AppState, command: Command) -> Result<Outcome, AppError> {
+    let is_publish = matches!(command, Command::PublishMessage { .. });
+    let timeout = state.settings().dispatch_timeout;
+    match tokio::time::timeout(timeout, state.dispatcher().dispatch(command)).await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(DispatchError {
+            status: Grpc::AlreadyExists,
+            ..
+        })) if is_publish => Ok(Outcome::MessageAlreadyPublished),
+        Ok(Err(e)) => Err(AppError::Dispatch(e)),
+        Err(_) => Err(AppError::Dispatch(DispatchError {
+            status: Grpc::DeadlineExceeded,
+            message: format!("no answer within {timeout:?}"),
+        })),
+    }
+}
+
+fn outbox_error(e: OutboxError) -> AppError {
+    AppError::Internal(format!("the event could not be stored: {e}"))
+}
+
+/// Commits the event to the outbox (unless it is a duplicate) and answers.
+async fn queue(
+    outbox: &Outbox,
+    webhook: &str,
+    command: Command,
+    keys: Vec<String>,
+) -> Result<(Outcome, &'static str), AppError> {
+    match outbox
+        .accept(webhook, command, keys)
+        .await
+        .map_err(outbox_error)?
+    {
+        Enqueued::Stored(entry) => {
+            tracing::info!(entry, "queued in the outbox");
+            Ok((Outcome::Journaled, "accepted"))
+        }
+        Enqueued::Duplicate => {
+            tracing::info!("duplicate delivery: answered, not dispatched");
+            Ok((Outcome::Journaled, "duplicate"))
+        }
+    }
+}
+
+/// `--dispatch sync`: Zeebe's answer inline, the outbox when Zeebe is
+/// unreachable, pushing back, or an earlier event for the key is queued.
+async fn dispatch_sync(
+    state: &AppState,
+    outbox: &Outbox,
+    webhook: &str,
+    command: Command,
+    keys: Vec<String>,
+) -> Result<(Outcome, &'static str), AppError> {
+    if outbox.must_wait(&command).await.map_err(outbox_error)? {
+        return queue(outbox, webhook, command, keys).await;
+    }
+    if outbox.claim(keys.clone()).await.map_err(outbox_error)? == Enqueued::Duplicate {
+        tracing::info!("duplicate delivery: answered, not dispatched");
+        return Ok((Outcome::Journaled, "duplicate"));
+    }
+    match dispatch_inline(state, command.clone()).await {
+        Ok(outcome) => {
+            outbox.set_reachable(true);
+            Ok((outcome, "accepted"))
+        }
+        Err(AppError::Dispatch(e)) if is_retryable(e.status) => {
+            outbox.set_reachable(false);
+            tracing::warn!(error = %e, "Zeebe unavailable: queued in the outbox");
+            // The keys are already claimed by this request.
+            queue(outbox, webhook, command, Vec::new()).await
+        }
+        Err(error) => {
+            // Nothing was delivered: a retry of this request may try again.
+            if let Err(e) = outbox.release(keys).await {
+                tracing::error!(error = %e, "cannot release the deduplication keys");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The deduplication keys of a request, namespaced by webhook: its
+/// `I-Twilio-Idempotency-Token` and the dedup expression's value
+/// (`request.body.MessageSid` by default).
+fn dedup_keys(
+    webhook: &str,
+    context: &Json,
+    vars: &feel::Context,
+    settings: &Settings,
+) -> Result<Vec<String>, AppError> {
+    let mut keys = Vec::new();
+    if let Some(token) = context["request"]["headers"]["i-twilio-idempotency-token"].as_str() {
+        keys.push(format!("{webhook}\u{0}token\u{0}{token}"));
+    }
+    let value = match &settings.dedup_expression {
+        Some(expr) => {
+            let evaluation = expr.evaluate(vars).map_err(|e| AppError::InvalidInput {
+                reason: format!("failed to evaluate the deduplication key: {e}"),
+                expression: None,
+            })?;
+            match evaluation.value.to_json() {
+                Json::Null => None,
+                Json::String(s) => Some(s),
+                other => Some(other.to_string()),
+            }
+        }
+        None => message_sid(context),
+    };
+    if let Some(value) = value.filter(|v| !v.is_empty()) {
+        keys.push(format!("{webhook}\u{0}key\u{0}{value}"));
+    }
+    Ok(keys)
+}
+
+/// `request.body.MessageSid`, when the body has one.
+fn message_sid(context: &Json) -> Option<String> {
+    context["request"]["body"]["MessageSid"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Reads the body, refusing more than `limit` bytes without buffering them.
@@ -275,6 +389,7 @@ fn key_text(expr: &Compiled, vars: &feel::Context) -> Result<Option<String>, App
 
 fn command(
     webhook: &WebhookDefinition,
+    context: &Json,
     vars: &feel::Context,
     variables: Map<String, Json>,
 ) -> Result<Command, AppError> {
@@ -310,9 +425,11 @@ fn command(
                 }
                 None => String::new(),
             };
+            // Without a message id expression, Twilio's MessageSid lets
+            // Zeebe drop a message we deliver twice.
             let message_id = match message_id {
                 Some(expr) => key_text(expr, vars)?.unwrap_or_default(),
-                None => String::new(),
+                None => message_sid(context).unwrap_or_default(),
             };
             Command::PublishMessage {
                 name: name.clone(),
@@ -330,13 +447,31 @@ fn command(
 pub async fn health(state: AppState) -> Result<Response, Infallible> {
     let registry = state.registry();
     let ids: Vec<&str> = registry.ids().collect();
-    let body = serde_json::json!({"status": "ok", "webhooks": ids});
+    let mut body = serde_json::json!({"status": "ok", "webhooks": ids});
+    if let Some(outbox) = &state.settings().outbox {
+        if outbox.degraded() {
+            body["status"] = "degraded".into();
+        }
+        if let Some(down) = outbox.unreachable_for() {
+            body["zeebeUnreachableSeconds"] = down.as_secs().into();
+        }
+        match outbox.stats().await {
+            Ok(stats) => {
+                body["outbox"] = serde_json::json!({"pending": stats.pending, "dead": stats.dead});
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the outbox for /health"),
+        }
+    }
     Ok(json(StatusCode::OK, &body))
 }
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: AppState) -> Result<Response, Infallible> {
-    let mut r = Response::new(state.metrics().render().into());
+    let mut text = state.metrics().render();
+    if let Some(outbox) = &state.settings().outbox {
+        text.push_str(&outbox.render_metrics().await);
+    }
+    let mut r = Response::new(text.into());
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

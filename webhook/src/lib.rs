@@ -10,6 +10,7 @@ pub mod error;
 pub mod form;
 pub mod handlers;
 pub mod metrics;
+pub mod outbox;
 pub mod public_url;
 pub mod request_context;
 pub mod response;

@@ -1,5 +1,6 @@
 //! The `webhook` binary: arguments and environment → config → logs → serve.
-//! Subcommands: `sign` (what Twilio would send) and `check` (validate BPMN).
+//! Subcommands: `sign` (what Twilio would send), `check` (validate BPMN) and
+//! `outbox` (inspect and repair the outbox).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +13,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use webhook::config::secrets::EnvSecrets;
 use webhook::dispatch::{build_dispatcher, DispatchConfig};
-use webhook::state::{Settings, DEFAULT_BODY_LIMIT};
+use webhook::outbox::admin::{self, Op};
+use webhook::outbox::{worker, EntryState, Outbox, OutboxSettings, DEFAULT_OUTBOX_PATH};
+use webhook::state::{DispatchMode, Settings, DEFAULT_BODY_LIMIT};
 use webhook::twilio;
 
 /// Twilio webhooks into Camunda 8 process events.
@@ -28,11 +31,77 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the webhooks (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the X-Twilio-Signature Twilio would send for a request.
     Sign(SignArgs),
     /// List the webhooks BPMN files define; exit non-zero on any error.
     Check(CheckArgs),
+    /// Inspect and repair the outbox (directly, or through a running service's admin endpoint).
+    Outbox(OutboxArgs),
+}
+
+#[derive(Debug, Args)]
+struct OutboxArgs {
+    /// The store, when the service is stopped.
+    #[arg(long, env = "WEBHOOK_OUTBOX", default_value = DEFAULT_OUTBOX_PATH)]
+    outbox: PathBuf,
+    /// The running service's --admin-listen address (e.g. 127.0.0.1:8081).
+    #[arg(long, value_name = "ADDR")]
+    admin: Option<SocketAddr>,
+    #[command(subcommand)]
+    op: OutboxOp,
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxOp {
+    /// List entries, oldest first.
+    List {
+        /// Which entries.
+        #[arg(long, value_enum, default_value = "pending")]
+        state: StateArg,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Print one entry as JSON.
+    Show {
+        /// Its id.
+        id: u64,
+    },
+    /// Move dead entries back to pending.
+    Retry {
+        /// The ids.
+        #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        ids: Vec<u64>,
+        /// Every dead entry.
+        #[arg(long)]
+        all_dead: bool,
+    },
+    /// Delete delivered and/or dead entries (pending ones are never purged).
+    Purge {
+        /// Delivered entries.
+        #[arg(long)]
+        delivered: bool,
+        /// Dead entries.
+        #[arg(long)]
+        dead: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StateArg {
+    Pending,
+    Delivered,
+    Dead,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DispatchArg {
+    /// Answer once the event is committed to the outbox; a worker delivers it.
+    Outbox,
+    /// Send inline and answer with Zeebe's result (Camunda's behaviour);
+    /// queue in the outbox when Zeebe is unreachable or pushing back.
+    Sync,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -77,6 +146,30 @@ struct ServeArgs {
         default_value = "./webhook-journal.jsonl"
     )]
     journal: PathBuf,
+    /// The durable outbox (a redb file) holding accepted events until delivered.
+    #[arg(long, env = "WEBHOOK_OUTBOX", default_value = DEFAULT_OUTBOX_PATH)]
+    outbox: PathBuf,
+    /// When accepted events are sent to Zeebe.
+    #[arg(long, env = "WEBHOOK_DISPATCH", value_enum, default_value = "outbox")]
+    dispatch: DispatchArg,
+    /// A FEEL expression giving the deduplication key (default: request.body.MessageSid).
+    #[arg(long, value_name = "FEEL")]
+    dedup_key: Option<String>,
+    /// How long deduplication keys are remembered, in seconds.
+    #[arg(long, default_value_t = 24 * 3600)]
+    dedup_window_secs: u64,
+    /// The first retry delay of a failed delivery, in milliseconds (doubled per attempt).
+    #[arg(long, default_value_t = 200)]
+    retry_base_ms: u64,
+    /// The longest retry delay, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    retry_max_ms: u64,
+    /// /health reports "degraded" once Zeebe has been unreachable this long, in seconds.
+    #[arg(long, default_value_t = 30)]
+    degraded_after_secs: u64,
+    /// Serve the outbox admin endpoint (POST /outbox, for `webhook outbox --admin`) on this loopback address.
+    #[arg(long, env = "WEBHOOK_ADMIN_LISTEN", value_name = "ADDR")]
+    admin_listen: Option<SocketAddr>,
     /// How often watched files are checked, in milliseconds (0: never).
     #[arg(long, default_value_t = 2000)]
     reload_interval_ms: u64,
@@ -122,7 +215,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Sign(args)) => sign(args),
         Some(Command::Check(args)) => check(args),
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
+        Some(Command::Outbox(args)) => outbox_command(args),
         None => serve(cli.serve),
     }
 }
@@ -167,6 +261,26 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
         camunda_compatible_responses: args.camunda_compatible_responses,
         body_limit: args.body_limit,
         dispatch_timeout: Duration::from_millis(args.dispatch_timeout_ms),
+        outbox: None,
+        dispatch_mode: match args.dispatch {
+            DispatchArg::Outbox => DispatchMode::Outbox,
+            DispatchArg::Sync => DispatchMode::Sync,
+        },
+        dedup_expression: match &args.dedup_key {
+            Some(source) => Some(Arc::new(
+                webhook::engine()
+                    .compile_expression(source)
+                    .map_err(|e| anyhow::anyhow!("--dedup-key: {e}"))?,
+            )),
+            None => None,
+        },
+    };
+    let outbox_settings = OutboxSettings {
+        retry_base: Duration::from_millis(args.retry_base_ms),
+        retry_max: Duration::from_millis(args.retry_max_ms),
+        dedup_window: Duration::from_secs(args.dedup_window_secs),
+        degraded_after: Duration::from_secs(args.degraded_after_secs),
+        ..OutboxSettings::default()
     };
     let reload_interval =
         (args.reload_interval_ms > 0).then(|| Duration::from_millis(args.reload_interval_ms));
@@ -177,6 +291,23 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         // Transports may spawn tasks, so they are built inside the runtime.
         let dispatcher = build_dispatcher(&dispatch)?;
+        let outbox = Outbox::open(&args.outbox, outbox_settings)?;
+        tracing::info!(outbox = %args.outbox.display(), "outbox open");
+        let mut settings = settings;
+        settings.outbox = Some(outbox.clone());
+        let worker = worker::spawn(outbox.clone(), Arc::clone(&dispatcher));
+        let admin = match args.admin_listen {
+            Some(addr) => {
+                if !addr.ip().is_loopback() {
+                    anyhow::bail!("--admin-listen {addr}: the admin endpoint has no authentication; use a loopback address");
+                }
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}"))?;
+                Some(tokio::spawn(admin::serve(outbox, listener, std::future::pending())))
+            }
+            None => None,
+        };
         let config = webhook::Config {
             bpmn: args.bpmn,
             webhook_file: args.config,
@@ -188,10 +319,99 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        webhook::run(config, listener)
+        let served = webhook::run(config, listener)
             .await
-            .map_err(|e| anyhow::anyhow!("the webhooks could not be loaded:\n{e}"))
+            .map_err(|e| anyhow::anyhow!("the webhooks could not be loaded:\n{e}"));
+        // Whatever is pending stays in the store for the next start.
+        worker.abort();
+        if let Some(admin) = admin {
+            admin.abort();
+        }
+        served
     })
+}
+
+fn outbox_command(args: OutboxArgs) -> ExitCode {
+    let op = match args.op {
+        OutboxOp::List { state, limit } => Op::List {
+            state: match state {
+                StateArg::Pending => EntryState::Pending,
+                StateArg::Delivered => EntryState::Delivered,
+                StateArg::Dead => EntryState::Dead,
+            },
+            limit,
+        },
+        OutboxOp::Show { id } => Op::Show { id },
+        OutboxOp::Retry { ids, all_dead } => Op::Retry {
+            ids: (!all_dead).then_some(ids),
+        },
+        OutboxOp::Purge { delivered, dead } => {
+            if !delivered && !dead {
+                eprintln!("error: purge needs --delivered and/or --dead");
+                return ExitCode::from(2);
+            }
+            Op::Purge { delivered, dead }
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match args.admin {
+            Some(addr) => admin_request(addr, &op).await,
+            None => {
+                let outbox = Outbox::open(&args.outbox, OutboxSettings::default())?;
+                Ok(admin::apply(&outbox, op).await?)
+            }
+        }
+    });
+    match result {
+        Ok(answer) => {
+            use std::io::Write as _;
+            let text = serde_json::to_string_pretty(&answer).unwrap_or_else(|_| answer.to_string());
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout(), "{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `POST /outbox` to a running service's admin endpoint (loopback HTTP/1.1).
+async fn admin_request(addr: SocketAddr, op: &Op) -> anyhow::Result<serde_json::Value> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = serde_json::to_string(op)?;
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("cannot reach the admin endpoint at {addr}"))?;
+    let request = format!(
+        "POST /outbox HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("the admin endpoint sent no HTTP answer")?;
+    let status = head.split(' ').nth(1).unwrap_or_default();
+    let answer: serde_json::Value = serde_json::from_str(body)
+        .with_context(|| format!("the admin endpoint answered {status} with: {body}"))?;
+    if status != "200" {
+        anyhow::bail!("the admin endpoint answered {status}: {answer}");
+    }
+    Ok(answer)
 }
 
 fn sign(args: SignArgs) -> ExitCode {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::config::watch::SharedRegistry;
 use crate::config::{Registry, WebhookDefinition};
 use crate::metrics::Metrics;
+use crate::outbox::Outbox;
 use crate::zeebe::Dispatcher;
 
 /// The default request body limit (1 MiB).
@@ -13,6 +14,19 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Camunda's limit on the variables of one command (1.5 MB).
 pub const MAX_VARIABLES_BYTES: usize = 3 * 1024 * 1024 / 2;
+
+/// When an accepted event is sent to Zeebe (with an [`Outbox`] configured).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DispatchMode {
+    /// Commit the event to the outbox and answer; the worker delivers it.
+    #[default]
+    Outbox,
+    /// Camunda's behaviour: send inline and answer with Zeebe's result, but
+    /// queue the event in the outbox (and answer 2xx) when Zeebe is
+    /// unreachable or pushing back, or when an earlier event for the same
+    /// correlation key is still queued.
+    Sync,
+}
 
 /// How requests are handled.
 #[derive(Debug, Clone)]
@@ -28,6 +42,14 @@ pub struct Settings {
     pub body_limit: usize,
     /// How long a dispatch may take before the caller gets 504.
     pub dispatch_timeout: Duration,
+    /// The durable outbox; `None` sends every command inline, unqueued and
+    /// without deduplication (embedding and tests).
+    pub outbox: Option<Outbox>,
+    /// How accepted events reach Zeebe when there is an outbox.
+    pub dispatch_mode: DispatchMode,
+    /// The deduplication key beside the `I-Twilio-Idempotency-Token` header
+    /// (with an outbox); `None`: `request.body.MessageSid` when present.
+    pub dedup_expression: Option<Arc<feel::Expression>>,
 }
 
 impl Default for Settings {
@@ -38,6 +60,9 @@ impl Default for Settings {
             camunda_compatible_responses: false,
             body_limit: DEFAULT_BODY_LIMIT,
             dispatch_timeout: Duration::from_secs(10),
+            outbox: None,
+            dispatch_mode: DispatchMode::default(),
+            dedup_expression: None,
         }
     }
 }

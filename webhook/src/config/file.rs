@@ -14,6 +14,7 @@
 //! activation_condition = '=request.body.SmsStatus = "received"'
 //! result_variable = "sms"
 //! result_expression = "={text: request.body.Body}"
+//! # dispatch = "sync"                    # overrides --dispatch (outbox|sync)
 //! ```
 //!
 //! Each entry becomes the same properties a BPMN element would carry, so both
@@ -55,6 +56,8 @@ struct Entry {
     result_variable: Option<String>,
     result_expression: Option<String>,
     response_expression: Option<String>,
+    /// `outbox` or `sync`: overrides `--dispatch` for this webhook.
+    dispatch: Option<String>,
 }
 
 /// Parses a webhook TOML file.
@@ -125,6 +128,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
         put("resultVariable", entry.result_variable);
         put("resultExpression", entry.result_expression);
         put("inbound.responseExpression", entry.response_expression);
+        put("webhook.dispatch", entry.dispatch);
         out.push(RawWebhook {
             origin,
             kind,

@@ -248,6 +248,9 @@ pub struct WebhookDefinition {
     pub response_expression: Option<Compiled>,
     /// The tenant, if any.
     pub tenant_id: Option<String>,
+    /// `webhook.dispatch` (`outbox` or `sync`, our extension): overrides
+    /// `--dispatch` for this webhook.
+    pub dispatch: Option<crate::state::DispatchMode>,
 }
 
 impl WebhookDefinition {

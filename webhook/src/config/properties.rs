@@ -8,6 +8,7 @@ use super::{
     Compiled, ConfigError, ConfigErrors, ElementKind, MethodFilter, RawWebhook, Secret, Target,
     Verification, WebhookDefinition, DEFAULT_MESSAGE_TTL,
 };
+use crate::state::DispatchMode;
 use crate::twilio::Algorithm;
 
 /// Properties whose presence would change behaviour we don't implement;
@@ -195,6 +196,21 @@ pub fn compile(
         .feel("activationCondition", engine)
         .or_else(|| p.feel("inbound.activationCondition", engine));
     let consume_unmatched = p.flag("consumeUnmatchedEvents", "true", "false");
+    let dispatch = match p
+        .raw("webhook.dispatch")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => None,
+        Some(v) if v == "outbox" => Some(DispatchMode::Outbox),
+        Some(v) if v == "sync" => Some(DispatchMode::Sync),
+        Some(v) => {
+            p.error(
+                "webhook.dispatch",
+                format!("expected `outbox` or `sync`, found `{v}`"),
+            );
+            None
+        }
+    };
 
     let target = match raw.kind {
         ElementKind::StartEvent => Target::StartProcess {
@@ -270,6 +286,7 @@ pub fn compile(
         result_expression,
         response_expression,
         tenant_id: raw.tenant_id.clone(),
+        dispatch,
     })
 }
 
@@ -519,6 +536,21 @@ mod tests {
             ("m", false, Duration::from_secs(300))
         );
         assert!(correlation_key.is_none());
+    }
+
+    #[test]
+    fn webhook_dispatch_overrides_the_global_mode() {
+        let def = ok(ElementKind::StartEvent, &[("webhook.dispatch", " Sync ")]);
+        assert_eq!(def.dispatch, Some(DispatchMode::Sync));
+        let def = ok(ElementKind::StartEvent, &[]);
+        assert_eq!(def.dispatch, None);
+        let text = errors(ElementKind::StartEvent, &[("webhook.dispatch", "later")]);
+        assert!(
+            text.contains(
+                "property `webhook.dispatch`: expected `outbox` or `sync`, found `later`"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -1,0 +1,332 @@
+//! The durable outbox: every accepted event is committed to an embedded redb
+//! store (fsync) before the webhook answers 2xx; a [`worker`] delivers it to
+//! Zeebe with exponential backoff and jitter, in order per correlation key,
+//! and moves it to `delivered`, or to `dead` with the reason when Zeebe
+//! refuses it for good.
+//!
+//! Without Zeebe, the worker delivers to the embedded journal file, so the
+//! default mode keeps its JSON Lines journal while the store keeps every
+//! event until it is written there.
+//!
+//! The store also holds the deduplication keys ([`Outbox::accept`]): an event
+//! whose Twilio idempotency token or `MessageSid` was seen within the window
+//! is answered as before and dispatched no more.
+
+pub mod admin;
+mod command;
+mod store;
+pub mod worker;
+
+pub use command::{order_key, StoredCommand};
+pub use store::{Enqueued, Entry, EntryState, Stats};
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+
+use crate::zeebe::{Command, StatusCode};
+use store::Store;
+
+/// The default store file, relative to the working directory.
+pub const DEFAULT_OUTBOX_PATH: &str = "./webhook-outbox.redb";
+
+/// Why an outbox operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    /// The store could not be opened.
+    #[error("cannot open the outbox {0}: {1}")]
+    Open(PathBuf, Box<redb::Error>),
+    /// Another process (the running service) has the store open.
+    #[error("the outbox {0} is open in another process (is the service running? use `webhook outbox --admin <addr>` with the service's --admin-listen)")]
+    Locked(PathBuf),
+    /// A read or write failed.
+    #[error("outbox storage error: {0}")]
+    Store(Box<redb::Error>),
+    /// A stored entry could not be read back.
+    #[error("an outbox entry is corrupt: {0}")]
+    Corrupt(String),
+    /// The operation is not allowed.
+    #[error("{0}")]
+    Refused(String),
+    /// The blocking task running the operation stopped.
+    #[error("the outbox task stopped: {0}")]
+    Task(String),
+}
+
+/// Tuning for delivery, deduplication and health.
+#[derive(Debug, Clone)]
+pub struct OutboxSettings {
+    /// The first retry delay; doubled per attempt.
+    pub retry_base: Duration,
+    /// The longest retry delay.
+    pub retry_max: Duration,
+    /// How long a deduplication key is remembered (Twilio retries within
+    /// 15 s by default; the default is 24 h).
+    pub dedup_window: Duration,
+    /// `/health` says `degraded` once Zeebe has been unreachable this long.
+    pub degraded_after: Duration,
+    /// How many deliveries run at once (distinct order keys).
+    pub concurrency: usize,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            retry_base: Duration::from_millis(200),
+            retry_max: Duration::from_secs(60),
+            dedup_window: Duration::from_secs(24 * 3600),
+            degraded_after: Duration::from_secs(30),
+            concurrency: 16,
+        }
+    }
+}
+
+/// The outbox: a cheap-to-clone handle on the store, its counters and the
+/// worker's wake-up signal.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    path: PathBuf,
+    settings: OutboxSettings,
+    wake: Notify,
+    retries: AtomicU64,
+    dead_letters: AtomicU64,
+    /// Since when Zeebe has been unreachable (retryable failures only).
+    unreachable_since: Mutex<Option<Instant>>,
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Whether a failure may go away by itself (retry) or not (dead letter).
+/// Connection failures reach us as `UNAVAILABLE`, timeouts as
+/// `DEADLINE_EXCEEDED`.
+pub fn is_retryable(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::Unavailable
+            | StatusCode::ResourceExhausted
+            | StatusCode::DeadlineExceeded
+            | StatusCode::Aborted
+            | StatusCode::Cancelled
+            | StatusCode::Internal
+            | StatusCode::Unknown
+    )
+}
+
+impl Outbox {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: impl AsRef<Path>, settings: OutboxSettings) -> Result<Outbox, OutboxError> {
+        let path = path.as_ref().to_path_buf();
+        let store = Store::open(&path)?;
+        Ok(Outbox {
+            inner: Arc::new(Inner {
+                store,
+                path,
+                settings,
+                wake: Notify::new(),
+                retries: AtomicU64::new(0),
+                dead_letters: AtomicU64::new(0),
+                unreachable_since: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The store file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &OutboxSettings {
+        &self.inner.settings
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, OutboxError> + Send + 'static,
+    ) -> Result<T, OutboxError> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || f(&inner.store))
+            .await
+            .map_err(|e| OutboxError::Task(e.to_string()))?
+    }
+
+    /// Durably stores an accepted event unless one of `dedup_keys` was seen
+    /// within the window; wakes the worker.
+    pub async fn accept(
+        &self,
+        webhook: &str,
+        command: Command,
+        dedup_keys: Vec<String>,
+    ) -> Result<Enqueued, OutboxError> {
+        let now = now_ms();
+        let entry = Entry {
+            id: 0,
+            webhook: webhook.to_owned(),
+            order_key: order_key(&command),
+            command: command.into(),
+            accepted_ms: now,
+            attempts: 0,
+            next_attempt_ms: now,
+            last_error: None,
+            finished_ms: None,
+        };
+        let expires = now.saturating_add(millis(self.inner.settings.dedup_window));
+        let result = self
+            .blocking(move |s| s.enqueue(Some(entry), &dedup_keys, now, expires))
+            .await?;
+        if matches!(result, Enqueued::Stored(_)) {
+            self.inner.wake.notify_one();
+        }
+        Ok(result)
+    }
+
+    /// Claims deduplication keys without storing an event (synchronous
+    /// dispatch); [`Enqueued::Duplicate`] when one is live.
+    pub async fn claim(&self, dedup_keys: Vec<String>) -> Result<Enqueued, OutboxError> {
+        let now = now_ms();
+        let expires = now.saturating_add(millis(self.inner.settings.dedup_window));
+        self.blocking(move |s| s.enqueue(None, &dedup_keys, now, expires))
+            .await
+    }
+
+    /// Forgets claimed keys.
+    pub async fn release(&self, dedup_keys: Vec<String>) -> Result<(), OutboxError> {
+        self.blocking(move |s| s.release(&dedup_keys)).await
+    }
+
+    /// Whether an earlier event with this command's order key is pending
+    /// (a synchronous dispatch must then queue behind it).
+    pub async fn must_wait(&self, command: &Command) -> Result<bool, OutboxError> {
+        match order_key(command) {
+            None => Ok(false),
+            Some(key) => self.blocking(move |s| s.has_pending(&key)).await,
+        }
+    }
+
+    /// The entry with this id and where it is.
+    pub async fn get(&self, id: u64) -> Result<Option<(EntryState, Entry)>, OutboxError> {
+        self.blocking(move |s| s.get(id)).await
+    }
+
+    /// Entries in `state`, oldest first.
+    pub async fn list(&self, state: EntryState, limit: usize) -> Result<Vec<Entry>, OutboxError> {
+        self.blocking(move |s| s.list(state, limit)).await
+    }
+
+    /// Moves dead entries back to pending (`None`: all of them).
+    pub async fn retry(&self, ids: Option<Vec<u64>>) -> Result<u64, OutboxError> {
+        let now = now_ms();
+        let moved = self.blocking(move |s| s.retry(ids.as_deref(), now)).await?;
+        if moved > 0 {
+            self.inner.wake.notify_one();
+        }
+        Ok(moved)
+    }
+
+    /// Deletes delivered or dead entries.
+    pub async fn purge(&self, state: EntryState) -> Result<u64, OutboxError> {
+        self.blocking(move |s| s.purge(state)).await
+    }
+
+    /// Counts.
+    pub async fn stats(&self) -> Result<Stats, OutboxError> {
+        self.blocking(Store::stats).await
+    }
+
+    /// How long Zeebe has been unreachable, if it is.
+    pub fn unreachable_for(&self) -> Option<Duration> {
+        let since = match self.inner.unreachable_since.lock() {
+            Ok(guard) => *guard,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        since.map(|t| t.elapsed())
+    }
+
+    /// Whether `/health` should say degraded.
+    pub fn degraded(&self) -> bool {
+        self.unreachable_for()
+            .is_some_and(|d| d >= self.inner.settings.degraded_after)
+    }
+
+    /// Records whether the last call to Zeebe got through (a retryable
+    /// failure means it did not); drives [`Outbox::degraded`].
+    pub(crate) fn set_reachable(&self, reachable: bool) {
+        let mut guard = match self.inner.unreachable_since.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match (reachable, guard.is_some()) {
+            (true, _) => *guard = None,
+            (false, false) => *guard = Some(Instant::now()),
+            (false, true) => {}
+        }
+    }
+
+    /// The outbox families in the Prometheus text format.
+    pub async fn render_metrics(&self) -> String {
+        let (pending, oldest_age) = match self.stats().await {
+            Ok(stats) => (
+                stats.pending,
+                stats
+                    .oldest_pending_ms
+                    .map_or(0.0, |t| now_ms().saturating_sub(t) as f64 / 1000.0),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the outbox for metrics");
+                (0, 0.0)
+            }
+        };
+        let retries = self.inner.retries.load(Ordering::Relaxed);
+        let dead = self.inner.dead_letters.load(Ordering::Relaxed);
+        format!(
+            "# HELP webhook_outbox_pending Accepted events not yet delivered.\n\
+             # TYPE webhook_outbox_pending gauge\n\
+             webhook_outbox_pending {pending}\n\
+             # HELP webhook_outbox_oldest_pending_age_seconds Age of the oldest undelivered event.\n\
+             # TYPE webhook_outbox_oldest_pending_age_seconds gauge\n\
+             webhook_outbox_oldest_pending_age_seconds {oldest_age:.3}\n\
+             # HELP webhook_outbox_retries_total Delivery attempts that failed and were rescheduled.\n\
+             # TYPE webhook_outbox_retries_total counter\n\
+             webhook_outbox_retries_total {retries}\n\
+             # HELP webhook_outbox_dead_letters_total Events Zeebe refused for good.\n\
+             # TYPE webhook_outbox_dead_letters_total counter\n\
+             webhook_outbox_dead_letters_total {dead}\n"
+        )
+    }
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for OutboxError {
+            fn from(e: $t) -> Self {
+                OutboxError::Store(Box::new(redb::Error::from(e)))
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::TableError,
+    redb::StorageError,
+    redb::TransactionError,
+    redb::CommitError
+);

@@ -1,0 +1,484 @@
+//! The redb tables behind the outbox, and every transaction on them.
+//!
+//! Tables (all values are JSON, so `outbox show` can print them as stored):
+//! - `pending`: id → [`Entry`], in acceptance order (ids only grow);
+//! - `delivered`: id → [`Entry`] once Zeebe acknowledged it;
+//! - `dead`: id → [`Entry`] with the permanent failure in `last_error`;
+//! - `seen`: deduplication key → expiry (Unix ms);
+//! - `meta`: `next_id`;
+//! - `pending_keys`: order key → how many pending entries carry it.
+//!
+//! Every write transaction commits with redb's default durability
+//! (`Immediate`: fsync before `commit` returns).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use super::command::StoredCommand;
+use super::OutboxError;
+
+const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending");
+const DELIVERED: TableDefinition<u64, &[u8]> = TableDefinition::new("delivered");
+const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead");
+const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const KEYS: TableDefinition<&str, u64> = TableDefinition::new("pending_keys");
+
+/// How many pending entries one [`Store::due`] call reads at most, so a
+/// long outage backlog costs each pass a bounded amount; entries beyond are
+/// newer and wait for the next passes.
+const MAX_SCAN: usize = 10_000;
+
+/// Where an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryState {
+    /// Waiting for (another) delivery attempt.
+    Pending,
+    /// Acknowledged by Zeebe (or written to the journal).
+    Delivered,
+    /// Failed permanently; kept with the reason until retried or purged.
+    Dead,
+}
+
+impl EntryState {
+    fn table(self) -> TableDefinition<'static, u64, &'static [u8]> {
+        match self {
+            EntryState::Pending => PENDING,
+            EntryState::Delivered => DELIVERED,
+            EntryState::Dead => DEAD,
+        }
+    }
+
+    /// Every state.
+    pub const ALL: [EntryState; 3] = [EntryState::Pending, EntryState::Delivered, EntryState::Dead];
+}
+
+/// One accepted event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// Its id (acceptance order).
+    pub id: u64,
+    /// The webhook that accepted it.
+    pub webhook: String,
+    /// Events with the same key are delivered in id order; `None`: unordered.
+    pub order_key: Option<String>,
+    /// What to send.
+    pub command: StoredCommand,
+    /// When it was accepted (Unix ms).
+    pub accepted_ms: u64,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not before this time (Unix ms).
+    pub next_attempt_ms: u64,
+    /// The last failure, if any (for dead entries: why they are dead).
+    pub last_error: Option<String>,
+    /// When it was delivered or declared dead (Unix ms).
+    pub finished_ms: Option<u64>,
+}
+
+/// What [`Store::enqueue`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Stored under this id.
+    Stored(u64),
+    /// A deduplication key was seen within the window: nothing stored.
+    Duplicate,
+}
+
+/// Counts for metrics and health.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Pending entries.
+    pub pending: u64,
+    /// Dead entries.
+    pub dead: u64,
+    /// When the oldest pending entry was accepted (Unix ms).
+    pub oldest_pending_ms: Option<u64>,
+}
+
+/// The database handle (blocking calls: run them off the async threads).
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+}
+
+fn encode(entry: &Entry) -> Result<Vec<u8>, OutboxError> {
+    serde_json::to_vec(entry).map_err(|e| OutboxError::Corrupt(e.to_string()))
+}
+
+fn decode(bytes: &[u8]) -> Result<Entry, OutboxError> {
+    serde_json::from_slice(bytes).map_err(|e| OutboxError::Corrupt(e.to_string()))
+}
+
+/// Adds `delta` (±1) to the pending count of `key`.
+fn count_key(tx: &redb::WriteTransaction, key: Option<&str>, up: bool) -> Result<(), OutboxError> {
+    let Some(key) = key else { return Ok(()) };
+    let mut keys = tx.open_table(KEYS)?;
+    let current = keys.get(key)?.map_or(0, |v| v.value());
+    let next = if up {
+        current + 1
+    } else {
+        current.saturating_sub(1)
+    };
+    if next == 0 {
+        keys.remove(key)?;
+    } else {
+        keys.insert(key, next)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`. Fails with
+    /// [`OutboxError::Locked`] when another process has it open.
+    pub fn open(path: &Path) -> Result<Store, OutboxError> {
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => OutboxError::Locked(path.to_path_buf()),
+            other => OutboxError::Open(path.to_path_buf(), Box::new(redb::Error::from(other))),
+        })?;
+        let store = Store { db };
+        store.write(|tx| {
+            tx.open_table(PENDING)?;
+            tx.open_table(DELIVERED)?;
+            tx.open_table(DEAD)?;
+            tx.open_table(SEEN)?;
+            tx.open_table(META)?;
+            tx.open_table(KEYS)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<T, OutboxError>,
+    ) -> Result<T, OutboxError> {
+        let tx = self.db.begin_write().map_err(redb::Error::from)?;
+        let value = f(&tx)?;
+        tx.commit().map_err(redb::Error::from)?;
+        Ok(value)
+    }
+
+    /// Claims the deduplication keys (expiring at `expires_ms`) and, unless
+    /// one was already claimed and has not expired, stores the event, in one
+    /// durable transaction. With `entry: None` only the keys are claimed.
+    pub fn enqueue(
+        &self,
+        entry: Option<Entry>,
+        keys: &[String],
+        now_ms: u64,
+        expires_ms: u64,
+    ) -> Result<Enqueued, OutboxError> {
+        let tx = self.db.begin_write().map_err(redb::Error::from)?;
+        let stored = {
+            let mut seen = tx.open_table(SEEN).map_err(redb::Error::from)?;
+            for key in keys {
+                let live = seen
+                    .get(key.as_str())
+                    .map_err(redb::Error::from)?
+                    .is_some_and(|expiry| expiry.value() > now_ms);
+                if live {
+                    // Dropping `tx` aborts it: nothing is written.
+                    return Ok(Enqueued::Duplicate);
+                }
+            }
+            for key in keys {
+                seen.insert(key.as_str(), expires_ms)
+                    .map_err(redb::Error::from)?;
+            }
+            match entry {
+                None => Enqueued::Stored(0),
+                Some(mut entry) => {
+                    let mut meta = tx.open_table(META).map_err(redb::Error::from)?;
+                    let id = meta
+                        .get("next_id")
+                        .map_err(redb::Error::from)?
+                        .map_or(1, |v| v.value());
+                    meta.insert("next_id", id + 1).map_err(redb::Error::from)?;
+                    entry.id = id;
+                    let bytes = encode(&entry)?;
+                    let mut pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
+                    pending
+                        .insert(id, bytes.as_slice())
+                        .map_err(redb::Error::from)?;
+                    count_key(&tx, entry.order_key.as_deref(), true)?;
+                    Enqueued::Stored(id)
+                }
+            }
+        };
+        tx.commit().map_err(redb::Error::from)?;
+        Ok(stored)
+    }
+
+    /// Forgets deduplication keys (a synchronous dispatch that failed
+    /// permanently: the caller's retry may try again).
+    pub fn release(&self, keys: &[String]) -> Result<(), OutboxError> {
+        self.write(|tx| {
+            let mut seen = tx.open_table(SEEN).map_err(redb::Error::from)?;
+            for key in keys {
+                seen.remove(key.as_str()).map_err(redb::Error::from)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes expired deduplication keys; returns how many.
+    pub fn prune_seen(&self, now_ms: u64) -> Result<u64, OutboxError> {
+        self.write(|tx| {
+            let mut seen = tx.open_table(SEEN).map_err(redb::Error::from)?;
+            let removed = seen
+                .extract_if(|_, expiry| expiry <= now_ms)
+                .map_err(redb::Error::from)?
+                .count();
+            Ok(removed as u64)
+        })
+    }
+
+    /// Whether an entry with this order key is pending.
+    pub fn has_pending(&self, order_key: &str) -> Result<bool, OutboxError> {
+        let tx = self.db.begin_read()?;
+        let keys = tx.open_table(KEYS)?;
+        Ok(keys.get(order_key)?.is_some())
+    }
+
+    /// Up to `limit` pending entries that may be sent now: due, and first of
+    /// their order key. Also returns the earliest future attempt time among
+    /// the heads that are not due yet.
+    pub fn due(&self, now_ms: u64, limit: usize) -> Result<(Vec<Entry>, Option<u64>), OutboxError> {
+        let tx = self.db.begin_read().map_err(redb::Error::from)?;
+        let pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
+        let mut blocked = HashSet::new();
+        let mut ready = Vec::new();
+        let mut next: Option<u64> = None;
+        for item in pending.iter().map_err(redb::Error::from)?.take(MAX_SCAN) {
+            let (_, value) = item.map_err(redb::Error::from)?;
+            let entry = decode(value.value())?;
+            if let Some(key) = &entry.order_key {
+                if !blocked.insert(key.clone()) {
+                    continue;
+                }
+            }
+            if entry.next_attempt_ms > now_ms {
+                next = Some(next.map_or(entry.next_attempt_ms, |n| n.min(entry.next_attempt_ms)));
+                continue;
+            }
+            ready.push(entry);
+            if ready.len() >= limit {
+                break;
+            }
+        }
+        Ok((ready, next))
+    }
+
+    /// Moves a pending entry to `to` (delivered or dead), or rewrites it in
+    /// place when `to` is pending (a retry is scheduled).
+    pub fn settle(&self, entry: &Entry, to: EntryState) -> Result<(), OutboxError> {
+        let bytes = encode(entry)?;
+        self.write(|tx| {
+            let mut pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
+            if to == EntryState::Pending {
+                pending
+                    .insert(entry.id, bytes.as_slice())
+                    .map_err(redb::Error::from)?;
+                return Ok(());
+            }
+            if pending.remove(entry.id)?.is_some() {
+                count_key(tx, entry.order_key.as_deref(), false)?;
+            }
+            let mut target = tx.open_table(to.table()).map_err(redb::Error::from)?;
+            target
+                .insert(entry.id, bytes.as_slice())
+                .map_err(redb::Error::from)?;
+            Ok(())
+        })
+    }
+
+    /// The entry with this id, wherever it is.
+    pub fn get(&self, id: u64) -> Result<Option<(EntryState, Entry)>, OutboxError> {
+        let tx = self.db.begin_read().map_err(redb::Error::from)?;
+        for state in EntryState::ALL {
+            let table = tx.open_table(state.table()).map_err(redb::Error::from)?;
+            if let Some(value) = table.get(id).map_err(redb::Error::from)? {
+                return Ok(Some((state, decode(value.value())?)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The entries in `state`, oldest first, at most `limit`.
+    pub fn list(&self, state: EntryState, limit: usize) -> Result<Vec<Entry>, OutboxError> {
+        let tx = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = tx.open_table(state.table()).map_err(redb::Error::from)?;
+        let mut out = Vec::new();
+        for item in table.iter().map_err(redb::Error::from)?.take(limit) {
+            let (_, value) = item.map_err(redb::Error::from)?;
+            out.push(decode(value.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Moves dead entries (these ids, or all with `None`) back to pending,
+    /// due now with a fresh attempt count; returns how many moved.
+    pub fn retry(&self, ids: Option<&[u64]>, now_ms: u64) -> Result<u64, OutboxError> {
+        self.write(|tx| {
+            let mut dead = tx.open_table(DEAD).map_err(redb::Error::from)?;
+            let mut pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
+            let chosen: Vec<u64> = match ids {
+                Some(ids) => ids.to_vec(),
+                None => {
+                    let mut all = Vec::new();
+                    for item in dead.iter().map_err(redb::Error::from)? {
+                        all.push(item.map_err(redb::Error::from)?.0.value());
+                    }
+                    all
+                }
+            };
+            let mut moved = 0;
+            for id in chosen {
+                let Some(value) = dead.remove(id).map_err(redb::Error::from)? else {
+                    continue;
+                };
+                let mut entry = decode(value.value())?;
+                drop(value);
+                entry.attempts = 0;
+                entry.next_attempt_ms = now_ms;
+                entry.finished_ms = None;
+                let bytes = encode(&entry)?;
+                pending
+                    .insert(id, bytes.as_slice())
+                    .map_err(redb::Error::from)?;
+                count_key(tx, entry.order_key.as_deref(), true)?;
+                moved += 1;
+            }
+            Ok(moved)
+        })
+    }
+
+    /// Deletes every entry in `state` (delivered or dead); returns how many.
+    pub fn purge(&self, state: EntryState) -> Result<u64, OutboxError> {
+        if state == EntryState::Pending {
+            return Err(OutboxError::Refused(
+                "pending entries are never purged; wait for them or let them fail".into(),
+            ));
+        }
+        self.write(|tx| {
+            let mut table = tx.open_table(state.table()).map_err(redb::Error::from)?;
+            let removed = table
+                .extract_if(|_, _| true)
+                .map_err(redb::Error::from)?
+                .count();
+            Ok(removed as u64)
+        })
+    }
+
+    /// Counts for metrics and health.
+    pub fn stats(&self) -> Result<Stats, OutboxError> {
+        let tx = self.db.begin_read().map_err(redb::Error::from)?;
+        let pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
+        let dead = tx.open_table(DEAD).map_err(redb::Error::from)?;
+        let oldest = match pending.first().map_err(redb::Error::from)? {
+            Some((_, value)) => Some(decode(value.value())?.accepted_ms),
+            None => None,
+        };
+        Ok(Stats {
+            pending: pending.len().map_err(redb::Error::from)?,
+            dead: dead.len().map_err(redb::Error::from)?,
+            oldest_pending_ms: oldest,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(order_key: Option<&str>) -> Entry {
+        Entry {
+            id: 0,
+            webhook: "w".into(),
+            order_key: order_key.map(str::to_owned),
+            command: StoredCommand::CreateProcessInstance {
+                bpmn_process_id: "p".into(),
+                version: -1,
+                tenant_id: None,
+                variables: Default::default(),
+            },
+            accepted_ms: 1,
+            attempts: 0,
+            next_attempt_ms: 0,
+            last_error: None,
+            finished_ms: None,
+        }
+    }
+
+    fn ids(entries: &[Entry]) -> Vec<u64> {
+        entries.iter().map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn a_later_event_for_a_key_waits_for_the_earlier_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        for key in [Some("k"), Some("k"), None, Some("j")] {
+            store.enqueue(Some(entry(key)), &[], 10, 20).unwrap();
+        }
+        let (due, _) = store.due(10, 10).unwrap();
+        assert_eq!(ids(&due), [1, 3, 4]);
+
+        // The head of `k` backs off: its successor still waits.
+        let mut first = due[0].clone();
+        first.next_attempt_ms = 50;
+        store.settle(&first, EntryState::Pending).unwrap();
+        let (due, next) = store.due(10, 10).unwrap();
+        assert_eq!((ids(&due), next), (vec![3, 4], Some(50)));
+
+        assert!(store.has_pending("k").unwrap());
+        store.settle(&first, EntryState::Delivered).unwrap();
+        let (due, _) = store.due(10, 10).unwrap();
+        assert_eq!(ids(&due), [2, 3, 4]);
+        assert!(store.has_pending("k").unwrap());
+        store.settle(&due[0], EntryState::Dead).unwrap();
+        assert!(!store.has_pending("k").unwrap());
+        assert_eq!(store.retry(None, 10).unwrap(), 1);
+        assert!(store.has_pending("k").unwrap());
+        assert_eq!(store.stats().unwrap().pending, 3);
+        assert!(!store.has_pending("nope").unwrap());
+    }
+
+    #[test]
+    fn dedup_keys_expire_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let keys = ["w\u{0}key\u{0}SM1".to_owned()];
+        {
+            let store = Store::open(&path).unwrap();
+            let first = store.enqueue(Some(entry(None)), &keys, 10, 100).unwrap();
+            assert_eq!(first, Enqueued::Stored(1));
+        }
+        let store = Store::open(&path).unwrap();
+        let again = store.enqueue(Some(entry(None)), &keys, 99, 200).unwrap();
+        assert_eq!(again, Enqueued::Duplicate);
+        assert_eq!(store.stats().unwrap().pending, 1);
+        // Past the window the key is free again.
+        let later = store.enqueue(Some(entry(None)), &keys, 100, 300).unwrap();
+        assert_eq!(later, Enqueued::Stored(2));
+        assert_eq!(store.prune_seen(300).unwrap(), 1);
+    }
+
+    #[test]
+    fn pending_entries_cannot_be_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        store.enqueue(Some(entry(None)), &[], 1, 2).unwrap();
+        assert!(matches!(
+            store.purge(EntryState::Pending),
+            Err(OutboxError::Refused(_))
+        ));
+        assert_eq!(store.purge(EntryState::Dead).unwrap(), 0);
+    }
+}
