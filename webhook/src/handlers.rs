@@ -356,7 +356,8 @@ fn variables(
     }
     if let Some(expr) = &webhook.result_expression {
         let mut scope = vars.clone();
-        scope.insert("response", feel::Value::from_json(context));
+        // `vars` already is the context as FEEL values: share it, don't convert again.
+        scope.insert("response", feel::Value::Context(vars.clone()));
         match evaluate(expr, &scope)? {
             Json::Null => {}
             Json::Object(entries) => out.extend(entries),
