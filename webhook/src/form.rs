@@ -6,6 +6,11 @@
 
 use std::fmt;
 
+pub use crate::limits::MAX_PAIRS;
+
+/// The problem reported past [`MAX_PAIRS`].
+const TOO_MANY_PAIRS: &str = "more than 1000 name=value pairs";
+
 /// Why a form body or query string could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormError {
@@ -25,6 +30,7 @@ impl std::error::Error for FormError {}
 
 /// Decodes `name=value&…` into pairs, in order, keeping repeated names.
 /// Pairs with an empty name are skipped; a name without `=` gets `""`.
+/// More than [`MAX_PAIRS`] pairs are refused.
 pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
     let mut pairs = Vec::new();
     for (index, piece) in input.split(|b| *b == b'&').enumerate() {
@@ -46,6 +52,12 @@ pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
             pair: index,
             problem,
         })?;
+        if pairs.len() == MAX_PAIRS {
+            return Err(FormError {
+                pair: index,
+                problem: TOO_MANY_PAIRS,
+            });
+        }
         pairs.push((name, value));
     }
     Ok(pairs)
@@ -146,8 +158,67 @@ mod tests {
     }
 
     #[test]
+    fn too_many_pairs_are_refused() {
+        let at_limit = vec!["a=1"; MAX_PAIRS].join("&");
+        assert_eq!(parse(at_limit.as_bytes()).unwrap().len(), MAX_PAIRS);
+        let over = format!("{at_limit}&b=2");
+        let err = parse(over.as_bytes()).unwrap_err();
+        assert_eq!(err.pair, MAX_PAIRS);
+        assert!(err.to_string().contains("more than 1000"), "{err}");
+        // Empty pieces and blank names do not count.
+        let padded = format!("{at_limit}&&&=x");
+        assert!(parse(padded.as_bytes()).is_ok());
+    }
+
+    #[test]
     fn encode_round_trips() {
         let text = "It's a +1 & b=c é";
         assert_eq!(decode(encode(text).as_bytes()).unwrap(), text);
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn encode_pairs(pairs: &[(String, String)]) -> String {
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        }
+
+        proptest! {
+            #[test]
+            fn decode_inverts_encode(text in "\\PC{0,24}") {
+                prop_assert_eq!(decode(encode(&text).as_bytes()).unwrap(), text);
+            }
+
+            #[test]
+            fn parse_inverts_encode(pairs in proptest::collection::vec((".{1,8}", ".{0,12}"), 0..10)) {
+                let body = encode_pairs(&pairs);
+                prop_assert_eq!(parse(body.as_bytes()).unwrap(), pairs);
+            }
+
+            #[test]
+            fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+                if let Ok(pairs) = parse(&bytes) {
+                    prop_assert!(pairs.iter().all(|(name, _)| !name.is_empty()));
+                    prop_assert!(pairs.len() <= bytes.len());
+                }
+            }
+
+            #[test]
+            fn params_keep_the_first_value(pairs in proptest::collection::vec(("[a-c]", ".{0,6}"), 0..10)) {
+                let query = encode_pairs(&pairs);
+                let params = crate::request_context::params_json(&query).unwrap();
+                for (name, value) in params {
+                    let first = pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+                    prop_assert_eq!(Some(serde_json::Value::String(first.unwrap())), Some(value));
+                }
+                let distinct: std::collections::BTreeSet<_> = pairs.iter().map(|(k, _)| k).collect();
+                prop_assert_eq!(crate::request_context::params_json(&query).unwrap().len(), distinct.len());
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod error;
 pub mod form;
 pub mod handlers;
+pub mod limits;
 pub mod metrics;
 pub mod outbox;
 pub mod public_url;
@@ -115,16 +116,65 @@ pub async fn run_until(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "listening");
     }
-    warp::serve(routes::routes(state))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    serve(
+        routes::routes(state),
+        &config.settings.limits,
+        listener,
+        shutdown,
+    )
+    .await;
     if let Some(reloader) = reloader {
         reloader.abort();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Accepts connections until `shutdown`, then waits for open ones to finish.
+///
+/// This is warp's own loop, with the HTTP/1 connection settings of
+/// [`limits::http1`] (header count and size, header read timeout), which
+/// `warp::serve` does not expose. HTTP/1 only: Twilio does not speak HTTP/2.
+async fn serve<F>(
+    filter: F,
+    limits: &limits::Limits,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) where
+    F: warp::Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    F::Future: Send,
+{
+    let http1 = limits::http1(limits);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(warp::service(filter.clone()));
+        let connection = http1.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

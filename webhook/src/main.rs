@@ -133,6 +133,8 @@ struct ServeArgs {
     /// The largest request body accepted, in bytes (413 above).
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    #[command(flatten)]
+    limits: webhook::limits::LimitArgs,
     /// The Zeebe gRPC gateway (also ZEEBE_ADDRESS / ZEEBE_GRPC_ADDRESS).
     #[arg(long)]
     zeebe_address: Option<String>,
@@ -261,6 +263,7 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
         camunda_compatible_responses: args.camunda_compatible_responses,
         body_limit: args.body_limit,
         dispatch_timeout: Duration::from_millis(args.dispatch_timeout_ms),
+        limits: args.limits.into_limits(),
         outbox: None,
         dispatch_mode: match args.dispatch {
             DispatchArg::Outbox => DispatchMode::Outbox,

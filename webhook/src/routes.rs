@@ -4,6 +4,8 @@
 use std::convert::Infallible;
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -13,6 +15,7 @@ use warp::reply::Response;
 use warp::{Buf, Filter, Rejection, Reply};
 
 use crate::handlers::{self, Inbound};
+use crate::limits::{self, BodyError, InFlight};
 use crate::state::AppState;
 
 fn with_state(state: AppState) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
@@ -27,28 +30,31 @@ fn raw_query() -> impl Filter<Extract = (Option<String>,), Error = Infallible> +
         .unify()
 }
 
-/// The request body as a stream of chunks.
-pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, warp::Error>> + Send>>;
+/// The request body as a stream of chunks, cut off at the body read timeout.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError<warp::Error>>> + Send>>;
 
-fn to_bytes_stream<S, B>(stream: S) -> BodyStream
+fn to_bytes_stream<S, B>(stream: S, limit: Duration) -> BodyStream
 where
     S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
     B: Buf,
 {
-    Box::pin(stream.map(|chunk| chunk.map(|mut buf| buf.copy_to_bytes(buf.remaining()))))
+    let bytes = stream.map(|chunk| chunk.map(|mut buf| buf.copy_to_bytes(buf.remaining())));
+    Box::pin(limits::with_deadline(Box::pin(bytes), limit))
 }
 
 /// All routes: `/inbound/<id>`, `GET /health`, `GET /metrics`.
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    let body_timeout = state.settings().limits.body_read_timeout;
+    let in_flight = Arc::new(InFlight::new(state.settings().limits.max_in_flight));
     let inbound = warp::path!("inbound" / String)
         .and(warp::method())
         .and(warp::path::full())
         .and(raw_query())
         .and(warp::header::headers_cloned())
-        .and(warp::body::stream().map(to_bytes_stream))
+        .and(warp::body::stream().map(move |s| to_bytes_stream(s, body_timeout)))
         .and(with_state(state.clone()))
         .and_then(
-            |id: String,
+            move |id: String,
              method: Method,
              path: FullPath,
              query: Option<String>,
@@ -63,7 +69,29 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
                     headers,
                     body,
                 };
-                handlers::inbound(request, state)
+                let in_flight = Arc::clone(&in_flight);
+                async move {
+                    // Only configured ids take a slot, so random paths cannot
+                    // grow the per-webhook map.
+                    let permit = match state.webhook(&request.id) {
+                        Some(_) => match in_flight.try_acquire(&request.id) {
+                            Ok(permit) => permit,
+                            Err(busy) => {
+                                tracing::warn!(webhook = %request.id, limit = busy.limit, "too many requests in flight");
+                                state.metrics().record(
+                                    Some(&request.id),
+                                    "too_many_requests",
+                                    Duration::ZERO,
+                                );
+                                return Ok(busy.into_response());
+                            }
+                        },
+                        None => None,
+                    };
+                    let response = handlers::inbound(request, state).await;
+                    drop(permit);
+                    response
+                }
             },
         );
     let health = warp::path!("health")

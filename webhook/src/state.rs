@@ -42,6 +42,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// How long a dispatch may take before the caller gets 504.
     pub dispatch_timeout: Duration,
+    /// Header, timeout and concurrency limits.
+    pub limits: crate::limits::Limits,
     /// The durable outbox; `None` sends every command inline, unqueued and
     /// without deduplication (embedding and tests).
     pub outbox: Option<Outbox>,
@@ -60,6 +62,7 @@ impl Default for Settings {
             camunda_compatible_responses: false,
             body_limit: DEFAULT_BODY_LIMIT,
             dispatch_timeout: Duration::from_secs(10),
+            limits: crate::limits::Limits::default(),
             outbox: None,
             dispatch_mode: DispatchMode::default(),
             dedup_expression: None,

@@ -56,10 +56,20 @@ const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// Lifetime assumed when the token endpoint does not say (`expires_in`).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
 
-#[derive(Debug)]
 struct CachedToken {
     header: String,
     refresh_at: Instant,
+}
+
+/// The bearer token stays out of `Debug` (the dispatcher, and with it this
+/// cache, is part of the service's `Debug` output).
+impl fmt::Debug for CachedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedToken")
+            .field("header", &"<redacted>")
+            .field("refresh_at", &self.refresh_at)
+            .finish()
+    }
 }
 
 /// Fetches and caches the bearer token. Concurrent callers wait for a single
@@ -207,6 +217,17 @@ fn lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cached_token_is_not_in_debug_output() {
+        let token = super::CachedToken {
+            header: "Bearer eyJ-very-secret".into(),
+            refresh_at: std::time::Instant::now(),
+        };
+        let text = format!("{token:?}");
+        assert!(!text.contains("eyJ-very-secret"), "{text}");
+        assert!(text.contains("redacted"), "{text}");
+    }
+
     use super::*;
 
     #[test]

@@ -9,6 +9,7 @@
 mod config;
 mod dispatch;
 mod feel_pipeline;
+mod limits;
 mod outbox;
 mod routing;
 mod signature;
