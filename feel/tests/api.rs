@@ -184,3 +184,22 @@ fn deep_but_allowed_input_evaluates_on_a_small_stack() {
     let value = handle.join().unwrap();
     assert!(matches!(value, Value::List(_)));
 }
+
+#[test]
+fn partial_results_cost_fuel_so_quadratic_loops_stay_bounded() {
+    let engine = Engine::builder().fuel(100_000).build();
+    // 2,000 steps of a few nodes each fit the budget...
+    let plain = engine
+        .evaluate_expression("count(for i in 1..2000 return i)", &Context::new())
+        .unwrap();
+    assert_eq!(plain.value, Value::from(2000));
+    // ...but copying `partial` on every step (about two million items in
+    // all) does not.
+    let err = engine
+        .evaluate_expression(
+            "count(for i in 1..2000 return count(partial))",
+            &Context::new(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FuelExhausted);
+}

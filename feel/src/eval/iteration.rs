@@ -244,7 +244,10 @@ impl Evaluator<'_> {
     pub(super) fn for_loop(&mut self, iterations: &[Iteration], body: &Expr) -> EvalResult {
         let mut results = Vec::new();
         let mark = self.scope.mark();
-        let outcome = self.for_level(iterations, body, &mut results);
+        // `partial` is a copy of the results so far: made only when the body
+        // reads it, and paid for in fuel (it makes the loop quadratic).
+        let partial = super::unary::mentions(body, "partial");
+        let outcome = self.for_level(iterations, body, partial, &mut results);
         self.scope.truncate(mark);
         match outcome? {
             true => Ok(Value::List(results.into())),
@@ -257,12 +260,16 @@ impl Evaluator<'_> {
         &mut self,
         iterations: &[Iteration],
         body: &Expr,
+        partial: bool,
         results: &mut Vec<Value>,
     ) -> Result<bool, Error> {
         let Some((first, rest)) = iterations.split_first() else {
             let mark = self.scope.mark();
-            self.scope
-                .push_var(Name::from("partial"), Value::List(results.clone().into()));
+            if partial {
+                self.burn(results.len() as u64, body.span)?;
+                self.scope
+                    .push_var(Name::from("partial"), Value::List(results.clone().into()));
+            }
             let v = self.eval(body);
             self.scope.truncate(mark);
             results.push(v?);
@@ -277,7 +284,7 @@ impl Evaluator<'_> {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());
             let inner = self.scope.mark();
-            let ok = self.for_level(rest, body, results);
+            let ok = self.for_level(rest, body, partial, results);
             self.scope.truncate(inner);
             if !ok? {
                 self.scope.truncate(mark);

@@ -117,10 +117,19 @@ pub(crate) fn range_contains(r: &Range, x: &Value) -> Option<bool> {
 
 /// Whether `expr` mentions `?` outside nested function bodies.
 fn uses_input(expr: &Expr) -> bool {
-    let any = |es: &[Expr]| es.iter().any(uses_input);
+    mentions(expr, "?")
+}
+
+/// Whether `expr` mentions the name `name` outside nested function bodies.
+pub(crate) fn mentions(expr: &Expr, name: &str) -> bool {
+    let uses_input = |e: &Expr| mentions(e, name);
+    let any = |es: &[Expr]| es.iter().any(|e| mentions(e, name));
     match &expr.kind {
-        ExprKind::Name(n) => &**n == "?",
-        ExprKind::Literal(_) | ExprKind::Function(_) => false,
+        ExprKind::Name(n) => &**n == name,
+        ExprKind::Literal(_) => false,
+        // `?` inside a function body is that function's business; any other
+        // name may be captured by the closure.
+        ExprKind::Function(def) => name != "?" && mentions(&def.body, name),
         ExprKind::Path(b, _) | ExprKind::Neg(b) | ExprKind::InstanceOf(b, _) => uses_input(b),
         ExprKind::Filter(a, b)
         | ExprKind::Binary(_, a, b)
@@ -153,7 +162,8 @@ fn uses_input(expr: &Expr) -> bool {
         ExprKind::List(es) => any(es),
         ExprKind::Context(entries) => entries.iter().any(|(_, e)| uses_input(e)),
         ExprKind::Range(r) => {
-            r.start.as_ref().is_some_and(uses_input) || r.end.as_ref().is_some_and(uses_input)
+            r.start.as_ref().is_some_and(|e| mentions(e, name))
+                || r.end.as_ref().is_some_and(|e| mentions(e, name))
         }
     }
 }
