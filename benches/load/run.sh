@@ -2,6 +2,7 @@
 # Load run: signed Twilio SMS forms against the webhook service (embedded
 # default, no Zeebe) beside a bare warp hello-world, on loopback only.
 #   bash benches/load/run.sh [DURATION] [CONNECTIONS]     (default 30s, 64)
+#   NO_OUTBOX=1 bash benches/load/run.sh ...                (the in-memory path: no durable outbox)
 # Needs wrk (apt-get install wrk). Every run is bounded by DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,8 +17,9 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
 token=load-test-token
 url=http://127.0.0.1:18080/inbound/sms-received
-SECRET_TWILIO_AUTH_TOKEN=$token ./target/release/webhook --bpmn examples \
-  --listen 127.0.0.1:18080 --journal "$work/journal.jsonl" ${WEBHOOK_ARGS:-} \
+if [ -n "${NO_OUTBOX:-}" ]; then store=(--no-outbox); else store=(--outbox "$work/outbox.redb"); fi
+SECRET_TWILIO_AUTH_TOKEN=$token RUST_LOG=warn ./target/release/webhook --bpmn examples \
+  --listen 127.0.0.1:18080 --journal "$work/journal.jsonl" "${store[@]}" \
   >"$work/webhook.log" 2>&1 &
 ./target/release/hello_warp 127.0.0.1:18081 >/dev/null 2>&1 &
 sleep 1
@@ -35,4 +37,6 @@ echo "== webhook: signed Twilio form, $connections connections, $duration"
 wrk -t$threads -c"$connections" -d"$duration" --latency -s benches/load/twilio-sms.lua "$url"
 echo "== bare warp hello-world, $connections connections, $duration"
 wrk -t$threads -c"$connections" -d"$duration" --latency -s benches/load/twilio-sms.lua http://127.0.0.1:18081/
+sleep 3
+echo "== after the run: $(curl -s http://127.0.0.1:18080/health)"
 echo "== journal lines written: $(wc -l <"$work/journal.jsonl" 2>/dev/null || echo 0)"

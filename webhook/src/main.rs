@@ -154,6 +154,12 @@ struct ServeArgs {
     /// When accepted events are sent to Zeebe.
     #[arg(long, env = "WEBHOOK_DISPATCH", value_enum, default_value = "outbox")]
     dispatch: DispatchArg,
+    /// Run without the durable outbox: every event is sent inline and the
+    /// caller gets Zeebe's answer, as in Camunda. An event that Zeebe can't
+    /// take is answered with an error and not kept (for measurements and
+    /// setups that accept that).
+    #[arg(long, env = "WEBHOOK_NO_OUTBOX", conflicts_with_all = ["dispatch", "admin_listen"])]
+    no_outbox: bool,
     /// A FEEL expression giving the deduplication key (default: request.body.MessageSid).
     #[arg(long, value_name = "FEEL")]
     dedup_key: Option<String>,
@@ -294,13 +300,21 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         // Transports may spawn tasks, so they are built inside the runtime.
         let dispatcher = build_dispatcher(&dispatch)?;
-        let outbox = Outbox::open(&args.outbox, outbox_settings)?;
-        tracing::info!(outbox = %args.outbox.display(), "outbox open");
         let mut settings = settings;
-        settings.outbox = Some(outbox.clone());
-        let worker = worker::spawn(outbox.clone(), Arc::clone(&dispatcher));
-        let admin = match args.admin_listen {
-            Some(addr) => {
+        let outbox = if args.no_outbox {
+            tracing::warn!("running without the outbox: events Zeebe can't take are answered with an error and not kept");
+            None
+        } else {
+            let outbox = Outbox::open(&args.outbox, outbox_settings)?;
+            tracing::info!(outbox = %args.outbox.display(), "outbox open");
+            settings.outbox = Some(outbox.clone());
+            Some(outbox)
+        };
+        let worker = outbox
+            .clone()
+            .map(|outbox| worker::spawn(outbox, Arc::clone(&dispatcher)));
+        let admin = match (args.admin_listen, outbox) {
+            (Some(addr), Some(outbox)) => {
                 if !addr.ip().is_loopback() {
                     anyhow::bail!("--admin-listen {addr}: the admin endpoint has no authentication; use a loopback address");
                 }
@@ -309,7 +323,7 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
                     .with_context(|| format!("cannot listen on {addr}"))?;
                 Some(tokio::spawn(admin::serve(outbox, listener, std::future::pending())))
             }
-            None => None,
+            _ => None,
         };
         let config = webhook::Config {
             bpmn: args.bpmn,
@@ -326,7 +340,9 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("the webhooks could not be loaded:\n{e}"));
         // Whatever is pending stays in the store for the next start.
-        worker.abort();
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         if let Some(admin) = admin {
             admin.abort();
         }
