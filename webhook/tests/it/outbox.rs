@@ -359,11 +359,11 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("outbox.redb");
     let gateway = FakeGateway::start().await.unwrap();
-    // Slow answers keep events pending when the kill comes.
-    for _ in 0..BURST {
-        gateway.push_reply(webhook::zeebe::testing::Reply::Delay(
-            Duration::from_millis(30),
-        ));
+    // The first deliveries never get an answer: they hold the worker's 16
+    // delivery slots, so every event acknowledged after them is still pending
+    // when the kill comes, however fast or slow this machine is.
+    for _ in 0..16 {
+        gateway.push_reply(webhook::zeebe::testing::Reply::Hang);
     }
     let addr: SocketAddr = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -371,11 +371,30 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     };
     let mut service = start_binary(addr, &store, &gateway.address()).await;
 
-    let first = tokio::spawn(async move {
-        let sends = (0..BURST).map(|n| send_sms(addr, n));
-        futures_util::future::join_all(sends).await
-    });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    let acked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let first = {
+        let acked_so_far = std::sync::Arc::clone(&acked_so_far);
+        tokio::spawn(async move {
+            let sends = (0..BURST).map(|n| {
+                let acked_so_far = std::sync::Arc::clone(&acked_so_far);
+                async move {
+                    let acked = send_sms(addr, n).await;
+                    if acked.is_some() {
+                        acked_so_far.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    acked
+                }
+            });
+            futures_util::future::join_all(sends).await
+        })
+    };
+    // Kill mid-burst: once most of it is acknowledged (bounded wait).
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while acked_so_far.load(std::sync::atomic::Ordering::SeqCst) < BURST * 3 / 5
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     service.child.kill().unwrap(); // SIGKILL on Unix
     service.child.wait().unwrap();
     let mut acked: HashSet<String> = first.await.unwrap().into_iter().flatten().collect();
