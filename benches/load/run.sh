@@ -33,10 +33,14 @@ SIGNATURE=$(sed -n 's/^X-Twilio-Signature: //p' <<<"$signed")
 BODY=$(sed -n 's/^Body: //p' <<<"$signed")
 export SIGNATURE BODY
 
+load() {
+  wrk -t$threads -c"$connections" -d"$duration" --latency -s benches/load/twilio-sms.lua "$1" | tee "$work/wrk.out"
+  echo "errors: $(sed -n 's/.*Non-2xx or 3xx responses: *//p' "$work/wrk.out" | grep . || echo 0) non-2xx answers"
+}
 echo "== webhook: signed Twilio form, $connections connections, $duration"
-wrk -t$threads -c"$connections" -d"$duration" --latency -s benches/load/twilio-sms.lua "$url"
+load "$url"
 echo "== bare warp hello-world, $connections connections, $duration"
-wrk -t$threads -c"$connections" -d"$duration" --latency -s benches/load/twilio-sms.lua http://127.0.0.1:18081/
+load http://127.0.0.1:18081/
 sleep 3
 echo "== after the run: $(curl -s http://127.0.0.1:18080/health)"
 echo "== journal lines written: $(wc -l <"$work/journal.jsonl" 2>/dev/null || echo 0)"
