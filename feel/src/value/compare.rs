@@ -6,6 +6,24 @@ use std::cmp::Ordering;
 use super::{Bound, Value};
 use crate::temporal;
 
+/// Pairwise equality: false if any pair differs, else null if any pair
+/// can't be compared, else true. Symmetric and independent of pair order.
+fn all_equal<'a>(pairs: impl Iterator<Item = (&'a Value, &'a Value)>) -> Option<bool> {
+    let mut undecided = false;
+    for (x, y) in pairs {
+        match x.feel_eq(y) {
+            Some(false) => return Some(false),
+            Some(true) => {}
+            None => undecided = true,
+        }
+    }
+    if undecided {
+        None
+    } else {
+        Some(true)
+    }
+}
+
 impl Value {
     /// FEEL `=`: `Some(bool)` when the two values can be compared, `None` when
     /// they cannot (different kinds, functions), which FEEL answers with null.
@@ -21,24 +39,15 @@ impl Value {
                 if a.len() != b.len() {
                     return Some(false);
                 }
-                let mut all = true;
-                for (x, y) in a.iter().zip(b.iter()) {
-                    all &= x.feel_eq(y)?;
-                }
-                Some(all)
+                all_equal(a.iter().zip(b.iter()))
             }
             (Value::Context(a), Value::Context(b)) => {
-                if a.len() != b.len() {
+                // Same keys first (so the answer can't depend on entry order),
+                // then the values.
+                if a.len() != b.len() || a.keys().any(|k| !b.contains_key(k)) {
                     return Some(false);
                 }
-                let mut all = true;
-                for (k, x) in a.iter() {
-                    match b.get(k) {
-                        Some(y) => all &= x.feel_eq(y)?,
-                        None => return Some(false),
-                    }
-                }
-                Some(all)
+                all_equal(a.iter().filter_map(|(k, x)| b.get(k).map(|y| (x, y))))
             }
             (Value::Range(a), Value::Range(b)) => {
                 let bounds_eq = |x: &Bound, y: &Bound| -> Option<bool> {
@@ -83,6 +92,7 @@ impl Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Context;
 
     fn n(i: i64) -> Value {
         Value::from(i)
@@ -104,6 +114,35 @@ mod tests {
         let c1: super::super::Context = [("a", n(1)), ("b", n(2))].into_iter().collect();
         let c2: super::super::Context = [("b", n(2)), ("a", n(1))].into_iter().collect();
         assert_eq!(Value::from(c1).feel_eq(&Value::from(c2)), Some(true));
+    }
+
+    #[test]
+    fn equality_of_lists_and_contexts_is_symmetric() {
+        // Found by the value_ops fuzz target: a missing key and an
+        // incomparable entry gave false one way and null the other.
+        let a: Context = [
+            ("a.b", Value::Null),
+            (
+                "date",
+                Value::from(Context::from_iter([("é", Value::Null)])),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let b: Context = [("date", Value::list([])), ("a", Value::Null)]
+            .into_iter()
+            .collect();
+        let (a, b) = (Value::from(a), Value::from(b));
+        assert_eq!(a.feel_eq(&b), Some(false));
+        assert_eq!(b.feel_eq(&a), Some(false));
+        // A known difference wins over an incomparable pair, in any position.
+        let l1 = Value::list([n(1), Value::from("x")]);
+        let l2 = Value::list([Value::from("y"), n(2)]);
+        assert_eq!(l1.feel_eq(&l2), None);
+        let l3 = Value::list([n(1), n(2)]);
+        let l4 = Value::list([Value::from("y"), n(3)]);
+        assert_eq!(l3.feel_eq(&l4), Some(false));
+        assert_eq!(l4.feel_eq(&l3), Some(false));
     }
 
     #[test]
