@@ -67,6 +67,11 @@ impl Evaluator<'_> {
         if let Some(Value::Function(f)) = self.scope.get(name) {
             return Some(f.clone());
         }
+        self.named_function(name)
+    }
+
+    /// A host function or built-in called `name` (not looking at variables).
+    pub(super) fn named_function(&self, name: &str) -> Option<Function> {
         if let Some(Value::Function(f)) = self.engine.functions.get(name) {
             return Some(f.clone());
         }

@@ -210,11 +210,8 @@ impl<'e> Evaluator<'e> {
         if let Some(v) = self.scope.get(name) {
             return v.clone();
         }
-        if let Some(v) = self.engine.functions.get(name) {
-            return v.clone();
-        }
-        if let Some(builtin) = crate::builtins::static_name(name) {
-            return Value::Function(Function(Arc::new(FunctionRepr::Builtin(builtin))));
+        if let Some(f) = self.named_function(name) {
+            return Value::Function(f);
         }
         self.warn(
             WarningKind::NoVariableFound,
