@@ -4,9 +4,11 @@
 //! variables (size guard) → dispatch → reply.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use feel::Value;
 use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value as Json};
 use tracing::Instrument;
@@ -35,6 +37,8 @@ const SERVED_METHODS: [Method; 5] = [
 pub struct Inbound<S> {
     /// The webhook id (last path segment).
     pub id: String,
+    /// The webhook configured under `id`, if any (looked up once, by the route).
+    pub webhook: Option<Arc<WebhookDefinition>>,
     /// The method.
     pub method: Method,
     /// The path as received.
@@ -105,15 +109,14 @@ where
 {
     let Inbound {
         id,
+        webhook,
         method,
         path,
         query,
         headers,
         body,
     } = request;
-    let webhook = state
-        .webhook(&id)
-        .ok_or_else(|| AppError::UnknownWebhook(id.clone()))?;
+    let webhook = webhook.ok_or_else(|| AppError::UnknownWebhook(id.clone()))?;
     if !SERVED_METHODS.contains(&method) || !webhook.method.allows(method.as_str()) {
         return Err(AppError::MethodNotAllowed(method.to_string()));
     }
@@ -131,9 +134,7 @@ where
     let body = read_limited(body, settings.body_limit).await?;
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;
-    let context = rc::build(&verified).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let vars = feel::Context::from_json(&context)
-        .ok_or_else(|| AppError::Internal("the request context is not an object".into()))?;
+    let vars = rc::build(&verified).map_err(|e| AppError::BadRequest(e.to_string()))?;
 
     if !activated(&webhook, &vars)? {
         if webhook.consume_unmatched {
@@ -146,10 +147,8 @@ where
         return Err(AppError::ActivationConditionNotMet);
     }
 
-    let variables = variables(&webhook, &context, &vars)?;
-    let size = serde_json::to_vec(&variables)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX);
+    let variables = variables(&webhook, &vars)?;
+    let size = json_size(&variables);
     if size > MAX_VARIABLES_BYTES {
         return Err(AppError::InvalidInput {
             reason: format!("the variables are {size} bytes; the limit is {MAX_VARIABLES_BYTES}"),
@@ -157,11 +156,11 @@ where
         });
     }
 
-    let command = command(&webhook, &context, &vars, variables)?;
+    let command = command(&webhook, &vars, variables)?;
     let (outcome, label) = match &settings.outbox {
         None => (dispatch_inline(state, command).await?, "accepted"),
         Some(outbox) => {
-            let keys = dedup_keys(&id, &context, &vars, settings)?;
+            let keys = dedup_keys(&id, &vars, settings)?;
             match webhook.dispatch.unwrap_or(settings.dispatch_mode) {
                 DispatchMode::Outbox => queue(outbox, &id, command, keys).await?,
                 DispatchMode::Sync => dispatch_sync(state, outbox, &id, command, keys).await?,
@@ -171,12 +170,9 @@ where
     tracing::info!(?outcome, "dispatched");
 
     let reply = match &webhook.response_expression {
-        Some(expr) => response::from_expression(
-            expr,
-            &context,
-            &outcome,
-            settings.camunda_compatible_responses,
-        ),
+        Some(expr) => {
+            response::from_expression(expr, &vars, &outcome, settings.camunda_compatible_responses)
+        }
         None => response::accepted(settings.camunda_compatible_responses),
     };
     Ok((reply, label))
@@ -269,12 +265,11 @@ async fn dispatch_sync(
 /// (`request.body.MessageSid` by default).
 fn dedup_keys(
     webhook: &str,
-    context: &Json,
     vars: &feel::Context,
     settings: &Settings,
 ) -> Result<Vec<String>, AppError> {
     let mut keys = Vec::new();
-    if let Some(token) = context["request"]["headers"]["i-twilio-idempotency-token"].as_str() {
+    if let Some(token) = rc::text_at(vars, &["request", "headers", "i-twilio-idempotency-token"]) {
         keys.push(format!("{webhook}\u{0}token\u{0}{token}"));
     }
     let value = match &settings.dedup_expression {
@@ -283,13 +278,13 @@ fn dedup_keys(
                 reason: format!("failed to evaluate the deduplication key: {e}"),
                 expression: None,
             })?;
-            match evaluation.value.to_json() {
-                Json::Null => None,
-                Json::String(s) => Some(s),
-                other => Some(other.to_string()),
+            match evaluation.value {
+                Value::Null => None,
+                Value::String(s) => Some(s.to_string()),
+                other => Some(other.to_json().to_string()),
             }
         }
-        None => message_sid(context),
+        None => message_sid(vars),
     };
     if let Some(value) = value.filter(|v| !v.is_empty()) {
         keys.push(format!("{webhook}\u{0}key\u{0}{value}"));
@@ -298,11 +293,8 @@ fn dedup_keys(
 }
 
 /// `request.body.MessageSid`, when the body has one.
-fn message_sid(context: &Json) -> Option<String> {
-    context["request"]["body"]["MessageSid"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+fn message_sid(vars: &feel::Context) -> Option<String> {
+    rc::text_at(vars, &["request", "body", "MessageSid"]).map(str::to_owned)
 }
 
 /// Reads the body, refusing more than `limit` bytes without buffering them.
@@ -322,7 +314,7 @@ where
     Ok(Bytes::from(buffer))
 }
 
-fn evaluate(expr: &Compiled, vars: &feel::Context) -> Result<Json, AppError> {
+fn evaluate(expr: &Compiled, vars: &feel::Context) -> Result<Value, AppError> {
     let evaluation = expr
         .expression
         .evaluate(vars)
@@ -333,39 +325,41 @@ fn evaluate(expr: &Compiled, vars: &feel::Context) -> Result<Json, AppError> {
     for w in &evaluation.warnings {
         tracing::debug!(property = expr.property, warning = %w, "FEEL warning");
     }
-    Ok(evaluation.value.to_json())
+    Ok(evaluation.value)
 }
 
 /// Only boolean `true` activates; no condition always does.
 fn activated(webhook: &WebhookDefinition, vars: &feel::Context) -> Result<bool, AppError> {
     match &webhook.activation {
         None => Ok(true),
-        Some(expr) => Ok(evaluate(expr, vars)? == Json::Bool(true)),
+        Some(expr) => Ok(matches!(evaluate(expr, vars)?, Value::Boolean(true))),
     }
 }
 
 /// `{resultVariable: context}` merged with the result expression's entries.
 fn variables(
     webhook: &WebhookDefinition,
-    context: &Json,
     vars: &feel::Context,
 ) -> Result<Map<String, Json>, AppError> {
     let mut out = Map::new();
     if let Some(name) = &webhook.result_variable {
-        out.insert(name.clone(), context.clone());
+        out.insert(name.clone(), Value::Context(vars.clone()).to_json());
     }
     if let Some(expr) = &webhook.result_expression {
         let mut scope = vars.clone();
-        // `vars` already is the context as FEEL values: share it, don't convert again.
-        scope.insert("response", feel::Value::Context(vars.clone()));
+        // The context is shared, not copied: contexts are reference-counted.
+        scope.insert("response", Value::Context(vars.clone()));
         match evaluate(expr, &scope)? {
-            Json::Null => {}
-            Json::Object(entries) => out.extend(entries),
+            Value::Null => {}
+            Value::Context(entries) => {
+                out.extend(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())));
+            }
             other => {
                 return Err(AppError::InvalidInput {
                     reason: format!(
-                    "the result expression must return a context (JSON object), but got {other}"
-                ),
+                        "the result expression must return a context (JSON object), but got {}",
+                        other.to_json()
+                    ),
                     expression: Some(expr.source.clone()),
                 })
             }
@@ -374,23 +368,42 @@ fn variables(
     Ok(out)
 }
 
+/// The length of the variables as compact JSON, counted without building
+/// the text.
+fn json_size(variables: &Map<String, Json>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, variables) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 /// A correlation key or message id as text: strings as they are, numbers and
 /// booleans as their text, contexts as compact JSON; null is "none".
 fn key_text(expr: &Compiled, vars: &feel::Context) -> Result<Option<String>, AppError> {
     match evaluate(expr, vars)? {
-        Json::Null => Ok(None),
-        Json::String(s) => Ok(Some(s)),
-        Json::Array(_) => Err(AppError::InvalidInput {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.to_string())),
+        Value::List(_) => Err(AppError::InvalidInput {
             reason: format!("`{}` returned a list, which cannot be a key", expr.property),
             expression: Some(expr.source.clone()),
         }),
-        other => Ok(Some(other.to_string())),
+        other => Ok(Some(other.to_json().to_string())),
     }
 }
 
 fn command(
     webhook: &WebhookDefinition,
-    context: &Json,
     vars: &feel::Context,
     variables: Map<String, Json>,
 ) -> Result<Command, AppError> {
@@ -430,7 +443,7 @@ fn command(
             // Zeebe drop a message we deliver twice.
             let message_id = match message_id {
                 Some(expr) => key_text(expr, vars)?.unwrap_or_default(),
-                None => message_sid(context).unwrap_or_default(),
+                None => message_sid(vars).unwrap_or_default(),
             };
             Command::PublishMessage {
                 name: name.clone(),

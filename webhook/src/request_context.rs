@@ -10,7 +10,8 @@
 //! (`; charset=utf-8`) is still a form, and repeated form names are accepted
 //! (Camunda answers 500 to both).
 
-use serde_json::{Map, Value as Json};
+use feel::{Context, Value};
+use serde_json::Value as Json;
 use warp::http::HeaderMap;
 
 use crate::form;
@@ -89,70 +90,94 @@ pub fn parse_body(media_type: Option<&str>, body: &[u8]) -> Result<Body, Context
 }
 
 /// `request.headers`: lower-cased names, the first value of each.
-pub fn headers_json(headers: &HeaderMap) -> Map<String, Json> {
-    let mut out = Map::new();
+pub fn headers_value(headers: &HeaderMap) -> Context {
+    let mut out = Context::with_capacity(headers.keys_len());
     for name in headers.keys() {
+        // HeaderName is already lower case; `get` gives the first value.
         if let Some(value) = headers.get(name) {
-            // HeaderName is already lower case.
-            out.insert(
-                name.as_str().to_owned(),
-                Json::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
-            );
+            out.insert(name.as_str(), text(value.as_bytes()));
         }
     }
     out
 }
 
 /// `request.params`: the raw query string decoded, first value of each name.
-pub fn params_json(raw_query: &str) -> Result<Map<String, Json>, ContextError> {
+pub fn params_value(raw_query: &str) -> Result<Context, ContextError> {
     let pairs = form::parse(raw_query.as_bytes()).map_err(ContextError::Query)?;
-    Ok(first_values(pairs))
+    Ok(first_values(&pairs))
 }
 
-fn first_values(pairs: Vec<(String, String)>) -> Map<String, Json> {
-    let mut out = Map::new();
+/// A form as a context: the first value of each name, in order.
+pub fn first_values(pairs: &[(String, String)]) -> Context {
+    let mut out = Context::with_capacity(pairs.len());
     for (name, value) in pairs {
-        out.entry(name).or_insert(Json::String(value));
+        if !out.contains_key(name) {
+            out.insert(name.as_str(), Value::string(value.as_str()));
+        }
     }
     out
 }
 
-/// `request.body` as JSON.
-pub fn body_json(body: Body) -> Json {
+/// `request.body` as a FEEL value.
+pub fn body_value(body: &Body) -> Value {
     match body {
-        Body::Empty => Json::Object(Map::new()),
-        Body::Form(pairs) => Json::Object(first_values(pairs)),
-        Body::Xml(text) => Json::String(text),
-        Body::Json(value) => value,
+        Body::Empty => Value::Context(Context::new()),
+        Body::Form(pairs) => Value::Context(first_values(pairs)),
+        Body::Xml(text) => Value::string(text.as_str()),
+        Body::Json(value) => Value::from_json(value),
     }
 }
 
-/// The whole context object: `{request: {body, headers, params},
-/// connectorData: {}, documents: []}`.
-pub fn context_json(body: Json, headers: Map<String, Json>, params: Map<String, Json>) -> Json {
-    let mut request = Map::new();
-    request.insert("body".into(), body);
-    request.insert("headers".into(), Json::Object(headers));
-    request.insert("params".into(), Json::Object(params));
-    let mut root = Map::new();
-    root.insert("request".into(), Json::Object(request));
-    root.insert("connectorData".into(), Json::Object(Map::new()));
-    root.insert("documents".into(), Json::Array(Vec::new()));
-    Json::Object(root)
+/// The whole context: `{request: {body, headers, params}, connectorData: {},
+/// documents: []}`.
+pub fn context(body: Value, headers: Context, params: Context) -> Context {
+    let request: Context = [
+        ("body", body),
+        ("headers", Value::Context(headers)),
+        ("params", Value::Context(params)),
+    ]
+    .into_iter()
+    .collect();
+    [
+        ("request", Value::Context(request)),
+        ("connectorData", Value::Context(Context::new())),
+        ("documents", Value::list([])),
+    ]
+    .into_iter()
+    .collect()
 }
 
-/// The context object of a verified request.
-pub fn build(request: &Verified) -> Result<Json, ContextError> {
+/// The context of a verified request, built straight into FEEL values (the
+/// form was decoded once, for the signature).
+pub fn build(request: &Verified) -> Result<Context, ContextError> {
     let body = match request.form() {
-        Some(pairs) => Body::Form(pairs.to_vec()),
-        None => parse_body(request.media_type(), request.body())?,
+        Some(pairs) => Value::Context(first_values(pairs)),
+        None => body_value(&parse_body(request.media_type(), request.body())?),
     };
-    let params = params_json(request.query().unwrap_or_default())?;
-    Ok(context_json(
-        body_json(body),
-        headers_json(request.headers()),
-        params,
-    ))
+    let params = match request.query() {
+        Some(query) if !query.is_empty() => params_value(query)?,
+        _ => Context::new(),
+    };
+    Ok(context(body, headers_value(request.headers()), params))
+}
+
+/// A path of context keys (`["request", "body", "From"]`) as text, when it
+/// leads to a non-empty string.
+pub fn text_at<'c>(context: &'c Context, path: &[&str]) -> Option<&'c str> {
+    let (last, parents) = path.split_last()?;
+    let mut current = context;
+    for key in parents {
+        current = current.get(key)?.as_context()?;
+    }
+    current.get(last)?.as_str().filter(|s| !s.is_empty())
+}
+
+/// Header bytes as text: UTF-8 as it is, invalid sequences as U+FFFD.
+fn text(bytes: &[u8]) -> Value {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Value::string(s),
+        Err(_) => Value::string(String::from_utf8_lossy(bytes).as_ref()),
+    }
 }
 
 #[cfg(test)]
@@ -161,31 +186,36 @@ mod tests {
     use serde_json::json;
     use warp::http::HeaderValue;
 
+    fn json_of(context: Context) -> Json {
+        Value::Context(context).to_json()
+    }
+
     #[test]
     fn headers_are_lower_case_first_value() {
         let mut h = HeaderMap::new();
         h.append("X-Twilio-Signature", HeaderValue::from_static("abc"));
         h.append("Accept", HeaderValue::from_static("a"));
         h.append("Accept", HeaderValue::from_static("b"));
+        h.append("X-Bytes", HeaderValue::from_bytes(b"caf\xe9").unwrap());
         assert_eq!(
-            Json::Object(headers_json(&h)),
-            json!({"x-twilio-signature": "abc", "accept": "a"})
+            json_of(headers_value(&h)),
+            json!({"x-twilio-signature": "abc", "accept": "a", "x-bytes": "caf\u{fffd}"})
         );
     }
 
     #[test]
     fn params_first_value_wins_and_blank_names_are_skipped() {
         assert_eq!(
-            Json::Object(params_json("a=1&a=2&=x&b&c=%2B1+2").unwrap()),
+            json_of(params_value("a=1&a=2&=x&b&c=%2B1+2").unwrap()),
             json!({"a": "1", "b": "", "c": "+1 2"})
         );
-        assert!(params_json("a=%G1").is_err());
+        assert!(params_value("a=%G1").is_err());
     }
 
     #[test]
     fn bodies_by_content_type() {
         let form = parse_body(Some("application/x-www-form-urlencoded"), b"A=1&A=2&B=x").unwrap();
-        assert_eq!(body_json(form), json!({"A": "1", "B": "x"}));
+        assert_eq!(body_value(&form).to_json(), json!({"A": "1", "B": "x"}));
         assert_eq!(
             parse_body(Some("text/xml"), b"<a/>").unwrap(),
             Body::Xml("<a/>".into())
@@ -194,7 +224,12 @@ mod tests {
             parse_body(None, b"[1,2]").unwrap(),
             Body::Json(json!([1, 2]))
         );
+        assert_eq!(
+            body_value(&Body::Json(json!([1, 2]))).to_json(),
+            json!([1, 2])
+        );
         assert_eq!(parse_body(Some("text/plain"), b"").unwrap(), Body::Empty);
+        assert_eq!(body_value(&Body::Empty).to_json(), json!({}));
         assert!(matches!(
             parse_body(Some("application/json"), b"{nope"),
             Err(ContextError::Json(_))
@@ -213,10 +248,28 @@ mod tests {
 
     #[test]
     fn whole_context_shape() {
-        let ctx = context_json(json!({}), Map::new(), Map::new());
+        let ctx = context(
+            Value::Context(Context::new()),
+            Context::new(),
+            Context::new(),
+        );
         assert_eq!(
-            ctx,
+            json_of(ctx),
             json!({"request": {"body": {}, "headers": {}, "params": {}}, "connectorData": {}, "documents": []})
         );
+    }
+
+    #[test]
+    fn text_at_follows_a_path_to_a_non_empty_string() {
+        let body = first_values(&[
+            ("From".to_owned(), "+1".to_owned()),
+            ("Empty".to_owned(), String::new()),
+        ]);
+        let ctx = context(Value::Context(body), Context::new(), Context::new());
+        assert_eq!(text_at(&ctx, &["request", "body", "From"]), Some("+1"));
+        assert_eq!(text_at(&ctx, &["request", "body", "Empty"]), None);
+        assert_eq!(text_at(&ctx, &["request", "body", "Missing"]), None);
+        assert_eq!(text_at(&ctx, &["request", "body", "From", "deeper"]), None);
+        assert_eq!(text_at(&ctx, &[]), None);
     }
 }

@@ -74,14 +74,11 @@ pub fn correlation_json(outcome: &Outcome) -> Json {
 /// retry and deliver the event twice.
 pub fn from_expression(
     expr: &Compiled,
-    context: &Json,
+    context: &feel::Context,
     outcome: &Outcome,
     camunda_compatible: bool,
 ) -> Response {
-    let mut vars = match feel::Context::from_json(context) {
-        Some(vars) => vars,
-        None => return accepted(camunda_compatible),
-    };
+    let mut vars = context.clone();
     vars.insert("correlation", Value::from_json(&correlation_json(outcome)));
     let evaluation = match expr.expression.evaluate(&vars) {
         Ok(e) => e,

@@ -23,6 +23,14 @@ impl Context {
         Context::default()
     }
 
+    /// An empty context with room for `capacity` entries before it grows.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Context(Arc::new(Entries::with_capacity_and_hasher(
+            capacity,
+            Default::default(),
+        )))
+    }
+
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
