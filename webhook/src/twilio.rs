@@ -14,7 +14,6 @@
 //! without its port and with the scheme's default port; a `'` in the query is
 //! also tried as `%27`. Every comparison is constant-time.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine as _;
@@ -143,22 +142,27 @@ pub fn verify(key: Key<'_>, request: &Request<'_>) -> Result<String, SignatureEr
         return Err(SignatureError::Mismatch);
     }
     let suffixes = signed_suffixes(request.url, request.payload)?;
-    for url in url_variants(request.url) {
-        for suffix in &suffixes {
+    let signs = |url: &str| {
+        suffixes.iter().any(|suffix| {
             let mut message = String::with_capacity(url.len() + suffix.len());
-            message.push_str(&url);
+            message.push_str(url);
             message.push_str(suffix);
             let expected = algorithm.mac(key.secret, message.as_bytes());
             // Check every candidate encoding without short-circuiting.
-            let matched = tags
-                .iter()
-                .fold(false, |acc, tag| acc | constant_time_eq(&expected, tag));
-            if matched {
-                return Ok(url);
-            }
-        }
+            tags.iter()
+                .fold(false, |acc, tag| acc | constant_time_eq(&expected, tag))
+        })
+    };
+    // The URL as received matches almost always: build the variants only
+    // when it does not.
+    if signs(request.url) {
+        return Ok(request.url.to_owned());
     }
-    Err(SignatureError::Mismatch)
+    url_variants(request.url)
+        .into_iter()
+        .skip(1)
+        .find(|url| signs(url))
+        .ok_or(SignatureError::Mismatch)
 }
 
 /// Verifies a plain HMAC over the raw body (Camunda's `["body"]` scope),
@@ -192,18 +196,18 @@ pub fn string_to_sign(url: &str, params: &[(String, String)]) -> String {
 }
 
 fn sorted_params(params: &[(String, String)]) -> String {
-    let mut grouped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (name, value) in params {
-        grouped.entry(name).or_default().push(value);
-    }
-    let mut out = String::new();
-    for (name, mut values) in grouped {
-        values.sort_unstable();
-        values.dedup();
-        for value in values {
-            out.push_str(name);
-            out.push_str(value);
-        }
+    // Sorting the pairs sorts by name, then by value within a name.
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let len = pairs.iter().map(|(n, v)| n.len() + v.len()).sum();
+    let mut out = String::with_capacity(len);
+    for (name, value) in pairs {
+        out.push_str(name);
+        out.push_str(value);
     }
     out
 }
@@ -292,7 +296,7 @@ fn candidate_tags(signature: &str) -> Vec<Vec<u8>> {
     tags
 }
 
-/// The URL as given, without its port, with the default port, and each of
+/// The URL as given (always first), without its port, with the default port, and each of
 /// those with `'` in the query written as `%27`; duplicates removed.
 pub fn url_variants(url: &str) -> Vec<String> {
     let mut variants = vec![url.to_owned()];
