@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -119,7 +119,7 @@ pub fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
 #[derive(Debug)]
 pub struct InFlight {
     max: usize,
-    by_webhook: Mutex<HashMap<String, Arc<Semaphore>>>,
+    by_webhook: RwLock<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl InFlight {
@@ -127,7 +127,7 @@ impl InFlight {
     pub fn new(max: usize) -> InFlight {
         InFlight {
             max,
-            by_webhook: Mutex::new(HashMap::new()),
+            by_webhook: RwLock::new(HashMap::new()),
         }
     }
 
@@ -138,15 +138,24 @@ impl InFlight {
         if self.max == 0 {
             return Ok(None);
         }
-        let semaphore = {
-            let mut map = match self.by_webhook.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            Arc::clone(
-                map.entry(id.to_owned())
-                    .or_insert_with(|| Arc::new(Semaphore::new(self.max))),
-            )
+        // Every request after a webhook's first finds its semaphore under
+        // the shared lock, without allocating.
+        let known = match self.by_webhook.read() {
+            Ok(map) => map.get(id).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(id).cloned(),
+        };
+        let semaphore = match known {
+            Some(semaphore) => semaphore,
+            None => {
+                let mut map = match self.by_webhook.write() {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                Arc::clone(
+                    map.entry(id.to_owned())
+                        .or_insert_with(|| Arc::new(Semaphore::new(self.max))),
+                )
+            }
         };
         semaphore
             .try_acquire_owned()
@@ -220,7 +229,10 @@ impl<E> BodyError<E> {
 pub struct Deadline<S> {
     inner: S,
     limit: Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
+    started: tokio::time::Instant,
+    /// Armed on the first poll that has to wait: a body already buffered
+    /// (the usual Twilio form) never touches the timer wheel.
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     expired: bool,
 }
 
@@ -229,7 +241,8 @@ pub fn with_deadline<S>(stream: S, limit: Duration) -> Deadline<S> {
     Deadline {
         inner: stream,
         limit,
-        sleep: Box::pin(tokio::time::sleep(limit)),
+        started: tokio::time::Instant::now(),
+        sleep: None,
         expired: false,
     }
 }
@@ -247,7 +260,11 @@ where
         if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
             return Poll::Ready(item.map(|r| r.map_err(BodyError::Read)));
         }
-        match self.sleep.as_mut().poll(cx) {
+        let deadline = self.started + self.limit;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => {
                 self.expired = true;
                 Poll::Ready(Some(Err(BodyError::TimedOut(self.limit))))

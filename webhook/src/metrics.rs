@@ -15,7 +15,9 @@ const BUCKETS: [f64; 12] = [
 /// The service's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// Counts by webhook id, then outcome (nested so that counting looks
+    /// up a borrowed id and allocates nothing).
+    requests: Mutex<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     dispatch_errors: Mutex<BTreeMap<String, u64>>,
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
@@ -27,11 +29,17 @@ impl Metrics {
     /// Unknown ids are counted under `webhook=""` so random paths cannot
     /// grow the label set.
     pub fn record(&self, webhook: Option<&str>, outcome: &'static str, elapsed: Duration) {
-        let key = (webhook.unwrap_or_default().to_owned(), outcome);
-        match self.requests.lock() {
-            Ok(mut map) => *map.entry(key).or_default() += 1,
-            Err(poisoned) => *poisoned.into_inner().entry(key).or_default() += 1,
-        }
+        let webhook = webhook.unwrap_or_default();
+        let mut map = match self.requests.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let outcomes = match map.get_mut(webhook) {
+            Some(outcomes) => outcomes,
+            None => map.entry(webhook.to_owned()).or_default(),
+        };
+        *outcomes.entry(outcome).or_default() += 1;
+        drop(map);
         let secs = elapsed.as_secs_f64();
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
             if secs <= *bound {
@@ -62,12 +70,14 @@ impl Metrics {
             Ok(map) => map.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        for ((webhook, outcome), n) in &requests {
-            let _ = writeln!(
-                out,
-                "webhook_requests_total{{webhook=\"{}\",outcome=\"{outcome}\"}} {n}",
-                escape(webhook)
-            );
+        for (webhook, outcomes) in &requests {
+            for (outcome, n) in outcomes {
+                let _ = writeln!(
+                    out,
+                    "webhook_requests_total{{webhook=\"{}\",outcome=\"{outcome}\"}} {n}",
+                    escape(webhook)
+                );
+            }
         }
         out.push_str("# HELP webhook_request_duration_seconds Time from request to response.\n");
         out.push_str("# TYPE webhook_request_duration_seconds histogram\n");

@@ -61,8 +61,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
              headers: HeaderMap,
              body: BodyStream,
              state: AppState| {
+                let webhook = state.webhook(&id);
                 let request = Inbound {
                     id,
+                    webhook,
                     method,
                     path: path.as_str().to_owned(),
                     query,
@@ -73,7 +75,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
                 async move {
                     // Only configured ids take a slot, so random paths cannot
                     // grow the per-webhook map.
-                    let permit = match state.webhook(&request.id) {
+                    let permit = match request.webhook {
                         Some(_) => match in_flight.try_acquire(&request.id) {
                             Ok(permit) => permit,
                             Err(busy) => {
@@ -88,7 +90,9 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
                         },
                         None => None,
                     };
-                    let response = handlers::inbound(request, state).await;
+                    // Boxed: the pipeline's state machine is a few KB, and
+                    // warp and hyper would otherwise move it by value.
+                    let response = Box::pin(handlers::inbound(request, state)).await;
                     drop(permit);
                     response
                 }
