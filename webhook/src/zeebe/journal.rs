@@ -3,10 +3,12 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use tokio::sync::Notify;
 
 use super::{Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode};
 
@@ -40,8 +42,7 @@ pub enum SyncPolicy {
 #[derive(Debug, Clone)]
 pub struct JournalDispatcher {
     path: PathBuf,
-    file: Arc<Mutex<File>>,
-    sync: SyncPolicy,
+    appender: Arc<Appender>,
 }
 
 #[derive(Serialize)]
@@ -67,8 +68,12 @@ impl JournalDispatcher {
             })?;
         Ok(Self {
             path,
-            file: Arc::new(Mutex::new(file)),
-            sync,
+            appender: Arc::new(Appender {
+                file: Mutex::new(file),
+                pending: Mutex::new(Pending::default()),
+                sync,
+                batches: AtomicU64::new(0),
+            }),
         })
     }
 
@@ -76,14 +81,95 @@ impl JournalDispatcher {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    fn append(file: &Mutex<File>, line: &[u8], sync: SyncPolicy) -> io::Result<()> {
-        // A poisoned lock only means another writer panicked mid-call; the
-        // file handle itself is still fine to append to.
-        let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        file.write_all(line)?;
-        if sync == SyncPolicy::EveryLine {
-            file.sync_data()?;
+/// Group writes: lines that arrive while a batch is open join it, and the
+/// batch goes to the file in one `write` (and, with [`SyncPolicy::EveryLine`],
+/// one `fdatasync`). The first line of a batch spawns the task that writes
+/// it; that task yields once first, so requests already runnable add their
+/// lines. Every caller returns only once its own line was written. The
+/// writing task is spawned, not run by the first caller, so a caller that
+/// goes away (a closed connection) cannot strand the others.
+#[derive(Debug)]
+struct Appender {
+    /// Held while a batch is taken and written, so batches reach the file
+    /// in the order they were opened.
+    file: Mutex<File>,
+    pending: Mutex<Pending>,
+    sync: SyncPolicy,
+    /// Batches written (for tests: how well lines are grouped).
+    batches: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    lines: Vec<u8>,
+    batch: Arc<Batch>,
+}
+
+/// One batch's outcome, shared by every line in it.
+#[derive(Debug, Default)]
+struct Batch {
+    written: OnceLock<Result<(), String>>,
+    done: Notify,
+}
+
+/// Locks a mutex whose data stays usable after a panic elsewhere (a byte
+/// buffer and a file handle).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Appender {
+    async fn append(self: &Arc<Self>, line: &[u8]) -> Result<(), String> {
+        let (batch, leader) = {
+            let mut pending = lock(&self.pending);
+            let leader = pending.lines.is_empty();
+            pending.lines.extend_from_slice(line);
+            (Arc::clone(&pending.batch), leader)
+        };
+        if leader {
+            let this = Arc::clone(self);
+            let batch = Arc::clone(&batch);
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                let result = match this.sync {
+                    SyncPolicy::OsBuffered => this.write_batch(),
+                    // fdatasync blocks for milliseconds: not on a runtime thread.
+                    SyncPolicy::EveryLine => {
+                        let writer = Arc::clone(&this);
+                        tokio::task::spawn_blocking(move || writer.write_batch())
+                            .await
+                            .unwrap_or_else(|err| Err(format!("the journal writer stopped: {err}")))
+                    }
+                };
+                let _ = batch.written.set(result);
+                batch.done.notify_waiters();
+            });
+        }
+        loop {
+            let done = batch.done.notified();
+            if let Some(result) = batch.written.get() {
+                return result.clone();
+            }
+            done.await;
+        }
+    }
+
+    /// Takes the open batch and writes it; returns its outcome.
+    fn write_batch(&self) -> Result<(), String> {
+        let mut file = lock(&self.file);
+        let lines = {
+            let mut pending = lock(&self.pending);
+            pending.batch = Arc::new(Batch::default());
+            std::mem::take(&mut pending.lines)
+        };
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        file.write_all(&lines).map_err(|e| e.to_string())?;
+        if self.sync == SyncPolicy::EveryLine {
+            file.sync_data().map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -131,23 +217,7 @@ impl Dispatcher for JournalDispatcher {
                     "no Zeebe configured: journaled PublishMessage"
                 ),
             }
-            let file = Arc::clone(&self.file);
-            let sync = self.sync;
-            let written = if sync == SyncPolicy::OsBuffered {
-                // One buffered append: cheaper inline than the thread hand-off
-                // of spawn_blocking, which dominated the load run's profile.
-                Self::append(&file, &line, sync)
-            } else {
-                tokio::task::spawn_blocking(move || Self::append(&file, &line, sync))
-                    .await
-                    .map_err(|err| {
-                        DispatchError::new(
-                            StatusCode::Internal,
-                            format!("the journal writer stopped: {err}"),
-                        )
-                    })?
-            };
-            written.map_err(|err| {
+            self.appender.append(&line).await.map_err(|err| {
                 DispatchError::new(
                     StatusCode::Internal,
                     format!(
@@ -158,5 +228,89 @@ impl Dispatcher for JournalDispatcher {
             })?;
             Ok(Outcome::Journaled)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn journal(name: &str) -> (JournalDispatcher, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("journal-unit-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.jsonl");
+        let _ = std::fs::remove_file(&path);
+        (
+            JournalDispatcher::open(&path, SyncPolicy::OsBuffered).unwrap(),
+            path,
+        )
+    }
+
+    fn publish(key: usize) -> Command {
+        Command::PublishMessage {
+            name: "m".to_owned(),
+            correlation_key: key.to_string(),
+            message_id: String::new(),
+            time_to_live: Duration::from_secs(1),
+            tenant_id: None,
+            variables: serde_json::Map::new(),
+        }
+    }
+
+    fn keys(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                entry["command"]["correlationKey"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_lines_share_one_write_in_arrival_order() {
+        let (journal, path) = journal("batch");
+        let mut tasks = Vec::new();
+        for key in 0..50 {
+            let journal = journal.clone();
+            tasks.push(tokio::spawn(
+                async move { journal.dispatch(publish(key)).await },
+            ));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Ok(Outcome::Journaled));
+        }
+        // All 50 tasks were runnable together, so the first one's batch
+        // took every line.
+        assert_eq!(journal.appender.batches.load(Ordering::Relaxed), 1);
+        let expected: Vec<String> = (0..50).map(|k| k.to_string()).collect();
+        assert_eq!(keys(&path), expected);
+
+        // A lone line is written at once, in a batch of its own.
+        journal.dispatch(publish(50)).await.unwrap();
+        assert_eq!(journal.appender.batches.load(Ordering::Relaxed), 2);
+        assert_eq!(keys(&path).len(), 51);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_caller_that_goes_away_strands_no_one() {
+        let (journal, path) = journal("cancel");
+        // The first caller opens the batch and is dropped before it is
+        // written, as when Twilio closes the connection.
+        let mut first = journal.dispatch(publish(1));
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(first.as_mut().poll(cx))).await;
+        assert!(polled.is_pending());
+        drop(first);
+        let second = tokio::time::timeout(Duration::from_secs(5), journal.dispatch(publish(2)))
+            .await
+            .expect("the second line is written although the first caller left");
+        assert_eq!(second, Ok(Outcome::Journaled));
+        assert_eq!(keys(&path), ["1", "2"]);
     }
 }
