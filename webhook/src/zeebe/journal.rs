@@ -31,14 +31,16 @@ pub enum SyncPolicy {
 /// `timeToLive` in milliseconds), e.g.
 /// `{"recordedAtMs":1764201600000,"command":{"command":"publishMessage","name":"sms",…}}`.
 ///
-/// Atomic lines: the file is opened in append mode and every line (with its
-/// `\n`) is written by one `write_all` while holding a lock, so concurrent
-/// dispatches never interleave or leave half lines. Give each service process
-/// its own journal: across processes only `O_APPEND` orders the writes.
+/// Atomic lines: the file is opened in append mode and whole lines (with
+/// their `\n`) are written by one `write_all` while holding a lock, so
+/// concurrent dispatches never interleave or leave half lines. Lines that
+/// arrive together share that write (see `Appender`). Give each service
+/// process its own journal: across processes only `O_APPEND` orders the writes.
 ///
 /// Durability ([`SyncPolicy`]): by default a line is handed to the OS before
 /// `dispatch` returns (it survives a crash of the service, not a power loss);
-/// [`SyncPolicy::EveryLine`] also calls `fdatasync` per line.
+/// [`SyncPolicy::EveryLine`] also calls `fdatasync` before it returns (one per
+/// shared write).
 #[derive(Debug, Clone)]
 pub struct JournalDispatcher {
     path: PathBuf,
