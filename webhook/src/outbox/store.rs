@@ -26,6 +26,8 @@ const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead");
 const SEEN: TableDefinition<&str, u64> = TableDefinition::new("seen");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const KEYS: TableDefinition<&str, u64> = TableDefinition::new("pending_keys");
+/// The `meta` row holding the next entry id.
+const NEXT_ID: &str = "next_id";
 
 /// How many pending entries one [`Store::due`] call reads at most, so a
 /// long outage backlog costs each pass a bounded amount; entries beyond are
@@ -81,7 +83,7 @@ pub struct Entry {
     pub finished_ms: Option<u64>,
 }
 
-/// What [`Store::enqueue`] did.
+/// What [`Store::enqueue_batch`] did with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {
     /// Stored under this id.
@@ -115,10 +117,13 @@ fn decode(bytes: &[u8]) -> Result<Entry, OutboxError> {
     serde_json::from_slice(bytes).map_err(|e| OutboxError::Corrupt(e.to_string()))
 }
 
-/// Adds `delta` (±1) to the pending count of `key`.
-fn count_key(tx: &redb::WriteTransaction, key: Option<&str>, up: bool) -> Result<(), OutboxError> {
+/// Adds one to (`up`) or removes one from the pending count of `key`.
+fn count_key(
+    keys: &mut redb::Table<&str, u64>,
+    key: Option<&str>,
+    up: bool,
+) -> Result<(), OutboxError> {
     let Some(key) = key else { return Ok(()) };
-    let mut keys = tx.open_table(KEYS)?;
     let current = keys.get(key)?.map_or(0, |v| v.value());
     let next = if up {
         current + 1
@@ -131,6 +136,80 @@ fn count_key(tx: &redb::WriteTransaction, key: Option<&str>, up: bool) -> Result
         keys.insert(key, next)?;
     }
     Ok(())
+}
+
+/// One request of a batch (see [`Store::enqueue_batch`]): claim the
+/// deduplication `keys` (until `expires_ms`) and, unless one of them is
+/// live at `now_ms`, store `entry` under the next id. With `entry: None`
+/// only the keys are claimed (answered `Stored(0)`). A duplicate writes
+/// nothing.
+#[derive(Debug)]
+pub struct Enqueue {
+    /// The event; its `id` is assigned here.
+    pub entry: Option<Entry>,
+    /// The deduplication keys.
+    pub keys: Vec<String>,
+    /// Keys expiring at or before this time are free again (Unix ms).
+    pub now_ms: u64,
+    /// When the claimed keys expire (Unix ms).
+    pub expires_ms: u64,
+}
+
+/// One request's answer in a batch.
+pub type Answer = Result<Enqueued, OutboxError>;
+
+/// The tables a batch of [`Enqueue`] requests writes, open for the whole
+/// transaction.
+struct EnqueueTables<'txn> {
+    seen: redb::Table<'txn, &'static str, u64>,
+    meta: redb::Table<'txn, &'static str, u64>,
+    pending: redb::Table<'txn, u64, &'static [u8]>,
+    keys: redb::Table<'txn, &'static str, u64>,
+}
+
+impl EnqueueTables<'_> {
+    /// The one place that deduplicates and stores an event. The outer
+    /// `Err` is a storage failure (the whole transaction must be dropped);
+    /// the inner one is this request's own, found before it wrote anything.
+    fn enqueue(&mut self, request: Enqueue) -> Result<Answer, OutboxError> {
+        for key in &request.keys {
+            let live = self
+                .seen
+                .get(key.as_str())?
+                .is_some_and(|expiry| expiry.value() > request.now_ms);
+            if live {
+                return Ok(Ok(Enqueued::Duplicate));
+            }
+        }
+        // Everything that can fail for this request alone happens before
+        // its first write.
+        let stored = match request.entry {
+            None => None,
+            Some(mut entry) => {
+                let id = self.meta.get(NEXT_ID)?.map_or(1, |v| v.value());
+                let Some(next_id) = id.checked_add(1) else {
+                    return Ok(Err(OutboxError::Refused(
+                        "the outbox has used up its entry ids".into(),
+                    )));
+                };
+                entry.id = id;
+                match encode(&entry) {
+                    Ok(bytes) => Some((entry, bytes, next_id)),
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+        };
+        for key in &request.keys {
+            self.seen.insert(key.as_str(), request.expires_ms)?;
+        }
+        let Some((entry, bytes, next_id)) = stored else {
+            return Ok(Ok(Enqueued::Stored(0)));
+        };
+        self.meta.insert(NEXT_ID, next_id)?;
+        self.pending.insert(entry.id, bytes.as_slice())?;
+        count_key(&mut self.keys, entry.order_key.as_deref(), true)?;
+        Ok(Ok(Enqueued::Stored(entry.id)))
+    }
 }
 
 impl Store {
@@ -164,55 +243,27 @@ impl Store {
         Ok(value)
     }
 
-    /// Claims the deduplication keys (expiring at `expires_ms`) and, unless
-    /// one was already claimed and has not expired, stores the event, in one
-    /// durable transaction. With `entry: None` only the keys are claimed.
-    pub fn enqueue(
-        &self,
-        entry: Option<Entry>,
-        keys: &[String],
-        now_ms: u64,
-        expires_ms: u64,
-    ) -> Result<Enqueued, OutboxError> {
-        let tx = self.db.begin_write().map_err(redb::Error::from)?;
-        let stored = {
-            let mut seen = tx.open_table(SEEN).map_err(redb::Error::from)?;
-            for key in keys {
-                let live = seen
-                    .get(key.as_str())
-                    .map_err(redb::Error::from)?
-                    .is_some_and(|expiry| expiry.value() > now_ms);
-                if live {
-                    // Dropping `tx` aborts it: nothing is written.
-                    return Ok(Enqueued::Duplicate);
-                }
-            }
-            for key in keys {
-                seen.insert(key.as_str(), expires_ms)
-                    .map_err(redb::Error::from)?;
-            }
-            match entry {
-                None => Enqueued::Stored(0),
-                Some(mut entry) => {
-                    let mut meta = tx.open_table(META).map_err(redb::Error::from)?;
-                    let id = meta
-                        .get("next_id")
-                        .map_err(redb::Error::from)?
-                        .map_or(1, |v| v.value());
-                    meta.insert("next_id", id + 1).map_err(redb::Error::from)?;
-                    entry.id = id;
-                    let bytes = encode(&entry)?;
-                    let mut pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
-                    pending
-                        .insert(id, bytes.as_slice())
-                        .map_err(redb::Error::from)?;
-                    count_key(&tx, entry.order_key.as_deref(), true)?;
-                    Enqueued::Stored(id)
-                }
-            }
-        };
-        tx.commit().map_err(redb::Error::from)?;
-        Ok(stored)
+    /// Applies `batch` in arrival order in ONE durable transaction (one
+    /// fsync for all of it); see [`Enqueue`] for what each request does.
+    ///
+    /// `Err`: the transaction failed and nothing of the batch is stored.
+    /// `Ok`: one answer per request, in order. A request's own failure (its
+    /// entry cannot be encoded, or no id is left) is answered to it alone:
+    /// it is detected before the request writes anything, so the others
+    /// commit as if it had not been there.
+    pub fn enqueue_batch(&self, batch: Vec<Enqueue>) -> Result<Vec<Answer>, OutboxError> {
+        self.write(|tx| {
+            let mut tables = EnqueueTables {
+                seen: tx.open_table(SEEN)?,
+                meta: tx.open_table(META)?,
+                pending: tx.open_table(PENDING)?,
+                keys: tx.open_table(KEYS)?,
+            };
+            batch
+                .into_iter()
+                .map(|request| tables.enqueue(request))
+                .collect()
+        })
     }
 
     /// Forgets deduplication keys (a synchronous dispatch that failed
@@ -288,7 +339,8 @@ impl Store {
                 return Ok(());
             }
             if pending.remove(entry.id)?.is_some() {
-                count_key(tx, entry.order_key.as_deref(), false)?;
+                let mut keys = tx.open_table(KEYS)?;
+                count_key(&mut keys, entry.order_key.as_deref(), false)?;
             }
             let mut target = tx.open_table(to.table()).map_err(redb::Error::from)?;
             target
@@ -328,6 +380,7 @@ impl Store {
         self.write(|tx| {
             let mut dead = tx.open_table(DEAD).map_err(redb::Error::from)?;
             let mut pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
+            let mut keys = tx.open_table(KEYS)?;
             let chosen: Vec<u64> = match ids {
                 Some(ids) => ids.to_vec(),
                 None => {
@@ -352,7 +405,7 @@ impl Store {
                 pending
                     .insert(id, bytes.as_slice())
                     .map_err(redb::Error::from)?;
-                count_key(tx, entry.order_key.as_deref(), true)?;
+                count_key(&mut keys, entry.order_key.as_deref(), true)?;
                 moved += 1;
             }
             Ok(moved)
@@ -416,6 +469,24 @@ mod tests {
         }
     }
 
+    fn request(entry: Option<Entry>, keys: &[&str], now_ms: u64) -> Enqueue {
+        Enqueue {
+            entry,
+            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            now_ms,
+            expires_ms: now_ms + 100,
+        }
+    }
+
+    /// A batch of one.
+    fn enqueue(store: &Store, entry: Option<Entry>, keys: &[&str], now_ms: u64) -> Enqueued {
+        let mut answers = store
+            .enqueue_batch(vec![request(entry, keys, now_ms)])
+            .unwrap();
+        assert_eq!(answers.len(), 1);
+        answers.pop().unwrap().unwrap()
+    }
+
     fn ids(entries: &[Entry]) -> Vec<u64> {
         entries.iter().map(|e| e.id).collect()
     }
@@ -425,7 +496,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.redb")).unwrap();
         for key in [Some("k"), Some("k"), None, Some("j")] {
-            store.enqueue(Some(entry(key)), &[], 10, 20).unwrap();
+            enqueue(&store, Some(entry(key)), &[], 10);
         }
         let (due, _) = store.due(10, 10).unwrap();
         assert_eq!(ids(&due), [1, 3, 4]);
@@ -454,31 +525,112 @@ mod tests {
     fn dedup_keys_expire_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
-        let keys = ["w\u{0}key\u{0}SM1".to_owned()];
+        let keys = ["w\u{0}key\u{0}SM1"];
         {
             let store = Store::open(&path).unwrap();
-            let first = store.enqueue(Some(entry(None)), &keys, 10, 100).unwrap();
+            let first = enqueue(&store, Some(entry(None)), &keys, 0);
             assert_eq!(first, Enqueued::Stored(1));
         }
         let store = Store::open(&path).unwrap();
-        let again = store.enqueue(Some(entry(None)), &keys, 99, 200).unwrap();
+        let again = enqueue(&store, Some(entry(None)), &keys, 99);
         assert_eq!(again, Enqueued::Duplicate);
         assert_eq!(store.stats().unwrap().pending, 1);
-        // Past the window the key is free again.
-        let later = store.enqueue(Some(entry(None)), &keys, 100, 300).unwrap();
+        // Past the window (expiry 0 + 100) the key is free again.
+        let later = enqueue(&store, Some(entry(None)), &keys, 100);
         assert_eq!(later, Enqueued::Stored(2));
-        assert_eq!(store.prune_seen(300).unwrap(), 1);
+        assert_eq!(store.prune_seen(200).unwrap(), 1);
     }
 
     #[test]
     fn pending_entries_cannot_be_purged() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.redb")).unwrap();
-        store.enqueue(Some(entry(None)), &[], 1, 2).unwrap();
+        enqueue(&store, Some(entry(None)), &[], 1);
         assert!(matches!(
             store.purge(EntryState::Pending),
             Err(OutboxError::Refused(_))
         ));
         assert_eq!(store.purge(EntryState::Dead).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_batch_deduplicates_in_arrival_order_and_numbers_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let answers: Vec<Enqueued> = store
+            .enqueue_batch(vec![
+                request(Some(entry(Some("k"))), &["a"], 10),
+                request(Some(entry(Some("k"))), &["b", "a"], 10),
+                request(None, &["c"], 10),
+                request(Some(entry(Some("k"))), &["c"], 10),
+                request(Some(entry(None)), &[], 10),
+                request(Some(entry(Some("j"))), &["d"], 10),
+                request(Some(entry(Some("k"))), &["d"], 10),
+            ])
+            .unwrap()
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        use Enqueued::{Duplicate, Stored};
+        assert_eq!(
+            answers,
+            [
+                Stored(1),
+                Duplicate,
+                Stored(0),
+                Duplicate,
+                Stored(2),
+                Stored(3),
+                Duplicate
+            ]
+        );
+        // A duplicate writes nothing: not even its other, fresh key.
+        assert_eq!(enqueue(&store, None, &["b"], 10), Stored(0));
+        let pending = store.list(EntryState::Pending, 10).unwrap();
+        assert_eq!(ids(&pending), [1, 2, 3]);
+        assert_eq!(store.stats().unwrap().pending, 3);
+        // One pending entry each for `k` and `j`: settling it frees the key.
+        for (id, key) in [(1, "k"), (3, "j")] {
+            assert!(store.has_pending(key).unwrap());
+            let entry = pending.iter().find(|e| e.id == id).unwrap();
+            store.settle(entry, EntryState::Delivered).unwrap();
+            assert!(!store.has_pending(key).unwrap(), "{key}");
+        }
+        // Ids keep growing after the batch.
+        assert_eq!(enqueue(&store, Some(entry(None)), &[], 10), Stored(4));
+    }
+
+    #[test]
+    fn a_request_that_fails_alone_leaves_the_rest_of_its_batch_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        // The last id: the next event cannot be numbered.
+        store
+            .write(|tx| {
+                tx.open_table(META)?.insert(NEXT_ID, u64::MAX)?;
+                Ok(())
+            })
+            .unwrap();
+        let answers = store
+            .enqueue_batch(vec![
+                request(None, &["a"], 10),
+                request(Some(entry(Some("k"))), &["b"], 10),
+                request(None, &["c"], 10),
+            ])
+            .unwrap();
+        assert_eq!(answers.len(), 3);
+        assert!(matches!(answers[0], Ok(Enqueued::Stored(0))));
+        assert!(
+            matches!(&answers[1], Err(OutboxError::Refused(m)) if m.contains("ids")),
+            "{:?}",
+            answers[1]
+        );
+        assert!(matches!(answers[2], Ok(Enqueued::Stored(0))));
+        // Its neighbours' keys are claimed; its own key and entry are not.
+        assert_eq!(enqueue(&store, None, &["a"], 20), Enqueued::Duplicate);
+        assert_eq!(enqueue(&store, None, &["c"], 20), Enqueued::Duplicate);
+        assert_eq!(enqueue(&store, None, &["b"], 20), Enqueued::Stored(0));
+        assert_eq!(store.stats().unwrap().pending, 0);
+        assert!(!store.has_pending("k").unwrap());
     }
 }
