@@ -9,7 +9,9 @@
 //! - `pending_keys`: order key → how many pending entries carry it.
 //!
 //! Every write transaction commits with redb's default durability
-//! (`Immediate`: fsync before `commit` returns).
+//! (`Immediate`: fsync before `commit` returns). Accepted events and claimed
+//! keys come in batches ([`Store::enqueue_batch`], fed by the group-commit
+//! writer), one transaction per batch.
 
 use std::collections::HashSet;
 use std::path::Path;
