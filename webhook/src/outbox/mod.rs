@@ -1,7 +1,8 @@
 //! The durable outbox: every accepted event is committed to an embedded redb
-//! store (fsync) before the webhook answers 2xx. Concurrent events share a
-//! commit ([`writer`]: group commit, one fsync per batch, each caller answered
-//! once its batch is durable). A [`worker`] delivers each event to
+//! store (fsync) before the webhook answers 2xx. Concurrent events (and
+//! delivery outcomes) share a commit ([`writer`]: group commit, one fsync per
+//! batch, each caller answered once its batch is durable). A [`worker`]
+//! delivers each event to
 //! Zeebe with exponential backoff and jitter, in order per correlation key,
 //! and moves it to `delivered`, or to `dead` with the reason when Zeebe
 //! refuses it for good.
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 
 use crate::zeebe::{Command, StatusCode};
-use store::{Enqueue, Store};
+use store::{Enqueue, Store, Write, Written};
 use writer::Writer;
 
 /// The default store file, relative to the working directory.
@@ -148,7 +149,7 @@ impl Outbox {
         let store = Arc::new(Store::open(&path)?);
         let writer = Writer::spawn({
             let store = Arc::clone(&store);
-            move |batch| store.enqueue_batch(batch)
+            move |batch| store.write_batch(batch)
         })?;
         Ok(Outbox {
             inner: Arc::new(Inner {
@@ -231,7 +232,22 @@ impl Outbox {
             now_ms,
             expires_ms: now_ms.saturating_add(millis(self.inner.settings.dedup_window)),
         };
-        self.inner.writer.enqueue(request).await
+        match self.inner.writer.write(Write::Enqueue(request)).await? {
+            Written::Enqueued(enqueued) => Ok(enqueued),
+            Written::Settled => Err(OutboxError::Task(
+                "the outbox writer answered an enqueue as a settle".into(),
+            )),
+        }
+    }
+
+    /// Records a delivery attempt (through the group-commit writer): moves
+    /// the pending entry to `to`, or rewrites it when `to` is pending.
+    pub(crate) async fn settle(&self, entry: Entry, to: EntryState) -> Result<(), OutboxError> {
+        self.inner
+            .writer
+            .write(Write::Settle { entry, to })
+            .await
+            .map(|_| ())
     }
 
     /// Forgets claimed keys.
@@ -338,10 +354,10 @@ impl Outbox {
              # HELP webhook_outbox_dead_letters_total Events Zeebe refused for good.\n\
              # TYPE webhook_outbox_dead_letters_total counter\n\
              webhook_outbox_dead_letters_total {dead}\n\
-             # HELP webhook_outbox_commits_total Transactions that stored accepted events (group commit: one per batch).\n\
+             # HELP webhook_outbox_commits_total Transactions that stored accepted events and delivery outcomes (group commit: one per batch).\n\
              # TYPE webhook_outbox_commits_total counter\n\
              webhook_outbox_commits_total {commits}\n\
-             # HELP webhook_outbox_committed_requests_total Events and key claims those transactions carried.\n\
+             # HELP webhook_outbox_committed_requests_total Events, key claims and delivery outcomes those transactions carried.\n\
              # TYPE webhook_outbox_committed_requests_total counter\n\
              webhook_outbox_committed_requests_total {committed}\n"
         )

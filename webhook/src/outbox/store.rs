@@ -9,9 +9,9 @@
 //! - `pending_keys`: order key → how many pending entries carry it.
 //!
 //! Every write transaction commits with redb's default durability
-//! (`Immediate`: fsync before `commit` returns). Accepted events and claimed
-//! keys come in batches ([`Store::enqueue_batch`], fed by the group-commit
-//! writer), one transaction per batch.
+//! (`Immediate`: fsync before `commit` returns). Accepted events, claimed
+//! keys and delivery outcomes come in batches ([`Store::write_batch`], fed
+//! by the group-commit writer), one transaction per batch.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -85,7 +85,7 @@ pub struct Entry {
     pub finished_ms: Option<u64>,
 }
 
-/// What [`Store::enqueue_batch`] did with one request.
+/// What a [`Write::Enqueue`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {
     /// Stored under this id.
@@ -140,11 +140,38 @@ fn count_key(
     Ok(())
 }
 
-/// One request of a batch (see [`Store::enqueue_batch`]): claim the
-/// deduplication `keys` (until `expires_ms`) and, unless one of them is
-/// live at `now_ms`, store `entry` under the next id. With `entry: None`
-/// only the keys are claimed (answered `Stored(0)`). A duplicate writes
-/// nothing.
+/// One write of a batch ([`Store::write_batch`]).
+#[derive(Debug)]
+pub enum Write {
+    /// Store an accepted event and/or claim deduplication keys.
+    Enqueue(Enqueue),
+    /// Record a delivery attempt: move the pending entry to `to` (delivered
+    /// or dead), or rewrite it in place when `to` is pending (a retry is
+    /// scheduled).
+    Settle {
+        /// The entry as it is now.
+        entry: Entry,
+        /// Where it goes.
+        to: EntryState,
+    },
+}
+
+/// What one [`Write`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The answer to a [`Write::Enqueue`].
+    Enqueued(Enqueued),
+    /// A [`Write::Settle`] is done.
+    Settled,
+}
+
+/// One write's answer in a batch.
+pub type Answer = Result<Written, OutboxError>;
+
+/// Claim the deduplication `keys` (until `expires_ms`) and, unless one of
+/// them is live at `now_ms`, store `entry` under the next id. With
+/// `entry: None` only the keys are claimed (answered `Stored(0)`). A
+/// duplicate writes nothing.
 #[derive(Debug)]
 pub struct Enqueue {
     /// The event; its `id` is assigned here.
@@ -157,30 +184,38 @@ pub struct Enqueue {
     pub expires_ms: u64,
 }
 
-/// One request's answer in a batch.
-pub type Answer = Result<Enqueued, OutboxError>;
-
-/// The tables a batch of [`Enqueue`] requests writes, open for the whole
-/// transaction.
-struct EnqueueTables<'txn> {
+/// The tables a batch writes, open for the whole transaction.
+struct BatchTables<'txn> {
     seen: redb::Table<'txn, &'static str, u64>,
     meta: redb::Table<'txn, &'static str, u64>,
     pending: redb::Table<'txn, u64, &'static [u8]>,
+    delivered: redb::Table<'txn, u64, &'static [u8]>,
+    dead: redb::Table<'txn, u64, &'static [u8]>,
     keys: redb::Table<'txn, &'static str, u64>,
 }
 
-impl EnqueueTables<'_> {
-    /// The one place that deduplicates and stores an event. The outer
-    /// `Err` is a storage failure (the whole transaction must be dropped);
-    /// the inner one is this request's own, found before it wrote anything.
-    fn enqueue(&mut self, request: Enqueue) -> Result<Answer, OutboxError> {
+/// What the steps of a batch return: the outer `Err` is a storage failure
+/// (the whole transaction must be dropped), the inner one the write's own,
+/// found before it wrote anything.
+type Step = Result<Result<Written, OutboxError>, OutboxError>;
+
+impl BatchTables<'_> {
+    fn apply(&mut self, write: Write) -> Step {
+        match write {
+            Write::Enqueue(request) => self.enqueue(request),
+            Write::Settle { entry, to } => self.settle(&entry, to),
+        }
+    }
+
+    /// The one place that deduplicates and stores an event.
+    fn enqueue(&mut self, request: Enqueue) -> Step {
         for key in &request.keys {
             let live = self
                 .seen
                 .get(key.as_str())?
                 .is_some_and(|expiry| expiry.value() > request.now_ms);
             if live {
-                return Ok(Ok(Enqueued::Duplicate));
+                return Ok(Ok(Written::Enqueued(Enqueued::Duplicate)));
             }
         }
         // Everything that can fail for this request alone happens before
@@ -205,12 +240,30 @@ impl EnqueueTables<'_> {
             self.seen.insert(key.as_str(), request.expires_ms)?;
         }
         let Some((entry, bytes, next_id)) = stored else {
-            return Ok(Ok(Enqueued::Stored(0)));
+            return Ok(Ok(Written::Enqueued(Enqueued::Stored(0))));
         };
         self.meta.insert(NEXT_ID, next_id)?;
         self.pending.insert(entry.id, bytes.as_slice())?;
         count_key(&mut self.keys, entry.order_key.as_deref(), true)?;
-        Ok(Ok(Enqueued::Stored(entry.id)))
+        Ok(Ok(Written::Enqueued(Enqueued::Stored(entry.id))))
+    }
+
+    /// The one place that records a delivery attempt.
+    fn settle(&mut self, entry: &Entry, to: EntryState) -> Step {
+        let bytes = match encode(entry) {
+            Ok(bytes) => bytes,
+            Err(e) => return Ok(Err(e)),
+        };
+        if to != EntryState::Pending && self.pending.remove(entry.id)?.is_some() {
+            count_key(&mut self.keys, entry.order_key.as_deref(), false)?;
+        }
+        let target = match to {
+            EntryState::Pending => &mut self.pending,
+            EntryState::Delivered => &mut self.delivered,
+            EntryState::Dead => &mut self.dead,
+        };
+        target.insert(entry.id, bytes.as_slice())?;
+        Ok(Ok(Written::Settled))
     }
 }
 
@@ -246,25 +299,24 @@ impl Store {
     }
 
     /// Applies `batch` in arrival order in ONE durable transaction (one
-    /// fsync for all of it); see [`Enqueue`] for what each request does.
+    /// fsync for all of it); see [`Write`] for what each write does.
     ///
     /// `Err`: the transaction failed and nothing of the batch is stored.
-    /// `Ok`: one answer per request, in order. A request's own failure (its
+    /// `Ok`: one answer per write, in order. A write's own failure (its
     /// entry cannot be encoded, or no id is left) is answered to it alone:
-    /// it is detected before the request writes anything, so the others
+    /// it is detected before the write changes anything, so the others
     /// commit as if it had not been there.
-    pub fn enqueue_batch(&self, batch: Vec<Enqueue>) -> Result<Vec<Answer>, OutboxError> {
+    pub fn write_batch(&self, batch: Vec<Write>) -> Result<Vec<Answer>, OutboxError> {
         self.write(|tx| {
-            let mut tables = EnqueueTables {
+            let mut tables = BatchTables {
                 seen: tx.open_table(SEEN)?,
                 meta: tx.open_table(META)?,
                 pending: tx.open_table(PENDING)?,
+                delivered: tx.open_table(DELIVERED)?,
+                dead: tx.open_table(DEAD)?,
                 keys: tx.open_table(KEYS)?,
             };
-            batch
-                .into_iter()
-                .map(|request| tables.enqueue(request))
-                .collect()
+            batch.into_iter().map(|write| tables.apply(write)).collect()
         })
     }
 
@@ -326,30 +378,6 @@ impl Store {
             }
         }
         Ok((ready, next))
-    }
-
-    /// Moves a pending entry to `to` (delivered or dead), or rewrites it in
-    /// place when `to` is pending (a retry is scheduled).
-    pub fn settle(&self, entry: &Entry, to: EntryState) -> Result<(), OutboxError> {
-        let bytes = encode(entry)?;
-        self.write(|tx| {
-            let mut pending = tx.open_table(PENDING).map_err(redb::Error::from)?;
-            if to == EntryState::Pending {
-                pending
-                    .insert(entry.id, bytes.as_slice())
-                    .map_err(redb::Error::from)?;
-                return Ok(());
-            }
-            if pending.remove(entry.id)?.is_some() {
-                let mut keys = tx.open_table(KEYS)?;
-                count_key(&mut keys, entry.order_key.as_deref(), false)?;
-            }
-            let mut target = tx.open_table(to.table()).map_err(redb::Error::from)?;
-            target
-                .insert(entry.id, bytes.as_slice())
-                .map_err(redb::Error::from)?;
-            Ok(())
-        })
     }
 
     /// The entry with this id, wherever it is.
@@ -471,22 +499,39 @@ mod tests {
         }
     }
 
-    fn request(entry: Option<Entry>, keys: &[&str], now_ms: u64) -> Enqueue {
-        Enqueue {
+    fn request(entry: Option<Entry>, keys: &[&str], now_ms: u64) -> Write {
+        Write::Enqueue(Enqueue {
             entry,
             keys: keys.iter().map(|k| (*k).to_owned()).collect(),
             now_ms,
             expires_ms: now_ms + 100,
+        })
+    }
+
+    fn enqueued(answer: Answer) -> Enqueued {
+        match answer.unwrap() {
+            Written::Enqueued(enqueued) => enqueued,
+            other => panic!("an enqueue answered {other:?}"),
         }
     }
 
     /// A batch of one.
-    fn enqueue(store: &Store, entry: Option<Entry>, keys: &[&str], now_ms: u64) -> Enqueued {
-        let mut answers = store
-            .enqueue_batch(vec![request(entry, keys, now_ms)])
-            .unwrap();
+    fn one(store: &Store, write: Write) -> Answer {
+        let mut answers = store.write_batch(vec![write]).unwrap();
         assert_eq!(answers.len(), 1);
-        answers.pop().unwrap().unwrap()
+        answers.pop().unwrap()
+    }
+
+    fn enqueue(store: &Store, entry: Option<Entry>, keys: &[&str], now_ms: u64) -> Enqueued {
+        enqueued(one(store, request(entry, keys, now_ms)))
+    }
+
+    fn settle(store: &Store, entry: &Entry, to: EntryState) {
+        let entry = entry.clone();
+        assert_eq!(
+            one(store, Write::Settle { entry, to }).unwrap(),
+            Written::Settled
+        );
     }
 
     fn ids(entries: &[Entry]) -> Vec<u64> {
@@ -506,16 +551,16 @@ mod tests {
         // The head of `k` backs off: its successor still waits.
         let mut first = due[0].clone();
         first.next_attempt_ms = 50;
-        store.settle(&first, EntryState::Pending).unwrap();
+        settle(&store, &first, EntryState::Pending);
         let (due, next) = store.due(10, 10).unwrap();
         assert_eq!((ids(&due), next), (vec![3, 4], Some(50)));
 
         assert!(store.has_pending("k").unwrap());
-        store.settle(&first, EntryState::Delivered).unwrap();
+        settle(&store, &first, EntryState::Delivered);
         let (due, _) = store.due(10, 10).unwrap();
         assert_eq!(ids(&due), [2, 3, 4]);
         assert!(store.has_pending("k").unwrap());
-        store.settle(&due[0], EntryState::Dead).unwrap();
+        settle(&store, &due[0], EntryState::Dead);
         assert!(!store.has_pending("k").unwrap());
         assert_eq!(store.retry(None, 10).unwrap(), 1);
         assert!(store.has_pending("k").unwrap());
@@ -560,7 +605,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.redb")).unwrap();
         let answers: Vec<Enqueued> = store
-            .enqueue_batch(vec![
+            .write_batch(vec![
                 request(Some(entry(Some("k"))), &["a"], 10),
                 request(Some(entry(Some("k"))), &["b", "a"], 10),
                 request(None, &["c"], 10),
@@ -571,7 +616,7 @@ mod tests {
             ])
             .unwrap()
             .into_iter()
-            .map(Result::unwrap)
+            .map(enqueued)
             .collect();
         use Enqueued::{Duplicate, Stored};
         assert_eq!(
@@ -595,7 +640,7 @@ mod tests {
         for (id, key) in [(1, "k"), (3, "j")] {
             assert!(store.has_pending(key).unwrap());
             let entry = pending.iter().find(|e| e.id == id).unwrap();
-            store.settle(entry, EntryState::Delivered).unwrap();
+            settle(&store, entry, EntryState::Delivered);
             assert!(!store.has_pending(key).unwrap(), "{key}");
         }
         // Ids keep growing after the batch.
@@ -614,25 +659,76 @@ mod tests {
             })
             .unwrap();
         let answers = store
-            .enqueue_batch(vec![
+            .write_batch(vec![
                 request(None, &["a"], 10),
                 request(Some(entry(Some("k"))), &["b"], 10),
                 request(None, &["c"], 10),
             ])
             .unwrap();
         assert_eq!(answers.len(), 3);
-        assert!(matches!(answers[0], Ok(Enqueued::Stored(0))));
+        assert!(matches!(
+            answers[0],
+            Ok(Written::Enqueued(Enqueued::Stored(0)))
+        ));
         assert!(
             matches!(&answers[1], Err(OutboxError::Refused(m)) if m.contains("ids")),
             "{:?}",
             answers[1]
         );
-        assert!(matches!(answers[2], Ok(Enqueued::Stored(0))));
+        assert!(matches!(
+            answers[2],
+            Ok(Written::Enqueued(Enqueued::Stored(0)))
+        ));
         // Its neighbours' keys are claimed; its own key and entry are not.
         assert_eq!(enqueue(&store, None, &["a"], 20), Enqueued::Duplicate);
         assert_eq!(enqueue(&store, None, &["c"], 20), Enqueued::Duplicate);
         assert_eq!(enqueue(&store, None, &["b"], 20), Enqueued::Stored(0));
         assert_eq!(store.stats().unwrap().pending, 0);
         assert!(!store.has_pending("k").unwrap());
+    }
+
+    #[test]
+    fn settles_and_enqueues_share_a_batch_and_keep_the_key_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        enqueue(&store, Some(entry(Some("k"))), &[], 10);
+        enqueue(&store, Some(entry(Some("j"))), &[], 10);
+        let (due, _) = store.due(10, 10).unwrap();
+        let (first_k, first_j) = (due[0].clone(), due[1].clone());
+        let mut retry_j = first_j.clone();
+        retry_j.attempts = 1;
+        let answers = store
+            .write_batch(vec![
+                Write::Settle {
+                    entry: first_k.clone(),
+                    to: EntryState::Delivered,
+                },
+                request(Some(entry(Some("k"))), &[], 20),
+                Write::Settle {
+                    entry: retry_j,
+                    to: EntryState::Pending,
+                },
+            ])
+            .unwrap();
+        assert_eq!(
+            answers.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            [
+                Written::Settled,
+                Written::Enqueued(Enqueued::Stored(3)),
+                Written::Settled
+            ]
+        );
+        assert_eq!(store.get(1).unwrap().unwrap().0, EntryState::Delivered);
+        let (state, j) = store.get(2).unwrap().unwrap();
+        assert_eq!((state, j.attempts), (EntryState::Pending, 1));
+        // `k`: one delivered, one newly pending.
+        assert!(store.has_pending("k").unwrap());
+        let (due, _) = store.due(20, 10).unwrap();
+        assert_eq!(ids(&due), [2, 3]);
+        settle(&store, &due[1], EntryState::Dead);
+        assert!(!store.has_pending("k").unwrap());
+        assert!(store.has_pending("j").unwrap());
+        let stats = store.stats().unwrap();
+        assert_eq!((stats.pending, stats.dead), (1, 1));
     }
 }

@@ -126,7 +126,7 @@ async fn deliver(outbox: &Outbox, dispatcher: &dyn Dispatcher, mut entry: Entry)
         }
     };
     let id = entry.id;
-    if let Err(e) = outbox.blocking(move |s| s.settle(&entry, to)).await {
+    if let Err(e) = outbox.settle(entry, to).await {
         // The entry stays pending as it was: it will be sent again (at least
         // once), which Zeebe's message id deduplication absorbs.
         tracing::error!(id, error = %e, "outbox: cannot record the delivery");

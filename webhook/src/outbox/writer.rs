@@ -1,6 +1,6 @@
-//! Group commit: one thread runs every [`Enqueue`] request (accepted events
-//! and claimed deduplication keys) in batches, one durable transaction (one
-//! fsync) per batch instead of one per request.
+//! Group commit: one thread runs every [`Write`] (accepted events, claimed
+//! deduplication keys, delivery outcomes) in batches, one durable
+//! transaction (one fsync) per batch instead of one per write.
 //!
 //! The thread blocks until a request arrives, then takes everything queued
 //! at that moment (at most [`MAX_BATCH`]) and applies it in arrival order.
@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
-use super::store::{Answer, Enqueue};
+use super::store::{Answer, Write};
 use super::OutboxError;
 
 /// The most requests one transaction carries.
@@ -23,7 +23,7 @@ pub const MAX_BATCH: usize = 256;
 
 /// One request and where its answer goes.
 struct Job {
-    request: Enqueue,
+    request: Write,
     reply: oneshot::Sender<Answer>,
 }
 
@@ -49,7 +49,7 @@ impl Writer {
     /// Starts the thread; `apply` runs one batch in one transaction and
     /// answers each request in order, or fails the whole batch.
     pub fn spawn(
-        apply: impl FnMut(Vec<Enqueue>) -> Result<Vec<Answer>, OutboxError> + Send + 'static,
+        apply: impl FnMut(Vec<Write>) -> Result<Vec<Answer>, OutboxError> + Send + 'static,
     ) -> Result<Writer, OutboxError> {
         let (jobs, queue) = mpsc::channel();
         let counters = Arc::new(Counters::default());
@@ -69,7 +69,7 @@ impl Writer {
 
     /// Queues `request` without waiting; the receiver gets its answer once
     /// the batch holding it is committed (or an error if the writer is gone).
-    pub fn submit(&self, request: Enqueue) -> oneshot::Receiver<Answer> {
+    pub fn submit(&self, request: Write) -> oneshot::Receiver<Answer> {
         let (reply, answer) = oneshot::channel();
         if let Some(jobs) = &self.jobs {
             // A send fails only when the thread has stopped; the job, and
@@ -80,7 +80,7 @@ impl Writer {
     }
 
     /// Runs `request` in the next batch and waits for its answer.
-    pub async fn enqueue(&self, request: Enqueue) -> Answer {
+    pub async fn write(&self, request: Write) -> Answer {
         self.submit(request)
             .await
             .map_err(|_| OutboxError::Task("the outbox writer stopped".into()))?
@@ -112,12 +112,12 @@ impl Drop for Writer {
 
 fn run(
     queue: &mpsc::Receiver<Job>,
-    mut apply: impl FnMut(Vec<Enqueue>) -> Result<Vec<Answer>, OutboxError>,
+    mut apply: impl FnMut(Vec<Write>) -> Result<Vec<Answer>, OutboxError>,
     counters: &Counters,
 ) {
     // `recv` fails once every sender is gone: the outbox was dropped.
     while let Ok(first) = queue.recv() {
-        let (requests, replies): (Vec<Enqueue>, Vec<oneshot::Sender<Answer>>) =
+        let (requests, replies): (Vec<Write>, Vec<oneshot::Sender<Answer>>) =
             std::iter::once(first)
                 .chain(queue.try_iter().take(MAX_BATCH - 1))
                 .map(|job| (job.request, job.reply))
@@ -127,7 +127,7 @@ fn run(
             .requests
             .fetch_add(requests.len() as u64, Ordering::Relaxed);
         // A caller that went away has dropped its receiver: `send` fails,
-        // which is fine (its event is stored all the same).
+        // which is fine (its write is committed all the same).
         match apply(requests) {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
@@ -150,17 +150,20 @@ mod tests {
     use std::path::Path;
     use std::sync::Mutex;
 
-    use super::super::store::{Enqueued, Store};
+    use super::super::store::{Enqueue, Enqueued, Store, Written};
     use super::*;
 
-    fn claim(key: &str) -> Enqueue {
-        Enqueue {
+    fn claim(key: &str) -> Write {
+        Write::Enqueue(Enqueue {
             entry: None,
             keys: vec![key.to_owned()],
             now_ms: 10,
             expires_ms: 100,
-        }
+        })
     }
+
+    const STORED: Written = Written::Enqueued(Enqueued::Stored(0));
+    const DUPLICATE: Written = Written::Enqueued(Enqueued::Duplicate);
 
     fn store(dir: &Path) -> Arc<Store> {
         Arc::new(Store::open(&dir.join("s.redb")).unwrap())
@@ -181,7 +184,7 @@ mod tests {
                 gate.recv().unwrap();
             }
             sizes.lock().unwrap().push(batch.len());
-            store.enqueue_batch(batch)
+            store.write_batch(batch)
         })
         .unwrap()
     }
@@ -204,19 +207,13 @@ mod tests {
         later.push(writer.submit(claim("k7")));
         open.send(()).unwrap();
 
-        assert_eq!(first.await.unwrap().unwrap(), Enqueued::Stored(0));
+        assert_eq!(first.await.unwrap().unwrap(), STORED);
         let mut answers = Vec::new();
         for answer in later {
             answers.push(answer.await.unwrap().unwrap());
         }
-        assert_eq!(
-            answers
-                .iter()
-                .filter(|a| **a == Enqueued::Stored(0))
-                .count(),
-            199
-        );
-        assert_eq!(answers.last(), Some(&Enqueued::Duplicate));
+        assert_eq!(answers.iter().filter(|a| **a == STORED).count(), 199);
+        assert_eq!(answers.last(), Some(&DUPLICATE));
         assert_eq!(*sizes.lock().unwrap(), [1, 200]);
         assert_eq!((writer.batches(), writer.requests()), (2, 201));
     }
@@ -237,7 +234,7 @@ mod tests {
         open.send(()).unwrap();
         first.await.unwrap().unwrap();
         for answer in later {
-            assert_eq!(answer.await.unwrap().unwrap(), Enqueued::Stored(0));
+            assert_eq!(answer.await.unwrap().unwrap(), STORED);
         }
         assert_eq!(*sizes.lock().unwrap(), [1, MAX_BATCH, 10]);
     }
@@ -257,11 +254,11 @@ mod tests {
                     1 => {
                         entered.send(()).unwrap();
                         gate.recv().unwrap();
-                        store.enqueue_batch(batch)
+                        store.write_batch(batch)
                     }
                     // As a failed commit: redb drops the whole transaction.
                     2 => Err(OutboxError::Refused("disk full".into())),
-                    _ => store.enqueue_batch(batch),
+                    _ => store.write_batch(batch),
                 }
             }
         })
@@ -271,7 +268,7 @@ mod tests {
         writer_busy.recv().unwrap();
         let failed: Vec<_> = ["b", "c", "d"].map(|k| writer.submit(claim(k))).into();
         open.send(()).unwrap();
-        assert_eq!(first.await.unwrap().unwrap(), Enqueued::Stored(0));
+        assert_eq!(first.await.unwrap().unwrap(), STORED);
         for answer in failed {
             let error = answer.await.unwrap().unwrap_err();
             assert!(matches!(&error, OutboxError::Batch(e) if e.to_string() == "disk full"));
@@ -279,15 +276,9 @@ mod tests {
         }
         // Nothing of the failed batch was stored: its keys are free.
         for key in ["b", "c", "d"] {
-            assert_eq!(
-                writer.enqueue(claim(key)).await.unwrap(),
-                Enqueued::Stored(0)
-            );
+            assert_eq!(writer.write(claim(key)).await.unwrap(), STORED);
         }
-        assert_eq!(
-            writer.enqueue(claim("a")).await.unwrap(),
-            Enqueued::Duplicate
-        );
+        assert_eq!(writer.write(claim("a")).await.unwrap(), DUPLICATE);
     }
 
     #[tokio::test]
@@ -296,19 +287,13 @@ mod tests {
         let store = store(dir.path());
         let writer = Writer::spawn({
             let store = Arc::clone(&store);
-            move |batch| store.enqueue_batch(batch)
+            move |batch| store.write_batch(batch)
         })
         .unwrap();
         drop(writer.submit(claim("gone")));
-        assert_eq!(
-            writer.enqueue(claim("here")).await.unwrap(),
-            Enqueued::Stored(0)
-        );
+        assert_eq!(writer.write(claim("here")).await.unwrap(), STORED);
         // The abandoned request was committed all the same.
-        assert_eq!(
-            writer.enqueue(claim("gone")).await.unwrap(),
-            Enqueued::Duplicate
-        );
+        assert_eq!(writer.write(claim("gone")).await.unwrap(), DUPLICATE);
     }
 
     #[test]
@@ -317,21 +302,18 @@ mod tests {
         let store = store(dir.path());
         let writer = Writer::spawn({
             let store = Arc::clone(&store);
-            move |batch| store.enqueue_batch(batch)
+            move |batch| store.write_batch(batch)
         })
         .unwrap();
         let answer = writer.submit(claim("k"));
         drop(writer);
         // Queued before the drop: still answered.
-        assert_eq!(
-            answer.blocking_recv().unwrap().unwrap(),
-            Enqueued::Stored(0)
-        );
+        assert_eq!(answer.blocking_recv().unwrap().unwrap(), STORED);
         // The thread's handle on the store is gone with it.
         assert_eq!(Arc::strong_count(&store), 1);
         drop(store);
         let reopened = Store::open(&dir.path().join("s.redb")).unwrap();
-        let again = reopened.enqueue_batch(vec![claim("k")]).unwrap();
-        assert!(matches!(again[..], [Ok(Enqueued::Duplicate)]));
+        let again = reopened.write_batch(vec![claim("k")]).unwrap();
+        assert!(matches!(again[..], [Ok(DUPLICATE)]));
     }
 }
