@@ -739,3 +739,56 @@ async fn a_dropped_outbox_can_be_reopened_at_once() {
         webhook::outbox::Enqueued::Duplicate
     );
 }
+
+/// Holds each call open a little and records the most calls open at once.
+#[derive(Debug, Default)]
+struct Overlap {
+    open: AtomicUsize,
+    most: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl Dispatcher for Overlap {
+    fn dispatch(&self, _command: Command) -> DispatchFuture<'_> {
+        Box::pin(async move {
+            let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            self.open.fetch_sub(1, Ordering::SeqCst);
+            self.done.fetch_add(1, Ordering::SeqCst);
+            Ok(webhook::zeebe::Outcome::Journaled)
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = OutboxSettings {
+        concurrency: 3,
+        ..fast_retries()
+    };
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), settings).unwrap();
+    for n in 0..30 {
+        let command = Command::CreateProcessInstance {
+            bpmn_process_id: format!("p{n}"),
+            version: -1,
+            tenant_id: None,
+            variables: Default::default(),
+        };
+        outbox.accept("w", command, Vec::new()).await.unwrap();
+    }
+    let overlap = Arc::new(Overlap::default());
+    let worker = worker::spawn(outbox.clone(), overlap.clone());
+    drained(&outbox, Duration::from_secs(10)).await;
+    worker.abort();
+    let most = overlap.most.load(Ordering::SeqCst);
+    println!("30 deliveries, at most {most} at once (limit 3)");
+    assert!((1..=3).contains(&most), "{most} calls at once");
+    assert_eq!(overlap.done.load(Ordering::SeqCst), 30);
+    let delivered = outbox
+        .list(webhook::outbox::EntryState::Delivered, 100)
+        .await
+        .unwrap();
+    assert_eq!(delivered.len(), 30);
+}
