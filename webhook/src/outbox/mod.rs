@@ -2,10 +2,9 @@
 //! store (fsync) before the webhook answers 2xx. Concurrent events (and
 //! delivery outcomes) share a commit ([`writer`]: group commit, one fsync per
 //! batch, each caller answered once its batch is durable). A [`worker`]
-//! delivers each event to
-//! Zeebe with exponential backoff and jitter, in order per correlation key,
-//! and moves it to `delivered`, or to `dead` with the reason when Zeebe
-//! refuses it for good.
+//! delivers each event to Zeebe with exponential backoff and jitter, in
+//! order per correlation key, and moves it to `delivered`, or to `dead` with
+//! the reason when Zeebe refuses it for good.
 //!
 //! Without Zeebe, the worker delivers to the embedded journal file, so the
 //! default mode keeps its JSON Lines journal while the store keeps every
