@@ -9,6 +9,7 @@
 //! previous commit is syncing. Each caller is answered only after the
 //! transaction holding its request has committed.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -126,9 +127,13 @@ fn run(
         counters
             .requests
             .fetch_add(requests.len() as u64, Ordering::Relaxed);
+        // A panic fails this batch (its transaction is dropped unwinding,
+        // which aborts it), not every later one.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| apply(requests)))
+            .unwrap_or_else(|_| Err(OutboxError::Task("the outbox writer panicked".into())));
         // A caller that went away has dropped its receiver: `send` fails,
         // which is fine (its write is committed all the same).
-        match apply(requests) {
+        match outcome {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     let _ = reply.send(answer);
@@ -240,7 +245,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_commit_fails_its_whole_batch_and_the_writer_goes_on() {
+    async fn a_failed_or_panicking_batch_fails_alone_and_the_writer_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let (entered, writer_busy) = mpsc::channel();
@@ -258,6 +263,7 @@ mod tests {
                     }
                     // As a failed commit: redb drops the whole transaction.
                     2 => Err(OutboxError::Refused("disk full".into())),
+                    3 => panic!("a bug in a batch"),
                     _ => store.write_batch(batch),
                 }
             }
@@ -274,8 +280,14 @@ mod tests {
             assert!(matches!(&error, OutboxError::Batch(e) if e.to_string() == "disk full"));
             assert_eq!(error.to_string(), "the outbox could not commit: disk full");
         }
-        // Nothing of the failed batch was stored: its keys are free.
-        for key in ["b", "c", "d"] {
+        // A batch that panics fails alone too.
+        let error = writer.write(claim("e")).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the outbox could not commit: the outbox task stopped: the outbox writer panicked"
+        );
+        // Nothing of the failed batches was stored: their keys are free.
+        for key in ["b", "c", "d", "e"] {
             assert_eq!(writer.write(claim(key)).await.unwrap(), STORED);
         }
         assert_eq!(writer.write(claim("a")).await.unwrap(), DUPLICATE);
