@@ -1,8 +1,10 @@
 //! The durable outbox: every accepted event is committed to an embedded redb
-//! store (fsync) before the webhook answers 2xx; a [`worker`] delivers it to
-//! Zeebe with exponential backoff and jitter, in order per correlation key,
-//! and moves it to `delivered`, or to `dead` with the reason when Zeebe
-//! refuses it for good.
+//! store (fsync) before the webhook answers 2xx. Concurrent events (and
+//! delivery outcomes) share a commit ([`writer`]: group commit, one fsync per
+//! batch, each caller answered once its batch is durable). A [`worker`]
+//! delivers each event to Zeebe with exponential backoff and jitter, in
+//! order per correlation key, and moves it to `delivered`, or to `dead` with
+//! the reason when Zeebe refuses it for good.
 //!
 //! Without Zeebe, the worker delivers to the embedded journal file, so the
 //! default mode keeps its JSON Lines journal while the store keeps every
@@ -16,6 +18,7 @@ pub mod admin;
 mod command;
 mod store;
 pub mod worker;
+mod writer;
 
 pub use command::{order_key, StoredCommand};
 pub use store::{Enqueued, Entry, EntryState, Stats};
@@ -28,7 +31,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 
 use crate::zeebe::{Command, StatusCode};
-use store::Store;
+use store::{Enqueue, Store, Write, Written};
+use writer::Writer;
 
 /// The default store file, relative to the working directory.
 pub const DEFAULT_OUTBOX_PATH: &str = "./webhook-outbox.redb";
@@ -54,6 +58,10 @@ pub enum OutboxError {
     /// The blocking task running the operation stopped.
     #[error("the outbox task stopped: {0}")]
     Task(String),
+    /// The transaction holding this event (with others: group commit)
+    /// failed; none of its events is stored.
+    #[error("the outbox could not commit: {0}")]
+    Batch(Arc<OutboxError>),
 }
 
 /// Tuning for delivery, deduplication and health.
@@ -93,7 +101,9 @@ pub struct Outbox {
 
 #[derive(Debug)]
 struct Inner {
-    store: Store,
+    /// Declared before `store`: dropping it stops the writer thread first.
+    writer: Writer,
+    store: Arc<Store>,
     path: PathBuf,
     settings: OutboxSettings,
     wake: Notify,
@@ -135,9 +145,14 @@ impl Outbox {
     /// Opens (creating if needed) the store at `path`.
     pub fn open(path: impl AsRef<Path>, settings: OutboxSettings) -> Result<Outbox, OutboxError> {
         let path = path.as_ref().to_path_buf();
-        let store = Store::open(&path)?;
+        let store = Arc::new(Store::open(&path)?);
+        let writer = Writer::spawn({
+            let store = Arc::clone(&store);
+            move |batch| store.write_batch(batch)
+        })?;
         Ok(Outbox {
             inner: Arc::new(Inner {
+                writer,
                 store,
                 path,
                 settings,
@@ -189,10 +204,7 @@ impl Outbox {
             last_error: None,
             finished_ms: None,
         };
-        let expires = now.saturating_add(millis(self.inner.settings.dedup_window));
-        let result = self
-            .blocking(move |s| s.enqueue(Some(entry), &dedup_keys, now, expires))
-            .await?;
+        let result = self.enqueue(Some(entry), dedup_keys, now).await?;
         if matches!(result, Enqueued::Stored(_)) {
             self.inner.wake.notify_one();
         }
@@ -202,10 +214,39 @@ impl Outbox {
     /// Claims deduplication keys without storing an event (synchronous
     /// dispatch); [`Enqueued::Duplicate`] when one is live.
     pub async fn claim(&self, dedup_keys: Vec<String>) -> Result<Enqueued, OutboxError> {
-        let now = now_ms();
-        let expires = now.saturating_add(millis(self.inner.settings.dedup_window));
-        self.blocking(move |s| s.enqueue(None, &dedup_keys, now, expires))
+        self.enqueue(None, dedup_keys, now_ms()).await
+    }
+
+    /// Hands the request to the group-commit writer; answers once the
+    /// transaction holding it has committed.
+    async fn enqueue(
+        &self,
+        entry: Option<Entry>,
+        keys: Vec<String>,
+        now_ms: u64,
+    ) -> Result<Enqueued, OutboxError> {
+        let request = Enqueue {
+            entry,
+            keys,
+            now_ms,
+            expires_ms: now_ms.saturating_add(millis(self.inner.settings.dedup_window)),
+        };
+        match self.inner.writer.write(Write::Enqueue(request)).await? {
+            Written::Enqueued(enqueued) => Ok(enqueued),
+            Written::Settled => Err(OutboxError::Task(
+                "the outbox writer answered an enqueue as a settle".into(),
+            )),
+        }
+    }
+
+    /// Records a delivery attempt (through the group-commit writer): moves
+    /// the pending entry to `to`, or rewrites it when `to` is pending.
+    pub(crate) async fn settle(&self, entry: Entry, to: EntryState) -> Result<(), OutboxError> {
+        self.inner
+            .writer
+            .write(Write::Settle { entry, to })
             .await
+            .map(|_| ())
     }
 
     /// Forgets claimed keys.
@@ -297,6 +338,8 @@ impl Outbox {
         };
         let retries = self.inner.retries.load(Ordering::Relaxed);
         let dead = self.inner.dead_letters.load(Ordering::Relaxed);
+        let commits = self.inner.writer.batches();
+        let committed = self.inner.writer.requests();
         format!(
             "# HELP webhook_outbox_pending Accepted events not yet delivered.\n\
              # TYPE webhook_outbox_pending gauge\n\
@@ -309,7 +352,13 @@ impl Outbox {
              webhook_outbox_retries_total {retries}\n\
              # HELP webhook_outbox_dead_letters_total Events Zeebe refused for good.\n\
              # TYPE webhook_outbox_dead_letters_total counter\n\
-             webhook_outbox_dead_letters_total {dead}\n"
+             webhook_outbox_dead_letters_total {dead}\n\
+             # HELP webhook_outbox_commits_total Transactions that stored accepted events and delivery outcomes (group commit: one per batch).\n\
+             # TYPE webhook_outbox_commits_total counter\n\
+             webhook_outbox_commits_total {commits}\n\
+             # HELP webhook_outbox_committed_requests_total Events, key claims and delivery outcomes those transactions carried.\n\
+             # TYPE webhook_outbox_committed_requests_total counter\n\
+             webhook_outbox_committed_requests_total {committed}\n"
         )
     }
 }

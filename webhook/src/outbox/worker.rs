@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use tokio::sync::Semaphore;
 
 use super::{is_retryable, now_ms, Entry, EntryState, Outbox};
 use crate::zeebe::{Command, DispatchError, Dispatcher, StatusCode};
@@ -68,23 +69,34 @@ async fn run(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) {
             let _ = tokio::time::timeout(wait, outbox.inner.wake.notified()).await;
             continue;
         }
+        // At most `concurrency` calls to Zeebe at once, but the outcomes are
+        // recorded outside that limit: while they wait for their (group)
+        // commit, the next entries of the round are already being sent.
+        let calls = Semaphore::new(concurrency);
         futures_util::stream::iter(entries)
-            .map(|entry| deliver(&outbox, &*dispatcher, entry))
-            .buffer_unordered(concurrency)
-            .collect::<Vec<()>>()
+            .for_each_concurrent(None, |entry| deliver(&outbox, &*dispatcher, &calls, entry))
             .await;
     }
 }
 
-async fn deliver(outbox: &Outbox, dispatcher: &dyn Dispatcher, mut entry: Entry) {
+async fn deliver(
+    outbox: &Outbox,
+    dispatcher: &dyn Dispatcher,
+    calls: &Semaphore,
+    mut entry: Entry,
+) {
     let command = Command::from(entry.command.clone());
     let is_publish = matches!(command, Command::PublishMessage { .. });
-    let result = match tokio::time::timeout(ATTEMPT_TIMEOUT, dispatcher.dispatch(command)).await {
-        Ok(result) => result,
-        Err(_) => Err(DispatchError::new(
-            StatusCode::DeadlineExceeded,
-            format!("no answer within {ATTEMPT_TIMEOUT:?}"),
-        )),
+    let result = {
+        // The semaphore is never closed, so `acquire` always succeeds.
+        let _call = calls.acquire().await.ok();
+        match tokio::time::timeout(ATTEMPT_TIMEOUT, dispatcher.dispatch(command)).await {
+            Ok(result) => result,
+            Err(_) => Err(DispatchError::new(
+                StatusCode::DeadlineExceeded,
+                format!("no answer within {ATTEMPT_TIMEOUT:?}"),
+            )),
+        }
     };
     entry.attempts = entry.attempts.saturating_add(1);
     let now = now_ms();
@@ -126,7 +138,7 @@ async fn deliver(outbox: &Outbox, dispatcher: &dyn Dispatcher, mut entry: Entry)
         }
     };
     let id = entry.id;
-    if let Err(e) = outbox.blocking(move |s| s.settle(&entry, to)).await {
+    if let Err(e) = outbox.settle(entry, to).await {
         // The entry stays pending as it was: it will be sent again (at least
         // once), which Zeebe's message id deduplication absorbs.
         tracing::error!(id, error = %e, "outbox: cannot record the delivery");

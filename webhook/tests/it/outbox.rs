@@ -644,3 +644,151 @@ async fn a_webhook_can_ask_for_sync_dispatch_in_its_definition() {
     assert_eq!(outbox.stats().await.unwrap().pending, 0);
     app.stop().await;
 }
+
+/// The value of one metric line in the Prometheus text.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_accepts_share_commits_and_keep_ids_dedup_and_order_keys_right() {
+    use webhook::outbox::{Enqueued, EntryState};
+    const TASKS: usize = 200;
+    const KEYS: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|n| {
+            let outbox = outbox.clone();
+            tokio::spawn(async move {
+                let key = format!("w\u{0}SM{}", n % KEYS);
+                let command = Command::PublishMessage {
+                    name: "m".into(),
+                    correlation_key: format!("order-{}", n % 5),
+                    message_id: String::new(),
+                    time_to_live: Duration::from_secs(60),
+                    tenant_id: None,
+                    variables: Default::default(),
+                };
+                let answer = outbox.accept("w", command, vec![key.clone()]).await;
+                (key, answer.unwrap())
+            })
+        })
+        .collect();
+    let mut stored_ids = Vec::new();
+    let mut stored_keys = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (key, Enqueued::Stored(id)) => {
+                stored_ids.push(id);
+                stored_keys.push(key);
+            }
+            (_, Enqueued::Duplicate) => {}
+        }
+    }
+    // Exactly one event stored per key, each under its own id.
+    assert_eq!(stored_keys.len(), KEYS);
+    assert_eq!(stored_keys.iter().collect::<HashSet<_>>().len(), KEYS);
+    let distinct: HashSet<u64> = stored_ids.iter().copied().collect();
+    assert_eq!(distinct.len(), KEYS);
+    // The store holds exactly those, numbered 1..=KEYS without a gap.
+    let pending = outbox.list(EntryState::Pending, 1000).await.unwrap();
+    let in_store: HashSet<u64> = pending.iter().map(|e| e.id).collect();
+    assert_eq!(in_store, distinct);
+    assert_eq!(in_store, (1..=KEYS as u64).collect());
+    // Every order key has pending entries, so a sync dispatch would wait.
+    for n in 0..5 {
+        let probe = Command::PublishMessage {
+            name: "m".into(),
+            correlation_key: format!("order-{n}"),
+            message_id: String::new(),
+            time_to_live: Duration::from_secs(60),
+            tenant_id: None,
+            variables: Default::default(),
+        };
+        assert!(outbox.must_wait(&probe).await.unwrap(), "order-{n}");
+    }
+    let metrics = outbox.render_metrics().await;
+    let commits = metric(&metrics, "webhook_outbox_commits_total");
+    let requests = metric(&metrics, "webhook_outbox_committed_requests_total");
+    println!("{TASKS} concurrent accepts: {commits} commits");
+    assert_eq!(requests, TASKS as u64);
+    assert!((1..=TASKS as u64).contains(&commits), "{commits}");
+}
+
+#[tokio::test]
+async fn a_dropped_outbox_can_be_reopened_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.redb");
+    let command = Command::CreateProcessInstance {
+        bpmn_process_id: "p".into(),
+        version: -1,
+        tenant_id: None,
+        variables: Default::default(),
+    };
+    let outbox = Outbox::open(&path, fast_retries()).unwrap();
+    outbox.accept("w", command, vec!["k".into()]).await.unwrap();
+    drop(outbox);
+    // The writer thread has let go of the file: no "open in another process".
+    let again = Outbox::open(&path, fast_retries()).unwrap();
+    assert_eq!(again.stats().await.unwrap().pending, 1);
+    assert_eq!(
+        again.claim(vec!["k".into()]).await.unwrap(),
+        webhook::outbox::Enqueued::Duplicate
+    );
+}
+
+/// Holds each call open a little and records the most calls open at once.
+#[derive(Debug, Default)]
+struct Overlap {
+    open: AtomicUsize,
+    most: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl Dispatcher for Overlap {
+    fn dispatch(&self, _command: Command) -> DispatchFuture<'_> {
+        Box::pin(async move {
+            let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            self.open.fetch_sub(1, Ordering::SeqCst);
+            self.done.fetch_add(1, Ordering::SeqCst);
+            Ok(webhook::zeebe::Outcome::Journaled)
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = OutboxSettings {
+        concurrency: 3,
+        ..fast_retries()
+    };
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), settings).unwrap();
+    for n in 0..30 {
+        let command = Command::CreateProcessInstance {
+            bpmn_process_id: format!("p{n}"),
+            version: -1,
+            tenant_id: None,
+            variables: Default::default(),
+        };
+        outbox.accept("w", command, Vec::new()).await.unwrap();
+    }
+    let overlap = Arc::new(Overlap::default());
+    let worker = worker::spawn(outbox.clone(), overlap.clone());
+    drained(&outbox, Duration::from_secs(10)).await;
+    worker.abort();
+    let most = overlap.most.load(Ordering::SeqCst);
+    println!("30 deliveries, at most {most} at once (limit 3)");
+    assert!((1..=3).contains(&most), "{most} calls at once");
+    assert_eq!(overlap.done.load(Ordering::SeqCst), 30);
+    let delivered = outbox
+        .list(webhook::outbox::EntryState::Delivered, 100)
+        .await
+        .unwrap();
+    assert_eq!(delivered.len(), 30);
+}

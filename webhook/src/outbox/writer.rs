@@ -1,0 +1,331 @@
+//! Group commit: one thread runs every [`Write`] (accepted events, claimed
+//! deduplication keys, delivery outcomes) in batches, one durable
+//! transaction (one fsync) per batch instead of one per write.
+//!
+//! The thread blocks until a request arrives, then takes everything queued
+//! at that moment (at most [`MAX_BATCH`]) and applies it in arrival order.
+//! Nothing waits for a batch to fill: a lone request is committed at once,
+//! and batches form by themselves from the requests that arrive while the
+//! previous commit is syncing. Each caller is answered only after the
+//! transaction holding its request has committed.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use super::store::{Answer, Write};
+use super::OutboxError;
+
+/// The most requests one transaction carries.
+pub const MAX_BATCH: usize = 256;
+
+/// One request and where its answer goes.
+struct Job {
+    request: Write,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// What the writer has done so far.
+#[derive(Debug, Default)]
+struct Counters {
+    /// Transactions run (committed or not).
+    batches: AtomicU64,
+    /// Requests they carried.
+    requests: AtomicU64,
+}
+
+/// The handle on the writer thread. Dropping it closes the queue and waits
+/// for the thread to finish the batch in hand (at most one commit).
+#[derive(Debug)]
+pub struct Writer {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    /// Starts the thread; `apply` runs one batch in one transaction and
+    /// answers each request in order, or fails the whole batch.
+    pub fn spawn(
+        apply: impl FnMut(Vec<Write>) -> Result<Vec<Answer>, OutboxError> + Send + 'static,
+    ) -> Result<Writer, OutboxError> {
+        let (jobs, queue) = mpsc::channel();
+        let counters = Arc::new(Counters::default());
+        let thread = std::thread::Builder::new()
+            .name("outbox-writer".into())
+            .spawn({
+                let counters = Arc::clone(&counters);
+                move || run(&queue, apply, &counters)
+            })
+            .map_err(|e| OutboxError::Task(format!("cannot start the outbox writer: {e}")))?;
+        Ok(Writer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+            counters,
+        })
+    }
+
+    /// Queues `request` without waiting; the receiver gets its answer once
+    /// the batch holding it is committed (or an error if the writer is gone).
+    pub fn submit(&self, request: Write) -> oneshot::Receiver<Answer> {
+        let (reply, answer) = oneshot::channel();
+        if let Some(jobs) = &self.jobs {
+            // A send fails only when the thread has stopped; the job, and
+            // with it `reply`, is then dropped, which `answer` reports.
+            let _ = jobs.send(Job { request, reply });
+        }
+        answer
+    }
+
+    /// Runs `request` in the next batch and waits for its answer.
+    pub async fn write(&self, request: Write) -> Answer {
+        self.submit(request)
+            .await
+            .map_err(|_| OutboxError::Task("the outbox writer stopped".into()))?
+    }
+
+    /// How many transactions the writer has run.
+    pub fn batches(&self) -> u64 {
+        self.counters.batches.load(Ordering::Relaxed)
+    }
+
+    /// How many requests those transactions carried.
+    pub fn requests(&self) -> u64 {
+        self.counters.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread's loop; joining it releases its
+        // handle on the store before the store itself goes.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the outbox writer thread panicked");
+            }
+        }
+    }
+}
+
+fn run(
+    queue: &mpsc::Receiver<Job>,
+    mut apply: impl FnMut(Vec<Write>) -> Result<Vec<Answer>, OutboxError>,
+    counters: &Counters,
+) {
+    // `recv` fails once every sender is gone: the outbox was dropped.
+    while let Ok(first) = queue.recv() {
+        let (requests, replies): (Vec<Write>, Vec<oneshot::Sender<Answer>>) =
+            std::iter::once(first)
+                .chain(queue.try_iter().take(MAX_BATCH - 1))
+                .map(|job| (job.request, job.reply))
+                .unzip();
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters
+            .requests
+            .fetch_add(requests.len() as u64, Ordering::Relaxed);
+        // A panic fails this batch (its transaction is dropped unwinding,
+        // which aborts it), not every later one.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| apply(requests)))
+            .unwrap_or_else(|_| Err(OutboxError::Task("the outbox writer panicked".into())));
+        // A caller that went away has dropped its receiver: `send` fails,
+        // which is fine (its write is committed all the same).
+        match outcome {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the outbox could not commit a batch");
+                let e = Arc::new(e);
+                for reply in replies {
+                    let _ = reply.send(Err(OutboxError::Batch(Arc::clone(&e))));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    use super::super::store::{Enqueue, Enqueued, Store, Written};
+    use super::*;
+
+    fn claim(key: &str) -> Write {
+        Write::Enqueue(Enqueue {
+            entry: None,
+            keys: vec![key.to_owned()],
+            now_ms: 10,
+            expires_ms: 100,
+        })
+    }
+
+    const STORED: Written = Written::Enqueued(Enqueued::Stored(0));
+    const DUPLICATE: Written = Written::Enqueued(Enqueued::Duplicate);
+
+    fn store(dir: &Path) -> Arc<Store> {
+        Arc::new(Store::open(&dir.join("s.redb")).unwrap())
+    }
+
+    /// A writer over `store` whose first batch waits until `gate` opens,
+    /// after telling `entered`; records every batch's size.
+    fn gated(
+        store: Arc<Store>,
+        entered: mpsc::Sender<()>,
+        gate: mpsc::Receiver<()>,
+        sizes: Arc<Mutex<Vec<usize>>>,
+    ) -> Writer {
+        let mut first = true;
+        Writer::spawn(move |batch| {
+            if std::mem::take(&mut first) {
+                entered.send(()).unwrap();
+                gate.recv().unwrap();
+            }
+            sizes.lock().unwrap().push(batch.len());
+            store.write_batch(batch)
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_that_arrive_during_a_commit_share_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (entered, writer_busy) = mpsc::channel();
+        let (open, gate) = mpsc::channel();
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let writer = gated(store(dir.path()), entered, gate, Arc::clone(&sizes));
+
+        let first = writer.submit(claim("k0"));
+        writer_busy.recv().unwrap();
+        // The writer is inside its first transaction: everything sent now
+        // queues behind it, including a second claim of the same key.
+        let mut later: Vec<_> = (1..200)
+            .map(|n| writer.submit(claim(&format!("k{n}"))))
+            .collect();
+        later.push(writer.submit(claim("k7")));
+        open.send(()).unwrap();
+
+        assert_eq!(first.await.unwrap().unwrap(), STORED);
+        let mut answers = Vec::new();
+        for answer in later {
+            answers.push(answer.await.unwrap().unwrap());
+        }
+        assert_eq!(answers.iter().filter(|a| **a == STORED).count(), 199);
+        assert_eq!(answers.last(), Some(&DUPLICATE));
+        assert_eq!(*sizes.lock().unwrap(), [1, 200]);
+        assert_eq!((writer.batches(), writer.requests()), (2, 201));
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_at_most_max_batch_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let (entered, writer_busy) = mpsc::channel();
+        let (open, gate) = mpsc::channel();
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let writer = gated(store(dir.path()), entered, gate, Arc::clone(&sizes));
+
+        let first = writer.submit(claim("first"));
+        writer_busy.recv().unwrap();
+        let later: Vec<_> = (0..MAX_BATCH + 10)
+            .map(|n| writer.submit(claim(&format!("k{n}"))))
+            .collect();
+        open.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        for answer in later {
+            assert_eq!(answer.await.unwrap().unwrap(), STORED);
+        }
+        assert_eq!(*sizes.lock().unwrap(), [1, MAX_BATCH, 10]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_panicking_batch_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let (entered, writer_busy) = mpsc::channel();
+        let (open, gate) = mpsc::channel();
+        let mut batch_number = 0;
+        let writer = Writer::spawn({
+            let store = Arc::clone(&store);
+            move |batch| {
+                batch_number += 1;
+                match batch_number {
+                    1 => {
+                        entered.send(()).unwrap();
+                        gate.recv().unwrap();
+                        store.write_batch(batch)
+                    }
+                    // As a failed commit: redb drops the whole transaction.
+                    2 => Err(OutboxError::Refused("disk full".into())),
+                    3 => panic!("a bug in a batch"),
+                    _ => store.write_batch(batch),
+                }
+            }
+        })
+        .unwrap();
+
+        let first = writer.submit(claim("a"));
+        writer_busy.recv().unwrap();
+        let failed: Vec<_> = ["b", "c", "d"].map(|k| writer.submit(claim(k))).into();
+        open.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), STORED);
+        for answer in failed {
+            let error = answer.await.unwrap().unwrap_err();
+            assert!(matches!(&error, OutboxError::Batch(e) if e.to_string() == "disk full"));
+            assert_eq!(error.to_string(), "the outbox could not commit: disk full");
+        }
+        // A batch that panics fails alone too.
+        let error = writer.write(claim("e")).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the outbox could not commit: the outbox task stopped: the outbox writer panicked"
+        );
+        // Nothing of the failed batches was stored: their keys are free.
+        for key in ["b", "c", "d", "e"] {
+            assert_eq!(writer.write(claim(key)).await.unwrap(), STORED);
+        }
+        assert_eq!(writer.write(claim("a")).await.unwrap(), DUPLICATE);
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_went_away_does_not_stop_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let writer = Writer::spawn({
+            let store = Arc::clone(&store);
+            move |batch| store.write_batch(batch)
+        })
+        .unwrap();
+        drop(writer.submit(claim("gone")));
+        assert_eq!(writer.write(claim("here")).await.unwrap(), STORED);
+        // The abandoned request was committed all the same.
+        assert_eq!(writer.write(claim("gone")).await.unwrap(), DUPLICATE);
+    }
+
+    #[test]
+    fn dropping_the_writer_ends_its_thread_and_releases_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let writer = Writer::spawn({
+            let store = Arc::clone(&store);
+            move |batch| store.write_batch(batch)
+        })
+        .unwrap();
+        let answer = writer.submit(claim("k"));
+        drop(writer);
+        // Queued before the drop: still answered.
+        assert_eq!(answer.blocking_recv().unwrap().unwrap(), STORED);
+        // The thread's handle on the store is gone with it.
+        assert_eq!(Arc::strong_count(&store), 1);
+        drop(store);
+        let reopened = Store::open(&dir.path().join("s.redb")).unwrap();
+        let again = reopened.write_batch(vec![claim("k")]).unwrap();
+        assert!(matches!(again[..], [Ok(DUPLICATE)]));
+    }
+}
