@@ -5,6 +5,10 @@
 //!
 //! Run: `cargo bench -p feel-benches --bench pipeline`.
 
+/// The allocator of the `webhook` binary, so the figures match the service.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};

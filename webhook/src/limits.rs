@@ -225,13 +225,13 @@ impl<E> BodyError<E> {
 }
 
 /// A body stream that fails with [`BodyError::TimedOut`] once `limit` has
-/// passed since it was created, and ends after that.
+/// passed since it first had to wait for data, and ends after that.
 pub struct Deadline<S> {
     inner: S,
     limit: Duration,
-    started: tokio::time::Instant,
-    /// Armed on the first poll that has to wait: a body already buffered
-    /// (the usual Twilio form) never touches the timer wheel.
+    /// Armed on the first poll that has to wait (the handler polls at once,
+    /// so the limit still runs from the start): a body already buffered, the
+    /// usual Twilio form, never touches the clock or the timer wheel.
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     expired: bool,
 }
@@ -241,7 +241,6 @@ pub fn with_deadline<S>(stream: S, limit: Duration) -> Deadline<S> {
     Deadline {
         inner: stream,
         limit,
-        started: tokio::time::Instant::now(),
         sleep: None,
         expired: false,
     }
@@ -260,10 +259,10 @@ where
         if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
             return Poll::Ready(item.map(|r| r.map_err(BodyError::Read)));
         }
-        let deadline = self.started + self.limit;
+        let limit = self.limit;
         let sleep = self
             .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => {
                 self.expired = true;

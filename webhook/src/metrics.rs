@@ -19,8 +19,9 @@ pub struct Metrics {
     /// up a borrowed id and allocates nothing).
     requests: Mutex<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     dispatch_errors: Mutex<BTreeMap<String, u64>>,
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
+    /// Requests per latency bucket, not cumulative (one atomic add per
+    /// request; `render` adds them up); the last one is above every bound.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
     sum_micros: AtomicU64,
 }
 
@@ -41,12 +42,11 @@ impl Metrics {
         *outcomes.entry(outcome).or_default() += 1;
         drop(map);
         let secs = elapsed.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            if secs <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
+        let bucket = BUCKETS
+            .iter()
+            .position(|bound| secs <= *bound)
+            .unwrap_or(BUCKETS.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         self.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
@@ -81,14 +81,15 @@ impl Metrics {
         }
         out.push_str("# HELP webhook_request_duration_seconds Time from request to response.\n");
         out.push_str("# TYPE webhook_request_duration_seconds histogram\n");
+        let mut count = 0;
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
+            count += bucket.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
-                "webhook_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Ordering::Relaxed)
+                "webhook_request_duration_seconds_bucket{{le=\"{bound}\"}} {count}"
             );
         }
-        let count = self.count.load(Ordering::Relaxed);
+        count += self.buckets[BUCKETS.len()].load(Ordering::Relaxed);
         let _ = writeln!(
             out,
             "webhook_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
@@ -132,16 +133,19 @@ mod tests {
         m.record(Some("sms"), "accepted", Duration::from_millis(3));
         m.record(Some("sms"), "accepted", Duration::from_millis(300));
         m.record(None, "not_found", Duration::from_micros(10));
+        m.record(None, "not_found", Duration::from_secs(11));
         m.dispatch_error("UNAVAILABLE");
         let text = m.render();
         assert!(
             text.contains("webhook_requests_total{webhook=\"sms\",outcome=\"accepted\"} 2\n"),
             "{text}"
         );
-        assert!(text.contains("webhook_requests_total{webhook=\"\",outcome=\"not_found\"} 1\n"));
+        assert!(text.contains("webhook_requests_total{webhook=\"\",outcome=\"not_found\"} 2\n"));
         assert!(text.contains("webhook_request_duration_seconds_bucket{le=\"0.005\"} 2\n"));
         assert!(text.contains("webhook_request_duration_seconds_bucket{le=\"0.5\"} 3\n"));
-        assert!(text.contains("webhook_request_duration_seconds_count 3\n"));
+        assert!(text.contains("webhook_request_duration_seconds_bucket{le=\"10\"} 3\n"));
+        assert!(text.contains("webhook_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"));
+        assert!(text.contains("webhook_request_duration_seconds_count 4\n"));
         assert!(text.contains("webhook_dispatch_errors_total{status=\"UNAVAILABLE\"} 1\n"));
     }
 
