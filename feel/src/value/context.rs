@@ -7,14 +7,114 @@ use indexmap::IndexMap;
 
 use super::Value;
 
-/// Keys are hashed with foldhash: several times faster than SipHash on the
-/// short keys contexts have, and randomly seeded per map, which keeps keys
-/// chosen by a remote sender (webhook payloads) from colliding on purpose.
-type Entries = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
+/// Keys of large contexts are hashed with foldhash: several times faster than
+/// SipHash on the short keys contexts have, and randomly seeded per map,
+/// which keeps keys chosen by a remote sender (webhook payloads) from
+/// colliding on purpose.
+type Indexed = IndexMap<Arc<str>, Value, foldhash::fast::RandomState>;
+
+/// Up to this many entries a context is a plain vector searched front to
+/// back: most contexts (context literals, a webhook's `request`, an SMS
+/// form) are this small, and comparing a few short keys costs less than
+/// hashing one and allocating a table.
+const SMALL: usize = 16;
+
+/// The entries of a context, in insertion order.
+#[derive(Clone)]
+enum Entries {
+    Small(Vec<(Arc<str>, Value)>),
+    Indexed(Indexed),
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Small(Vec::new())
+    }
+}
+
+impl Entries {
+    fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Entries::Small(items) => items.iter().find(|(k, _)| &**k == key).map(|(_, v)| v),
+            Entries::Indexed(map) => map.get(key),
+        }
+    }
+
+    fn insert(&mut self, key: Arc<str>, value: Value) {
+        match self {
+            Entries::Small(items) => {
+                if let Some(slot) = items.iter_mut().find(|(k, _)| *k == key) {
+                    slot.1 = value;
+                } else if items.len() < SMALL {
+                    items.push((key, value));
+                } else {
+                    let mut map = Indexed::with_capacity_and_hasher(SMALL * 2, Default::default());
+                    map.extend(items.drain(..));
+                    map.insert(key, value);
+                    *self = Entries::Indexed(map);
+                }
+            }
+            Entries::Indexed(map) => {
+                map.insert(key, value);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        match self {
+            Entries::Small(items) => {
+                let at = items.iter().position(|(k, _)| &**k == key)?;
+                Some(items.remove(at).1)
+            }
+            Entries::Indexed(map) => map.shift_remove(key),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Entries::Small(items) => items.len(),
+            Entries::Indexed(map) => map.len(),
+        }
+    }
+
+    fn iter(&self) -> Iter<'_> {
+        match self {
+            Entries::Small(items) => Iter::Small(items.iter()),
+            Entries::Indexed(map) => Iter::Indexed(map.iter()),
+        }
+    }
+}
+
+/// The entries of either representation, in order.
+enum Iter<'a> {
+    Small(std::slice::Iter<'a, (Arc<str>, Value)>),
+    Indexed(indexmap::map::Iter<'a, Arc<str>, Value>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Arc<str>, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Small(items) => items.next().map(|(k, v)| (k, v)),
+            Iter::Indexed(map) => map.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::Small(items) => items.size_hint(),
+            Iter::Indexed(map) => map.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
 
 /// An ordered FEEL context. Entries keep the order they were added in; adding
 /// an existing key replaces its value in place. Cheap to clone (shared).
-#[derive(Clone, Default, PartialEq)]
+/// Equality ignores the order of entries.
+#[derive(Clone, Default)]
 pub struct Context(Arc<Entries>);
 
 impl Context {
@@ -25,10 +125,14 @@ impl Context {
 
     /// An empty context with room for `capacity` entries before it grows.
     pub fn with_capacity(capacity: usize) -> Self {
-        Context(Arc::new(Entries::with_capacity_and_hasher(
-            capacity,
-            Default::default(),
-        )))
+        Context(Arc::new(if capacity <= SMALL {
+            Entries::Small(Vec::with_capacity(capacity))
+        } else {
+            Entries::Indexed(Indexed::with_capacity_and_hasher(
+                capacity,
+                Default::default(),
+            ))
+        }))
     }
 
     /// The value of `key`, if present.
@@ -38,7 +142,7 @@ impl Context {
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.0.contains_key(key)
+        self.0.get(key).is_some()
     }
 
     /// Adds or replaces an entry.
@@ -48,7 +152,7 @@ impl Context {
 
     /// Removes an entry, keeping the order of the others.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        Arc::make_mut(&mut self.0).shift_remove(key)
+        Arc::make_mut(&mut self.0).remove(key)
     }
 
     /// The number of entries.
@@ -58,7 +162,7 @@ impl Context {
 
     /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.len() == 0
     }
 
     /// The entries in order.
@@ -68,20 +172,134 @@ impl Context {
 
     /// The keys in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &Arc<str>> {
-        self.0.keys()
+        self.0.iter().map(|(k, _)| k)
+    }
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v)))
     }
 }
 
 impl<K: Into<Arc<str>>> FromIterator<(K, Value)> for Context {
     fn from_iter<T: IntoIterator<Item = (K, Value)>>(iter: T) -> Self {
-        Context(Arc::new(
-            iter.into_iter().map(|(k, v)| (k.into(), v)).collect(),
-        ))
+        let iter = iter.into_iter();
+        let mut context = Context::with_capacity(iter.size_hint().0);
+        let entries = Arc::make_mut(&mut context.0);
+        for (k, v) in iter {
+            entries.insert(k.into(), v);
+        }
+        context
     }
 }
 
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.0.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbered(n: usize) -> Context {
+        (0..n)
+            .map(|i| (format!("k{i}"), Value::from(i as i64)))
+            .collect()
+    }
+
+    #[test]
+    fn small_and_indexed_contexts_behave_alike() {
+        // Below, at and above the switch to an indexed map.
+        for n in [0, 1, SMALL - 1, SMALL, SMALL + 1, 3 * SMALL] {
+            let mut c = numbered(n);
+            assert_eq!(c.len(), n);
+            for i in 0..n {
+                assert_eq!(c.get(&format!("k{i}")), Some(&Value::from(i as i64)));
+            }
+            assert_eq!(c.get("missing"), None);
+            let keys: Vec<String> = c.keys().map(|k| k.to_string()).collect();
+            let expected: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            assert_eq!(keys, expected, "insertion order, n = {n}");
+
+            // Replacing keeps the position; removing keeps the others' order.
+            c.insert("k0", Value::string("first"));
+            if n > 0 {
+                assert_eq!(
+                    c.iter().next().map(|(_, v)| v),
+                    Some(&Value::string("first"))
+                );
+                assert_eq!(c.len(), n);
+                assert_eq!(c.remove("k0"), Some(Value::string("first")));
+                assert_eq!(
+                    c.keys().next().map(|k| k.to_string()),
+                    (n > 1).then(|| "k1".to_owned())
+                );
+            } else {
+                assert_eq!(c.len(), 1);
+            }
+            assert_eq!(c.remove("missing"), None);
+        }
+    }
+
+    #[test]
+    fn growing_past_small_keeps_every_entry_in_order() {
+        let mut c = Context::new();
+        for i in 0..(SMALL + 3) {
+            c.insert(format!("k{i}"), Value::from(i as i64));
+        }
+        assert_eq!(c, numbered(SMALL + 3));
+        assert_eq!(
+            c.keys().last().map(|k| k.to_string()),
+            Some(format!("k{}", SMALL + 2))
+        );
+    }
+
+    #[test]
+    fn equality_ignores_order_and_representation() {
+        let forward = numbered(SMALL + 2);
+        let backward: Context = (0..SMALL + 2)
+            .rev()
+            .map(|i| (format!("k{i}"), Value::from(i as i64)))
+            .collect();
+        assert_eq!(forward, backward);
+        let mut small = numbered(3);
+        let same = numbered(3);
+        assert_eq!(small, same);
+        small.insert("k2", Value::Null);
+        assert_ne!(small, same);
+        assert_ne!(numbered(3), numbered(4));
+    }
+
+    #[test]
+    fn later_duplicates_replace_in_place_when_collected() {
+        let c: Context = [
+            ("a", Value::from(1)),
+            ("b", Value::from(2)),
+            ("a", Value::from(3)),
+        ]
+        .into_iter()
+        .collect();
+        let entries: Vec<(String, Value)> =
+            c.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        assert_eq!(
+            entries,
+            [
+                ("a".to_owned(), Value::from(3)),
+                ("b".to_owned(), Value::from(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn shared_contexts_copy_on_write() {
+        let original = numbered(2);
+        let mut copy = original.clone();
+        copy.insert("k9", Value::Null);
+        assert_eq!(original.len(), 2);
+        assert_eq!(copy.len(), 3);
     }
 }
