@@ -5,6 +5,7 @@
 //! first and corrupts them).
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use crate::limits::MAX_PAIRS;
 
@@ -28,11 +29,17 @@ impl fmt::Display for FormError {
 
 impl std::error::Error for FormError {}
 
+/// One decoded `name=value` pair. The texts are shared: the `request`
+/// context takes them as they are, without copying.
+pub type Pair = (Arc<str>, Arc<str>);
+
 /// Decodes `name=value&…` into pairs, in order, keeping repeated names.
 /// Pairs with an empty name are skipped; a name without `=` gets `""`.
 /// More than [`MAX_PAIRS`] pairs are refused.
-pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
-    let mut pairs = Vec::new();
+pub fn parse(input: &[u8]) -> Result<Vec<Pair>, FormError> {
+    let pieces = input.iter().filter(|b| **b == b'&').count() + 1;
+    let mut pairs = Vec::with_capacity(pieces.min(MAX_PAIRS));
+    let mut scratch = Vec::new();
     for (index, piece) in input.split(|b| *b == b'&').enumerate() {
         if piece.is_empty() {
             continue;
@@ -41,22 +48,17 @@ pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
             Some(at) => (&piece[..at], &piece[at + 1..]),
             None => (piece, &b""[..]),
         };
-        let name = decode(name).map_err(|problem| FormError {
+        let problem = |problem| FormError {
             pair: index,
             problem,
-        })?;
+        };
+        let name = decode_with(name, &mut scratch).map_err(problem)?;
         if name.is_empty() {
             continue;
         }
-        let value = decode(value).map_err(|problem| FormError {
-            pair: index,
-            problem,
-        })?;
+        let value = decode_with(value, &mut scratch).map_err(problem)?;
         if pairs.len() == MAX_PAIRS {
-            return Err(FormError {
-                pair: index,
-                problem: TOO_MANY_PAIRS,
-            });
+            return Err(problem(TOO_MANY_PAIRS));
         }
         pairs.push((name, value));
     }
@@ -64,27 +66,44 @@ pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
 }
 
 /// Percent-decodes one component (`+` is a space) into UTF-8 text.
-pub fn decode(raw: &[u8]) -> Result<String, &'static str> {
-    let mut out = Vec::with_capacity(raw.len());
+pub fn decode(raw: &[u8]) -> Result<Arc<str>, &'static str> {
+    decode_with(raw, &mut Vec::new())
+}
+
+/// [`decode`] with a reusable buffer for components that have escapes.
+fn decode_with(raw: &[u8], scratch: &mut Vec<u8>) -> Result<Arc<str>, &'static str> {
+    const NOT_UTF8: &str = "the decoded text is not valid UTF-8";
+    let is_escape = |b: &u8| matches!(b, b'+' | b'%');
+    let Some(first) = raw.iter().position(is_escape) else {
+        // Most components have no escape: one allocation, the shared text.
+        return std::str::from_utf8(raw)
+            .map(Arc::from)
+            .map_err(|_| NOT_UTF8);
+    };
+    scratch.clear();
     let mut rest = raw;
-    // Copy the runs between escapes whole: most components have none.
-    while let Some(at) = rest.iter().position(|b| matches!(b, b'+' | b'%')) {
-        out.extend_from_slice(&rest[..at]);
-        if rest[at] == b'+' {
-            out.push(b' ');
-            rest = &rest[at + 1..];
-            continue;
+    let mut at = Some(first);
+    // Copy the runs between escapes whole.
+    while let Some(i) = at {
+        scratch.extend_from_slice(&rest[..i]);
+        if rest[i] == b'+' {
+            scratch.push(b' ');
+            rest = &rest[i + 1..];
+        } else {
+            let hi = rest.get(i + 1).and_then(|b| hex_digit(*b));
+            let lo = rest.get(i + 2).and_then(|b| hex_digit(*b));
+            match (hi, lo) {
+                (Some(hi), Some(lo)) => scratch.push(hi << 4 | lo),
+                _ => return Err("a '%' is not followed by two hex digits"),
+            }
+            rest = &rest[i + 3..];
         }
-        let hi = rest.get(at + 1).and_then(|b| hex_digit(*b));
-        let lo = rest.get(at + 2).and_then(|b| hex_digit(*b));
-        match (hi, lo) {
-            (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-            _ => return Err("a '%' is not followed by two hex digits"),
-        }
-        rest = &rest[at + 3..];
+        at = rest.iter().position(is_escape);
     }
-    out.extend_from_slice(rest);
-    String::from_utf8(out).map_err(|_| "the decoded text is not valid UTF-8")
+    scratch.extend_from_slice(rest);
+    std::str::from_utf8(scratch)
+        .map(Arc::from)
+        .map_err(|_| NOT_UTF8)
 }
 
 fn hex_digit(b: u8) -> Option<u8> {
@@ -117,7 +136,11 @@ mod tests {
     use super::*;
 
     fn pairs(input: &str) -> Vec<(String, String)> {
-        parse(input.as_bytes()).unwrap()
+        parse(input.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -174,7 +197,7 @@ mod tests {
     #[test]
     fn encode_round_trips() {
         let text = "It's a +1 & b=c é";
-        assert_eq!(decode(encode(text).as_bytes()).unwrap(), text);
+        assert_eq!(&*decode(encode(text).as_bytes()).unwrap(), text);
     }
 
     mod props {
@@ -192,13 +215,18 @@ mod tests {
         proptest! {
             #[test]
             fn decode_inverts_encode(text in "\\PC{0,24}") {
-                prop_assert_eq!(decode(encode(&text).as_bytes()).unwrap(), text);
+                prop_assert_eq!(&*decode(encode(&text).as_bytes()).unwrap(), text.as_str());
             }
 
             #[test]
             fn parse_inverts_encode(pairs in proptest::collection::vec((".{1,8}", ".{0,12}"), 0..10)) {
                 let body = encode_pairs(&pairs);
-                prop_assert_eq!(parse(body.as_bytes()).unwrap(), pairs);
+                let parsed: Vec<(String, String)> = parse(body.as_bytes())
+                    .unwrap()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                prop_assert_eq!(parsed, pairs);
             }
 
             #[test]

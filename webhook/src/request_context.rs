@@ -10,11 +10,13 @@
 //! (`; charset=utf-8`) is still a form, and repeated form names are accepted
 //! (Camunda answers 500 to both).
 
+use std::sync::Arc;
+
 use feel::{Context, Value};
 use serde_json::Value as Json;
 use warp::http::HeaderMap;
 
-use crate::form;
+use crate::form::{self, Pair};
 use crate::verification::Verified;
 
 /// The body, decoded by content type.
@@ -24,7 +26,7 @@ pub enum Body {
     Empty,
     /// A form: every pair in order (all are signed; the first value of each
     /// name goes into `request.body`).
-    Form(Vec<(String, String)>),
+    Form(Vec<Pair>),
     /// XML, kept as text.
     Xml(String),
     /// Anything else, parsed as JSON.
@@ -67,7 +69,7 @@ pub fn is_form(media_type: Option<&str>) -> bool {
 }
 
 /// Decodes a form body (used for signing before anything else is parsed).
-pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, ContextError> {
+pub fn parse_form(body: &[u8]) -> Result<Vec<Pair>, ContextError> {
     form::parse(body).map_err(ContextError::Form)
 }
 
@@ -108,11 +110,12 @@ pub fn params_value(raw_query: &str) -> Result<Context, ContextError> {
 }
 
 /// A form as a context: the first value of each name, in order.
-pub fn first_values(pairs: &[(String, String)]) -> Context {
+pub fn first_values(pairs: &[Pair]) -> Context {
     let mut out = Context::with_capacity(pairs.len());
     for (name, value) in pairs {
         if !out.contains_key(name) {
-            out.insert(name.as_str(), Value::string(value.as_str()));
+            // Shared, not copied: the form's texts become the context's.
+            out.insert(Arc::clone(name), Value::String(Arc::clone(value)));
         }
     }
     out
@@ -261,10 +264,7 @@ mod tests {
 
     #[test]
     fn text_at_follows_a_path_to_a_non_empty_string() {
-        let body = first_values(&[
-            ("From".to_owned(), "+1".to_owned()),
-            ("Empty".to_owned(), String::new()),
-        ]);
+        let body = first_values(&[("From".into(), "+1".into()), ("Empty".into(), "".into())]);
         let ctx = context(Value::Context(body), Context::new(), Context::new());
         assert_eq!(text_at(&ctx, &["request", "body", "From"]), Some("+1"));
         assert_eq!(text_at(&ctx, &["request", "body", "Empty"]), None);

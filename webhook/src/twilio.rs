@@ -20,6 +20,8 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Digest;
 
+use crate::form::Pair;
+
 /// The hash behind the HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -68,7 +70,7 @@ pub enum Payload<'a> {
     /// Nothing is appended to the URL (GET, HEAD, empty bodies).
     None,
     /// Decoded form parameters, in request order, repeats kept.
-    Form(&'a [(String, String)]),
+    Form(&'a [Pair]),
     /// Any other body (JSON above all): checked against `bodySHA256`.
     Raw(&'a [u8]),
 }
@@ -181,7 +183,7 @@ pub fn verify_body(key: Key<'_>, body: &[u8], signature: &str) -> Result<(), Sig
 
 /// Computes the Base64 signature Twilio sends for `url` and form `params`
 /// (pass no params for GET and JSON requests).
-pub fn sign(key: Key<'_>, url: &str, params: &[(String, String)]) -> String {
+pub fn sign<K: AsRef<str>, V: AsRef<str>>(key: Key<'_>, url: &str, params: &[(K, V)]) -> String {
     let message = string_to_sign(url, params);
     base64::engine::general_purpose::STANDARD
         .encode(key.algorithm.mac(key.secret, message.as_bytes()))
@@ -189,17 +191,17 @@ pub fn sign(key: Key<'_>, url: &str, params: &[(String, String)]) -> String {
 
 /// The string Twilio signs: `url`, then every parameter name in byte order,
 /// each followed by its distinct values in byte order, as `name` + `value`.
-pub fn string_to_sign(url: &str, params: &[(String, String)]) -> String {
+pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(url: &str, params: &[(K, V)]) -> String {
     let mut out = String::from(url);
     out.push_str(&sorted_params(params));
     out
 }
 
-fn sorted_params(params: &[(String, String)]) -> String {
+fn sorted_params<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
     // Sorting the pairs sorts by name, then by value within a name.
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .map(|(name, value)| (name.as_ref(), value.as_ref()))
         .collect();
     pairs.sort_unstable();
     pairs.dedup();

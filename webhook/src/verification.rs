@@ -8,6 +8,7 @@ use warp::http::{HeaderMap, Method};
 
 use crate::config::Verification;
 use crate::error::AppError;
+use crate::form::Pair;
 use crate::public_url::public_url;
 use crate::request_context as rc;
 use crate::state::Settings;
@@ -23,7 +24,7 @@ pub struct Received {
     body: Bytes,
     media_type: Option<String>,
     /// Every form pair, decoded once: the signature needs them all.
-    form: Option<Vec<(String, String)>>,
+    form: Option<Vec<Pair>>,
 }
 
 /// A request whose signature checked out (or whose webhook checks none).
@@ -151,7 +152,7 @@ impl Verified {
     }
 
     /// The decoded form pairs, for form bodies.
-    pub fn form(&self) -> Option<&[(String, String)]> {
+    pub fn form(&self) -> Option<&[Pair]> {
         self.0.form.as_deref()
     }
 }
