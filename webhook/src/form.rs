@@ -81,6 +81,7 @@ fn decode_with(raw: &[u8], scratch: &mut Vec<u8>) -> Result<Arc<str>, &'static s
             .map_err(|_| NOT_UTF8);
     };
     scratch.clear();
+    scratch.reserve(raw.len());
     let mut rest = raw;
     let mut at = Some(first);
     // Copy the runs between escapes whole.

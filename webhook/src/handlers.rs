@@ -131,7 +131,7 @@ where
             limit: settings.body_limit,
         });
     }
-    let body = read_limited(body, settings.body_limit).await?;
+    let body = read_limited(body, declared, settings.body_limit).await?;
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;
     let vars = rc::build(&verified).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -297,13 +297,20 @@ fn message_sid(vars: &feel::Context) -> Option<String> {
     rc::text_at(vars, &["request", "body", "MessageSid"]).map(str::to_owned)
 }
 
-/// Reads the body, refusing more than `limit` bytes without buffering them.
-async fn read_limited<S, E>(mut body: S, limit: usize) -> Result<Bytes, AppError>
+/// Reads the body, refusing more than `limit` bytes without buffering them;
+/// `declared` (Content-Length, already checked against `limit`) sizes the
+/// buffer.
+async fn read_limited<S, E>(
+    mut body: S,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, AppError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
     E: std::fmt::Display,
 {
-    let mut buffer = Vec::new();
+    let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
+    let mut buffer = Vec::with_capacity(expected);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| AppError::BodyRead(e.to_string()))?;
         if buffer.len() + chunk.len() > limit {
@@ -346,8 +353,12 @@ fn variables(
         out.insert(name.clone(), Value::Context(vars.clone()).to_json());
     }
     if let Some(expr) = &webhook.result_expression {
-        let mut scope = vars.clone();
-        // The context is shared, not copied: contexts are reference-counted.
+        // The entries of `vars` plus `response`, itself `vars` (shared, not
+        // copied: contexts are reference-counted).
+        let mut scope = feel::Context::with_capacity(vars.len() + 1);
+        for (name, value) in vars.iter() {
+            scope.insert(Arc::clone(name), value.clone());
+        }
         scope.insert("response", Value::Context(vars.clone()));
         match evaluate(expr, &scope)? {
             Value::Null => {}

@@ -184,10 +184,15 @@ impl Dispatcher for JournalDispatcher {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
                 .unwrap_or(0);
-            let mut line = serde_json::to_vec(&Entry {
-                recorded_at_ms,
-                command: &command,
-            })
+            // Room for a typical SMS command, so the line is not regrown.
+            let mut line = Vec::with_capacity(512);
+            serde_json::to_writer(
+                &mut line,
+                &Entry {
+                    recorded_at_ms,
+                    command: &command,
+                },
+            )
             .map_err(|err| {
                 DispatchError::new(
                     StatusCode::InvalidArgument,
