@@ -174,33 +174,48 @@ mod tests {
         Arc::new(Store::open(&dir.join("s.redb")).unwrap())
     }
 
-    /// A writer over `store` whose first batch waits until `gate` opens,
-    /// after telling `entered`; records every batch's size.
-    fn gated(
-        store: Arc<Store>,
-        entered: mpsc::Sender<()>,
-        gate: mpsc::Receiver<()>,
+    /// A writer whose first batch holds the thread until `open` is sent.
+    struct Gated {
+        writer: Writer,
+        /// Receives once the writer is inside its first batch.
+        busy: mpsc::Receiver<()>,
+        open: mpsc::Sender<()>,
+        /// Every batch's size, in order.
         sizes: Arc<Mutex<Vec<usize>>>,
-    ) -> Writer {
+    }
+
+    fn gated(store: Arc<Store>) -> Gated {
+        let (entered, busy) = mpsc::channel();
+        let (open, gate) = mpsc::channel::<()>();
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&sizes);
         let mut first = true;
-        Writer::spawn(move |batch| {
+        let writer = Writer::spawn(move |batch| {
             if std::mem::take(&mut first) {
                 entered.send(()).unwrap();
                 gate.recv().unwrap();
             }
-            sizes.lock().unwrap().push(batch.len());
+            recorded.lock().unwrap().push(batch.len());
             store.write_batch(batch)
         })
-        .unwrap()
+        .unwrap();
+        Gated {
+            writer,
+            busy,
+            open,
+            sizes,
+        }
     }
 
     #[tokio::test]
     async fn requests_that_arrive_during_a_commit_share_the_next_one() {
         let dir = tempfile::tempdir().unwrap();
-        let (entered, writer_busy) = mpsc::channel();
-        let (open, gate) = mpsc::channel();
-        let sizes = Arc::new(Mutex::new(Vec::new()));
-        let writer = gated(store(dir.path()), entered, gate, Arc::clone(&sizes));
+        let Gated {
+            writer,
+            busy: writer_busy,
+            open,
+            sizes,
+        } = gated(store(dir.path()));
 
         let first = writer.submit(claim("k0"));
         writer_busy.recv().unwrap();
@@ -226,10 +241,12 @@ mod tests {
     #[tokio::test]
     async fn a_batch_is_at_most_max_batch_requests() {
         let dir = tempfile::tempdir().unwrap();
-        let (entered, writer_busy) = mpsc::channel();
-        let (open, gate) = mpsc::channel();
-        let sizes = Arc::new(Mutex::new(Vec::new()));
-        let writer = gated(store(dir.path()), entered, gate, Arc::clone(&sizes));
+        let Gated {
+            writer,
+            busy: writer_busy,
+            open,
+            sizes,
+        } = gated(store(dir.path()));
 
         let first = writer.submit(claim("first"));
         writer_busy.recv().unwrap();
