@@ -203,3 +203,39 @@ fn partial_results_cost_fuel_so_quadratic_loops_stay_bounded() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::FuelExhausted);
 }
+
+#[test]
+fn a_value_displays_as_feel_that_evaluates_back_to_it() {
+    // Keys that are names are written bare, anything else quoted; either way
+    // the text must read back as the same context (fuzz finding: `º`, U+00BA,
+    // is alphabetic to Unicode but no name character in FEEL).
+    let keys = [
+        "a",
+        "total amount",
+        "_x1",
+        "é",
+        "黺",
+        "黺º",
+        "º",
+        "a'b",
+        "a-b",
+        "1a",
+        "a ",
+        " a",
+        "true",
+        "if",
+        "x·y",
+        "a\"b",
+        "",
+    ];
+    for key in keys {
+        let context: Context = [(key, Value::from(1))].into_iter().collect();
+        let text = Value::Context(context.clone()).to_string();
+        let again = eval(&text);
+        assert_eq!(
+            again.value,
+            Value::Context(context),
+            "{key:?} written as {text}"
+        );
+    }
+}

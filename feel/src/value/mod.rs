@@ -252,18 +252,42 @@ pub(crate) fn write_string_literal(f: &mut impl fmt::Write, s: &str) -> fmt::Res
 }
 
 /// Writes a context key: bare when it is a plain name, quoted otherwise.
+/// A key written bare must read back as that key: it starts with a name
+/// start character of the grammar (DMN rule 31) and goes on with name part
+/// characters (rule 32) and single words separated by spaces; anything else
+/// is written as a string literal.
 fn write_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
-    let mut chars = key.chars();
-    let plain = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && key
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == ' ')
+    let plain = key.chars().next().is_some_and(is_name_start)
+        && key.chars().all(|c| c == ' ' || is_name_part(c))
         && !key.ends_with(' ');
     if plain {
         f.write_str(key)
     } else {
         write_string_literal(f, key)
     }
+}
+
+/// DMN rule 31 (`NameStartChar` without `?`), as `grammar/feel.pest` has it.
+fn is_name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || (!c.is_ascii() && is_name_start_non_ascii(c))
+}
+
+fn is_name_start_non_ascii(c: char) -> bool {
+    matches!(c,
+        '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}'
+        | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}'
+        | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// DMN rule 32 (`NamePartChar`), without the apostrophes the grammar also
+/// takes inside words (a key holding one is simply quoted).
+fn is_name_part(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || c == '_'
+        || (!c.is_ascii()
+            && (is_name_start_non_ascii(c)
+                || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')))
 }
 
 impl fmt::Display for Value {
