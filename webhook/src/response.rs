@@ -23,15 +23,9 @@ pub fn accepted(camunda_compatible: bool) -> Response {
         *r.status_mut() = StatusCode::OK;
         return r;
     }
-    with_body(StatusCode::OK, "text/xml", EMPTY_TWIML.to_owned())
-}
-
-fn with_body(status: StatusCode, content_type: &str, body: String) -> Response {
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
+    let mut r = Response::new(EMPTY_TWIML.into());
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     r
 }
 
