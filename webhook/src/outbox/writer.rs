@@ -207,25 +207,29 @@ mod tests {
         }
     }
 
+    impl Gated {
+        /// Submits a claim of `key` and returns once the writer holds it in
+        /// its first batch: what is submitted next queues behind it.
+        fn hold(&self, key: &str) -> oneshot::Receiver<Answer> {
+            let first = self.writer.submit(claim(key));
+            self.busy.recv().unwrap();
+            first
+        }
+    }
+
     #[tokio::test]
     async fn requests_that_arrive_during_a_commit_share_the_next_one() {
         let dir = tempfile::tempdir().unwrap();
-        let Gated {
-            writer,
-            busy: writer_busy,
-            open,
-            sizes,
-        } = gated(store(dir.path()));
-
-        let first = writer.submit(claim("k0"));
-        writer_busy.recv().unwrap();
+        let gated = gated(store(dir.path()));
+        let first = gated.hold("k0");
         // The writer is inside its first transaction: everything sent now
         // queues behind it, including a second claim of the same key.
+        let writer = &gated.writer;
         let mut later: Vec<_> = (1..200)
             .map(|n| writer.submit(claim(&format!("k{n}"))))
             .collect();
         later.push(writer.submit(claim("k7")));
-        open.send(()).unwrap();
+        gated.open.send(()).unwrap();
 
         assert_eq!(first.await.unwrap().unwrap(), STORED);
         let mut answers = Vec::new();
@@ -234,31 +238,24 @@ mod tests {
         }
         assert_eq!(answers.iter().filter(|a| **a == STORED).count(), 199);
         assert_eq!(answers.last(), Some(&DUPLICATE));
-        assert_eq!(*sizes.lock().unwrap(), [1, 200]);
+        assert_eq!(*gated.sizes.lock().unwrap(), [1, 200]);
         assert_eq!((writer.batches(), writer.requests()), (2, 201));
     }
 
     #[tokio::test]
     async fn a_batch_is_at_most_max_batch_requests() {
         let dir = tempfile::tempdir().unwrap();
-        let Gated {
-            writer,
-            busy: writer_busy,
-            open,
-            sizes,
-        } = gated(store(dir.path()));
-
-        let first = writer.submit(claim("first"));
-        writer_busy.recv().unwrap();
+        let gated = gated(store(dir.path()));
+        let first = gated.hold("first");
         let later: Vec<_> = (0..MAX_BATCH + 10)
-            .map(|n| writer.submit(claim(&format!("k{n}"))))
+            .map(|n| gated.writer.submit(claim(&format!("k{n}"))))
             .collect();
-        open.send(()).unwrap();
+        gated.open.send(()).unwrap();
         first.await.unwrap().unwrap();
         for answer in later {
             assert_eq!(answer.await.unwrap().unwrap(), STORED);
         }
-        assert_eq!(*sizes.lock().unwrap(), [1, MAX_BATCH, 10]);
+        assert_eq!(*gated.sizes.lock().unwrap(), [1, MAX_BATCH, 10]);
     }
 
     #[tokio::test]
