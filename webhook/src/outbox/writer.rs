@@ -174,6 +174,12 @@ mod tests {
         Arc::new(Store::open(&dir.join("s.redb")).unwrap())
     }
 
+    /// A writer that commits every batch to `store` as it comes.
+    fn plain(store: &Arc<Store>) -> Writer {
+        let store = Arc::clone(store);
+        Writer::spawn(move |batch| store.write_batch(batch)).unwrap()
+    }
+
     /// A writer whose first batch holds the thread until `open` is sent.
     struct Gated {
         writer: Writer,
@@ -311,11 +317,7 @@ mod tests {
     async fn a_caller_that_went_away_does_not_stop_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
-        let writer = Writer::spawn({
-            let store = Arc::clone(&store);
-            move |batch| store.write_batch(batch)
-        })
-        .unwrap();
+        let writer = plain(&store);
         drop(writer.submit(claim("gone")));
         assert_eq!(writer.write(claim("here")).await.unwrap(), STORED);
         // The abandoned request was committed all the same.
@@ -326,11 +328,7 @@ mod tests {
     fn dropping_the_writer_ends_its_thread_and_releases_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
-        let writer = Writer::spawn({
-            let store = Arc::clone(&store);
-            move |batch| store.write_batch(batch)
-        })
-        .unwrap();
+        let writer = plain(&store);
         let answer = writer.submit(claim("k"));
         drop(writer);
         // Queued before the drop: still answered.
