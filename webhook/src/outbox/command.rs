@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use crate::zeebe::Command;
+use crate::zeebe::{millis, Command};
 
 /// A [`Command`] as the outbox stores it (JSON, `timeToLiveMs` in ms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ impl From<Command> for StoredCommand {
                 name,
                 correlation_key,
                 message_id,
-                time_to_live_ms: u64::try_from(time_to_live.as_millis()).unwrap_or(u64::MAX),
+                time_to_live_ms: millis(time_to_live),
                 tenant_id,
                 variables,
             },

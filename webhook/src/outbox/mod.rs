@@ -26,11 +26,12 @@ pub use store::{Enqueued, Entry, EntryState, Stats};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::zeebe::{Command, StatusCode};
+pub use crate::zeebe::now_ms;
+use crate::zeebe::{millis, Command, StatusCode};
 use store::{Enqueue, Store, Write, Written};
 use writer::Writer;
 
@@ -111,18 +112,6 @@ struct Inner {
     dead_letters: AtomicU64,
     /// Since when Zeebe has been unreachable (retryable failures only).
     unreachable_since: Mutex<Option<Instant>>,
-}
-
-/// Unix time in milliseconds.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Whether a failure may go away by itself (retry) or not (dead letter).

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 
 use super::{is_retryable, now_ms, Entry, EntryState, Outbox};
-use crate::zeebe::{Command, DispatchError, Dispatcher, StatusCode};
+use crate::zeebe::{millis, Command, DispatchError, Dispatcher, StatusCode};
 
 /// How long one attempt may take before it counts as `DEADLINE_EXCEEDED`.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -123,8 +123,7 @@ async fn deliver(
                 entry.id ^ u64::from(entry.attempts),
             );
             tracing::warn!(id = entry.id, attempts = entry.attempts, error = %e, ?delay, "outbox: will retry");
-            entry.next_attempt_ms =
-                now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+            entry.next_attempt_ms = now.saturating_add(millis(delay));
             entry.last_error = Some(e.to_string());
             EntryState::Pending
         }

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use tokio::sync::Notify;
@@ -180,10 +179,7 @@ impl Appender {
 impl Dispatcher for JournalDispatcher {
     fn dispatch(&self, command: Command) -> DispatchFuture<'_> {
         Box::pin(async move {
-            let recorded_at_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-                .unwrap_or(0);
+            let recorded_at_ms = super::now_ms();
             // Room for a typical SMS command, so the line is not regrown.
             let mut line = Vec::with_capacity(512);
             serde_json::to_writer(

@@ -84,7 +84,7 @@ mod millis {
     use std::time::Duration;
 
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        s.serialize_u64(super::millis(*d))
     }
 }
 
@@ -282,6 +282,18 @@ pub(crate) fn variables_json(
             format!("the variables cannot be written as JSON: {err}"),
         )
     })
+}
+
+/// A duration in whole milliseconds, saturating at `u64::MAX`.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Unix time in milliseconds (0 on a clock set before 1970).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, millis)
 }
 
 /// A time to live in whole milliseconds, saturating at `i64::MAX`.

@@ -37,7 +37,7 @@ where
             {
                 tracing::debug!(
                     retries_left = left,
-                    backoff_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                    backoff_ms = super::millis(backoff),
                     "Zeebe applies back-pressure; retrying"
                 );
                 tokio::time::sleep(backoff).await;
