@@ -278,11 +278,7 @@ fn dedup_keys(
                 reason: format!("failed to evaluate the deduplication key: {e}"),
                 expression: None,
             })?;
-            match evaluation.value {
-                Value::Null => None,
-                Value::String(s) => Some(s.to_string()),
-                other => Some(other.to_json().to_string()),
-            }
+            as_key(evaluation.value)
         }
         None => message_sid(vars),
     };
@@ -353,13 +349,9 @@ fn variables(
         out.insert(name.clone(), Value::Context(vars.clone()).to_json());
     }
     if let Some(expr) = &webhook.result_expression {
-        // The entries of `vars` plus `response`, itself `vars` (shared, not
-        // copied: contexts are reference-counted).
-        let mut scope = feel::Context::with_capacity(vars.len() + 1);
-        for (name, value) in vars.iter() {
-            scope.insert(Arc::clone(name), value.clone());
-        }
-        scope.insert("response", Value::Context(vars.clone()));
+        // `response` is the context itself (shared: contexts are
+        // reference-counted).
+        let scope = rc::with_entry(vars, "response", Value::Context(vars.clone()));
         match evaluate(expr, &scope)? {
             Value::Null => {}
             Value::Context(entries) => {
@@ -403,13 +395,21 @@ fn json_size(variables: &Map<String, Json>) -> usize {
 /// booleans as their text, contexts as compact JSON; null is "none".
 fn key_text(expr: &Compiled, vars: &feel::Context) -> Result<Option<String>, AppError> {
     match evaluate(expr, vars)? {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.to_string())),
         Value::List(_) => Err(AppError::InvalidInput {
             reason: format!("`{}` returned a list, which cannot be a key", expr.property),
             expression: Some(expr.source.clone()),
         }),
-        other => Ok(Some(other.to_json().to_string())),
+        other => Ok(as_key(other)),
+    }
+}
+
+/// A value as key text: strings as they are, anything else as compact JSON;
+/// null is "none".
+fn as_key(value: Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.to_string()),
+        other => Some(other.to_json().to_string()),
     }
 }
 

@@ -164,6 +164,17 @@ pub fn build(request: &Verified) -> Result<Context, ContextError> {
     Ok(context(body, headers_value(request.headers()), params))
 }
 
+/// `context` with one more entry (or `name` replaced), built at its final
+/// size; the values are shared with `context`, not copied.
+pub fn with_entry(context: &Context, name: &str, value: Value) -> Context {
+    let mut out = Context::with_capacity(context.len() + 1);
+    for (key, existing) in context.iter() {
+        out.insert(Arc::clone(key), existing.clone());
+    }
+    out.insert(name, value);
+    out
+}
+
 /// A path of context keys (`["request", "body", "From"]`) as text, when it
 /// leads to a non-empty string.
 pub fn text_at<'c>(context: &'c Context, path: &[&str]) -> Option<&'c str> {
@@ -260,6 +271,16 @@ mod tests {
             json_of(ctx),
             json!({"request": {"body": {}, "headers": {}, "params": {}}, "connectorData": {}, "documents": []})
         );
+    }
+
+    #[test]
+    fn with_entry_adds_or_replaces_one_entry_and_leaves_the_original() {
+        let base = first_values(&[("a".into(), "1".into()), ("b".into(), "2".into())]);
+        let added = with_entry(&base, "c", Value::Null);
+        assert_eq!(json_of(added), json!({"a": "1", "b": "2", "c": null}));
+        let replaced = with_entry(&base, "a", Value::Null);
+        assert_eq!(json_of(replaced), json!({"a": null, "b": "2"}));
+        assert_eq!(json_of(base), json!({"a": "1", "b": "2"}));
     }
 
     #[test]

@@ -72,8 +72,11 @@ pub fn from_expression(
     outcome: &Outcome,
     camunda_compatible: bool,
 ) -> Response {
-    let mut vars = context.clone();
-    vars.insert("correlation", Value::from_json(&correlation_json(outcome)));
+    let vars = crate::request_context::with_entry(
+        context,
+        "correlation",
+        Value::from_json(&correlation_json(outcome)),
+    );
     let evaluation = match expr.expression.evaluate(&vars) {
         Ok(e) => e,
         Err(e) => {
