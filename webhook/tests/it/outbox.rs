@@ -58,6 +58,19 @@ struct Counting {
     refused: AtomicUsize,
 }
 
+impl Counting {
+    /// Counts what reaches `inner`, refusing every call until `down_for` has
+    /// passed.
+    fn new(inner: Arc<dyn Dispatcher>, down_for: Duration) -> Arc<Counting> {
+        Arc::new(Counting {
+            inner,
+            down_until: Instant::now() + down_for,
+            delivered: Mutex::new(HashMap::new()),
+            refused: AtomicUsize::new(0),
+        })
+    }
+}
+
 fn message_sid(command: &Command) -> String {
     let variables = match command {
         Command::CreateProcessInstance { variables, .. }
@@ -168,12 +181,10 @@ fn check_exactly_once(
 async fn zeebe_down_at_first_then_every_acknowledged_event_arrives_once() {
     let dir = tempfile::tempdir().unwrap();
     let gateway = FakeGateway::start().await.unwrap();
-    let counting = Arc::new(Counting {
-        inner: grpc_dispatcher(&gateway, dir.path()),
-        down_until: Instant::now() + Duration::from_secs(2),
-        delivered: Mutex::new(HashMap::new()),
-        refused: AtomicUsize::new(0),
-    });
+    let counting = Counting::new(
+        grpc_dispatcher(&gateway, dir.path()),
+        Duration::from_secs(2),
+    );
     let (app, outbox) = start(counting.clone(), dir.path()).await;
 
     let acked = burst(&app, 0..BURST).await;
@@ -203,12 +214,7 @@ async fn intermittent_resource_exhausted_delays_but_loses_nothing() {
         gateway.fail_next(2, StatusCode::ResourceExhausted);
         gateway.push_reply(webhook::zeebe::testing::Reply::Ok);
     }
-    let counting = Arc::new(Counting {
-        inner: grpc_dispatcher(&gateway, dir.path()),
-        down_until: Instant::now(),
-        delivered: Mutex::new(HashMap::new()),
-        refused: AtomicUsize::new(0),
-    });
+    let counting = Counting::new(grpc_dispatcher(&gateway, dir.path()), Duration::ZERO);
     let (app, outbox) = start(counting.clone(), dir.path()).await;
 
     let acked = burst(&app, 0..BURST).await;
@@ -225,12 +231,7 @@ async fn intermittent_resource_exhausted_delays_but_loses_nothing() {
 async fn duplicate_twilio_deliveries_start_one_process() {
     let dir = tempfile::tempdir().unwrap();
     let gateway = FakeGateway::start().await.unwrap();
-    let counting = Arc::new(Counting {
-        inner: grpc_dispatcher(&gateway, dir.path()),
-        down_until: Instant::now(),
-        delivered: Mutex::new(HashMap::new()),
-        refused: AtomicUsize::new(0),
-    });
+    let counting = Counting::new(grpc_dispatcher(&gateway, dir.path()), Duration::ZERO);
     let (app, outbox) = start(counting.clone(), dir.path()).await;
 
     // The same request five times at once, then a Twilio retry carrying the
@@ -548,12 +549,10 @@ async fn sync_mode_answers_zeebe_errors_but_queues_when_zeebe_is_unreachable() {
     assert_eq!(gateway.calls().len(), 2);
 
     // Unreachable: accepted into the outbox and delivered later.
-    let counting = Arc::new(Counting {
-        inner: grpc_dispatcher(&gateway, dir.path()),
-        down_until: Instant::now() + Duration::from_millis(500),
-        delivered: Mutex::new(HashMap::new()),
-        refused: AtomicUsize::new(0),
-    });
+    let counting = Counting::new(
+        grpc_dispatcher(&gateway, dir.path()),
+        Duration::from_millis(500),
+    );
     app.stop().await;
     let dir2 = tempfile::tempdir().unwrap();
     let (app, outbox) = start_with_mode(counting.clone(), dir2.path(), DispatchMode::Sync).await;
