@@ -72,6 +72,21 @@ fn decimal_cmp((m1, s1): (i64, u32), (m2, s2): (i64, u32)) -> Ordering {
     a.cmp(&b)
 }
 
+/// `[a < b, a = b, a > b, a <= b, a >= b, b < a, b = a]` in FEEL.
+fn comparisons(a: Value, b: Value) -> Value {
+    eval(
+        "[a < b, a = b, a > b, a <= b, a >= b, b < a, b = a]",
+        &[("a", a), ("b", b)],
+    )
+}
+
+/// What [`comparisons`] must give for two values ordered as `order`.
+fn comparisons_for(order: Ordering) -> Value {
+    let (lt, eq, gt) = (order.is_lt(), order.is_eq(), order.is_gt());
+    let expected = [lt, eq, gt, lt || eq, gt || eq, gt, eq];
+    Value::list(expected.into_iter().map(Value::Boolean))
+}
+
 /// Numerals in FEEL's canonical form: no leading zeros, no trailing
 /// fraction zeros, no `-0`, no exponent.
 fn canonical_numeral() -> impl Strategy<Value = String> {
@@ -219,14 +234,8 @@ proptest! {
         a in decimal(),
         b in decimal(),
     ) {
-        let vars = [("a", number(&decimal_text(a))), ("b", number(&decimal_text(b)))];
-        let got = eval("[a < b, a = b, a > b, a <= b, a >= b, b < a, b = a]", &vars);
-        let expected = decimal_cmp(a, b);
-        let bools = |l: &[bool]| Value::list(l.iter().map(|&b| Value::Boolean(b)));
-        let lt = expected == Ordering::Less;
-        let eq = expected == Ordering::Equal;
-        let gt = expected == Ordering::Greater;
-        prop_assert_eq!(got, bools(&[lt, eq, gt, lt || eq, gt || eq, gt, eq]));
+        let got = comparisons(number(&decimal_text(a)), number(&decimal_text(b)));
+        prop_assert_eq!(got, comparisons_for(decimal_cmp(a, b)));
     }
 
     #[test]
@@ -234,15 +243,9 @@ proptest! {
         a in "[a-cäß😀]{0,3}",
         b in "[a-cäß😀]{0,3}",
     ) {
-        let vars = [("a", Value::from(a.as_str())), ("b", Value::from(b.as_str()))];
-        let got = eval("[a < b, a = b, a > b, a <= b, a >= b, b < a, b = a]", &vars);
+        let got = comparisons(Value::from(a.as_str()), Value::from(b.as_str()));
         // FEEL orders strings by code point, which is UTF-8 byte order.
-        let expected = a.cmp(&b);
-        let bools = |l: &[bool]| Value::list(l.iter().map(|&b| Value::Boolean(b)));
-        let lt = expected == Ordering::Less;
-        let eq = expected == Ordering::Equal;
-        let gt = expected == Ordering::Greater;
-        prop_assert_eq!(got, bools(&[lt, eq, gt, lt || eq, gt || eq, gt, eq]));
+        prop_assert_eq!(got, comparisons_for(a.cmp(&b)));
     }
 
     #[test]
