@@ -19,6 +19,7 @@ pub mod routes;
 pub mod state;
 pub mod twilio;
 pub mod verification;
+pub mod workers;
 pub mod zeebe;
 
 use std::future::Future;
@@ -37,6 +38,26 @@ use zeebe::Dispatcher;
 pub const FEEL_FUEL: u64 = 100_000;
 /// Nesting depth for FEEL parsing and evaluation.
 pub const FEEL_MAX_DEPTH: usize = 64;
+
+/// Why [`run`] could not serve.
+#[derive(Debug)]
+pub enum RunError {
+    /// The webhooks could not be loaded (every problem, with where it is).
+    Config(ConfigErrors),
+    /// The connection worker threads could not be started.
+    Workers(std::io::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Config(e) => write!(f, "the webhooks could not be loaded:\n{e}"),
+            RunError::Workers(e) => write!(f, "cannot start the connection worker threads: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
 
 /// Everything [`run`] needs.
 #[derive(Clone)]
@@ -85,7 +106,7 @@ pub fn load(config: &Config) -> Result<(Registry, Loader), ConfigErrors> {
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
-pub async fn run(config: Config, listener: tokio::net::TcpListener) -> Result<(), ConfigErrors> {
+pub async fn run(config: Config, listener: tokio::net::TcpListener) -> Result<(), RunError> {
     run_until(config, listener, shutdown_signal()).await
 }
 
@@ -94,8 +115,8 @@ pub async fn run_until(
     config: Config,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ConfigErrors> {
-    let (registry, loader) = load(&config)?;
+) -> Result<(), RunError> {
+    let (registry, loader) = load(&config).map_err(RunError::Config)?;
     let ids: Vec<&str> = registry.ids().collect();
     tracing::info!(webhooks = ?ids, "webhooks loaded");
     if config.settings.public_url.is_none()
@@ -116,13 +137,17 @@ pub async fn run_until(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "listening");
     }
+    let workers = workers::Workers::start(config.settings.workers).map_err(RunError::Workers)?;
+    tracing::debug!(workers = workers.len(), "connection workers started");
     serve(
         routes::routes(state),
         &config.settings.limits,
+        &workers,
         listener,
         shutdown,
     )
     .await;
+    workers.stop().await;
     if let Some(reloader) = reloader {
         reloader.abort();
     }
@@ -138,6 +163,7 @@ pub async fn run_until(
 async fn serve<F>(
     filter: F,
     limits: &limits::Limits,
+    workers: &workers::Workers,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) where
@@ -164,11 +190,13 @@ async fn serve<F>(
             },
             () = &mut shutdown => break,
         };
-        let service = hyper_util::service::TowerToHyperService::new(warp::service(filter.clone()));
-        let connection = http1.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
+        let filter = filter.clone();
+        let http1 = http1.clone();
+        let watcher = graceful.watcher();
+        workers.serve(stream, move |stream| async move {
+            let service = hyper_util::service::TowerToHyperService::new(warp::service(filter));
+            let connection = http1.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%remote, error = %e, "connection ended with an error");
             }
         });

@@ -141,6 +141,9 @@ struct ServeArgs {
     body_limit: usize,
     #[command(flatten)]
     limits: webhook::limits::LimitArgs,
+    /// Threads serving connections, each with its own single-threaded runtime (0: one per CPU core).
+    #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = 0)]
+    workers: usize,
     /// The Zeebe gRPC gateway (also ZEEBE_ADDRESS / ZEEBE_GRPC_ADDRESS).
     #[arg(long)]
     zeebe_address: Option<String>,
@@ -276,6 +279,7 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
         body_limit: args.body_limit,
         dispatch_timeout: Duration::from_millis(args.dispatch_timeout_ms),
         limits: args.limits.into_limits(),
+        workers: args.workers,
         outbox: None,
         dispatch_mode: match args.dispatch {
             DispatchArg::Outbox => DispatchMode::Outbox,
@@ -344,7 +348,7 @@ fn serve_inner(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let served = webhook::run(config, listener)
             .await
-            .map_err(|e| anyhow::anyhow!("the webhooks could not be loaded:\n{e}"));
+            .map_err(anyhow::Error::from);
         // Whatever is pending stays in the store for the next start.
         if let Some(worker) = worker {
             worker.abort();

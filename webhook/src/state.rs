@@ -44,6 +44,9 @@ pub struct Settings {
     pub dispatch_timeout: Duration,
     /// Header, timeout and concurrency limits.
     pub limits: crate::limits::Limits,
+    /// Threads serving connections, each with its own single-threaded
+    /// runtime ([`crate::workers`]); `0`: one per CPU core.
+    pub workers: usize,
     /// The durable outbox; `None` sends every command inline, unqueued and
     /// without deduplication (embedding and tests).
     pub outbox: Option<Outbox>,
@@ -63,6 +66,7 @@ impl Default for Settings {
             body_limit: DEFAULT_BODY_LIMIT,
             dispatch_timeout: Duration::from_secs(10),
             limits: crate::limits::Limits::default(),
+            workers: 0,
             outbox: None,
             dispatch_mode: DispatchMode::default(),
             dedup_expression: None,

@@ -100,7 +100,7 @@ pub struct App {
     pub addr: SocketAddr,
     pub dispatcher: Arc<FakeDispatcher>,
     shutdown: Option<oneshot::Sender<()>>,
-    pub handle: tokio::task::JoinHandle<Result<(), webhook::config::ConfigErrors>>,
+    pub handle: tokio::task::JoinHandle<Result<(), webhook::RunError>>,
 }
 
 impl App {
