@@ -37,14 +37,18 @@ pub type Pair = (Arc<str>, Arc<str>);
 /// Pairs with an empty name are skipped; a name without `=` gets `""`.
 /// More than [`MAX_PAIRS`] pairs are refused.
 pub fn parse(input: &[u8]) -> Result<Vec<Pair>, FormError> {
-    let pieces = input.iter().filter(|b| **b == b'&').count() + 1;
+    let pieces = memchr::memchr_iter(b'&', input).count() + 1;
     let mut pairs = Vec::with_capacity(pieces.min(MAX_PAIRS));
     let mut scratch = Vec::new();
-    for (index, piece) in input.split(|b| *b == b'&').enumerate() {
+    let ends = memchr::memchr_iter(b'&', input).chain(std::iter::once(input.len()));
+    let mut start = 0;
+    for (index, end) in ends.enumerate() {
+        let piece = &input[start..end];
+        start = end + 1;
         if piece.is_empty() {
             continue;
         }
-        let (name, value) = match piece.iter().position(|b| *b == b'=') {
+        let (name, value) = match memchr::memchr(b'=', piece) {
             Some(at) => (&piece[..at], &piece[at + 1..]),
             None => (piece, &b""[..]),
         };
@@ -73,8 +77,8 @@ pub fn decode(raw: &[u8]) -> Result<Arc<str>, &'static str> {
 /// [`decode`] with a reusable buffer for components that have escapes.
 fn decode_with(raw: &[u8], scratch: &mut Vec<u8>) -> Result<Arc<str>, &'static str> {
     const NOT_UTF8: &str = "the decoded text is not valid UTF-8";
-    let is_escape = |b: &u8| matches!(b, b'+' | b'%');
-    let Some(first) = raw.iter().position(is_escape) else {
+    let next_escape = |text: &[u8]| memchr::memchr2(b'+', b'%', text);
+    let Some(first) = next_escape(raw) else {
         // Most components have no escape: one allocation, the shared text.
         return std::str::from_utf8(raw)
             .map(Arc::from)
@@ -99,7 +103,7 @@ fn decode_with(raw: &[u8], scratch: &mut Vec<u8>) -> Result<Arc<str>, &'static s
             }
             rest = &rest[i + 3..];
         }
-        at = rest.iter().position(is_escape);
+        at = next_escape(rest);
     }
     scratch.extend_from_slice(rest);
     std::str::from_utf8(scratch)
