@@ -3,6 +3,8 @@
 //! `--public-url`, or from `Forwarded` / `X-Forwarded-*` when those are
 //! trusted, and only as a last resort from `Host`.
 
+use std::borrow::Cow;
+
 use warp::http::HeaderMap;
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -40,9 +42,9 @@ pub fn public_url(
     path: &str,
     raw_query: Option<&str>,
 ) -> String {
-    let base = match configured {
-        Some(base) => base.trim_end_matches('/').to_owned(),
-        None => {
+    let base: Cow<'_, str> = match configured {
+        Some(base) => Cow::Borrowed(base.trim_end_matches('/')),
+        None => Cow::Owned({
             let host_header = header(headers, "host").unwrap_or("localhost").to_owned();
             if trust_forwarded {
                 let proto = forwarded(headers, "proto")
@@ -67,12 +69,17 @@ pub fn public_url(
             } else {
                 format!("http://{host_header}")
             }
-        }
+        }),
     };
-    match raw_query {
-        Some(q) => format!("{base}{path}?{q}"),
-        None => format!("{base}{path}"),
+    let query_len = raw_query.map_or(0, |q| q.len() + 1);
+    let mut url = String::with_capacity(base.len() + path.len() + query_len);
+    url.push_str(&base);
+    url.push_str(path);
+    if let Some(q) = raw_query {
+        url.push('?');
+        url.push_str(q);
     }
+    url
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! without its port and with the scheme's default port; a `'` in the query is
 //! also tried as `%27`. Every comparison is constant-time.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
@@ -46,20 +47,27 @@ impl Algorithm {
     }
 
     fn mac(self, key: &[u8], message: &[u8]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
+        self.mac_parts(key, &[message])
+    }
+
+    /// The MAC of the concatenation of `parts`, without building it.
+    fn mac_parts(self, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
             // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
             match <M as hmac::digest::KeyInit>::new_from_slice(key) {
                 Ok(mut mac) => {
-                    mac.update(message);
+                    for part in parts {
+                        mac.update(part);
+                    }
                     mac.finalize().into_bytes().to_vec()
                 }
                 Err(_) => Vec::new(),
             }
         }
         match self {
-            Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, message),
-            Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, message),
-            Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, message),
+            Algorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, parts),
+            Algorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, parts),
+            Algorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, parts),
         }
     }
 }
@@ -134,7 +142,7 @@ impl fmt::Display for SignatureError {
 impl std::error::Error for SignatureError {}
 
 /// Verifies one request; `Ok` carries the URL variant that matched.
-pub fn verify(key: Key<'_>, request: &Request<'_>) -> Result<String, SignatureError> {
+pub fn verify<'a>(key: Key<'_>, request: &Request<'a>) -> Result<Cow<'a, str>, SignatureError> {
     let algorithm = match request.settings {
         Some(settings) => settings_algorithm(settings)?,
         None => key.algorithm,
@@ -146,10 +154,7 @@ pub fn verify(key: Key<'_>, request: &Request<'_>) -> Result<String, SignatureEr
     let suffixes = signed_suffixes(request.url, request.payload)?;
     let signs = |url: &str| {
         suffixes.iter().any(|suffix| {
-            let mut message = String::with_capacity(url.len() + suffix.len());
-            message.push_str(url);
-            message.push_str(suffix);
-            let expected = algorithm.mac(key.secret, message.as_bytes());
+            let expected = algorithm.mac_parts(key.secret, &[url.as_bytes(), suffix.as_bytes()]);
             // Check every candidate encoding without short-circuiting.
             tags.iter()
                 .fold(false, |acc, tag| acc | constant_time_eq(&expected, tag))
@@ -158,12 +163,13 @@ pub fn verify(key: Key<'_>, request: &Request<'_>) -> Result<String, SignatureEr
     // The URL as received matches almost always: build the variants only
     // when it does not.
     if signs(request.url) {
-        return Ok(request.url.to_owned());
+        return Ok(Cow::Borrowed(request.url));
     }
     url_variants(request.url)
         .into_iter()
         .skip(1)
         .find(|url| signs(url))
+        .map(Cow::Owned)
         .ok_or(SignatureError::Mismatch)
 }
 
