@@ -305,16 +305,35 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
     E: std::fmt::Display,
 {
+    let read = |chunk: Option<Result<Bytes, E>>| {
+        chunk
+            .transpose()
+            .map_err(|e| AppError::BodyRead(e.to_string()))
+    };
+    let too_large = AppError::PayloadTooLarge { limit };
+    let Some(first) = read(body.next().await)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(too_large);
+    }
+    let Some(mut chunk) = read(body.next().await)? else {
+        // The usual small body arrives in one piece: kept as it is.
+        return Ok(first);
+    };
     let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
-    let mut buffer = Vec::with_capacity(expected);
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| AppError::BodyRead(e.to_string()))?;
+    let mut buffer = Vec::with_capacity(expected.max(first.len() + chunk.len()));
+    buffer.extend_from_slice(&first);
+    loop {
         if buffer.len() + chunk.len() > limit {
-            return Err(AppError::PayloadTooLarge { limit });
+            return Err(too_large);
         }
         buffer.extend_from_slice(&chunk);
+        match read(body.next().await)? {
+            Some(next) => chunk = next,
+            None => return Ok(Bytes::from(buffer)),
+        }
     }
-    Ok(Bytes::from(buffer))
 }
 
 fn evaluate(expr: &Compiled, vars: &feel::Context) -> Result<Value, AppError> {

@@ -94,10 +94,13 @@ pub fn parse_body(media_type: Option<&str>, body: &[u8]) -> Result<Body, Context
 /// `request.headers`: lower-cased names, the first value of each.
 pub fn headers_value(headers: &HeaderMap) -> Context {
     let mut out = Context::with_capacity(headers.keys_len());
-    for name in headers.keys() {
-        // HeaderName is already lower case; `get` gives the first value.
-        if let Some(value) = headers.get(name) {
+    let mut previous = None;
+    // HeaderName is already lower case. `iter` gives each name's values one
+    // after the other, first value first: keep that one.
+    for (name, value) in headers.iter() {
+        if previous != Some(name) {
             out.insert(name.as_str(), text(value.as_bytes()));
+            previous = Some(name);
         }
     }
     out
@@ -134,20 +137,47 @@ pub fn body_value(body: &Body) -> Value {
 /// The whole context: `{request: {body, headers, params}, connectorData: {},
 /// documents: []}`.
 pub fn context(body: Value, headers: Context, params: Context) -> Context {
-    let request: Context = [
-        ("body", body),
-        ("headers", Value::Context(headers)),
-        ("params", Value::Context(params)),
-    ]
-    .into_iter()
-    .collect();
-    [
-        ("request", Value::Context(request)),
-        ("connectorData", Value::Context(Context::new())),
-        ("documents", Value::list([])),
-    ]
-    .into_iter()
-    .collect()
+    KEYS.with(|keys| {
+        let request: Context = [
+            (&keys.body, body),
+            (&keys.headers, Value::Context(headers)),
+            (&keys.params, Value::Context(params)),
+        ]
+        .into_iter()
+        .map(|(key, value)| (Arc::clone(key), value))
+        .collect();
+        [
+            (&keys.request, Value::Context(request)),
+            (&keys.connector_data, Value::Context(Context::new())),
+            (&keys.documents, Value::list([])),
+        ]
+        .into_iter()
+        .map(|(key, value)| (Arc::clone(key), value))
+        .collect()
+    })
+}
+
+/// The fixed keys of the context, allocated once per thread and shared by
+/// every request's context (per thread, so their reference counts stay in
+/// that core's cache).
+struct Keys {
+    request: Arc<str>,
+    body: Arc<str>,
+    headers: Arc<str>,
+    params: Arc<str>,
+    connector_data: Arc<str>,
+    documents: Arc<str>,
+}
+
+thread_local! {
+    static KEYS: Keys = Keys {
+        request: Arc::from("request"),
+        body: Arc::from("body"),
+        headers: Arc::from("headers"),
+        params: Arc::from("params"),
+        connector_data: Arc::from("connectorData"),
+        documents: Arc::from("documents"),
+    };
 }
 
 /// The context of a verified request, built straight into FEEL values (the
@@ -211,9 +241,17 @@ mod tests {
         h.append("Accept", HeaderValue::from_static("a"));
         h.append("Accept", HeaderValue::from_static("b"));
         h.append("X-Bytes", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        // Repeats that arrive interleaved with other headers.
+        h.append("Accept", HeaderValue::from_static("c"));
+        h.append("X-Twilio-Signature", HeaderValue::from_static("def"));
+        let headers = headers_value(&h);
         assert_eq!(
-            json_of(headers_value(&h)),
+            json_of(headers.clone()),
             json!({"x-twilio-signature": "abc", "accept": "a", "x-bytes": "caf\u{fffd}"})
+        );
+        assert_eq!(
+            headers.keys().map(|k| k.as_ref()).collect::<Vec<&str>>(),
+            ["x-twilio-signature", "accept", "x-bytes"]
         );
     }
 
