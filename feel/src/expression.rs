@@ -7,6 +7,7 @@ use crate::ast::{Expr, UnaryTest};
 use crate::engine::Engine;
 use crate::error::{Error, Warning};
 use crate::eval;
+use crate::inputs::{InputPath, Inputs};
 use crate::value::{Context, Value};
 
 /// The result of an evaluation: the value, and the warnings that explain any
@@ -37,14 +38,17 @@ pub struct Expression {
     engine: Engine,
     source: Arc<str>,
     ast: Arc<Expr>,
+    inputs: Arc<Inputs>,
 }
 
 impl Expression {
     pub(crate) fn new(engine: Engine, source: &str, ast: Expr) -> Self {
+        let inputs = Arc::new(Inputs::of_expression(&ast));
         Expression {
             engine,
             source: source.into(),
             ast: Arc::new(ast),
+            inputs,
         }
     }
 
@@ -67,6 +71,60 @@ impl Expression {
     #[cfg(feature = "json")]
     pub fn evaluate_json(&self, vars: &serde_json::Value) -> Result<Evaluation, Error> {
         self.evaluate(&json_context(vars)?)
+    }
+
+    /// Whether evaluating the expression may read the value at `path` (a
+    /// variable name followed by context keys, such as `["request",
+    /// "headers"]`) or anything inside it.
+    ///
+    /// The answer comes from an analysis of the expression made when it was
+    /// compiled, so asking is cheap. It is conservative: `true` means the
+    /// value may be read, `false` that no evaluation reads it, so the caller
+    /// may leave it out of the variables (or give it any value) without
+    /// changing the result or the warnings. A path is read when the
+    /// expression uses it, a part of it (`request.body.From` reads
+    /// `["request", "body"]`) or a value containing it (`get value(request,
+    /// "headers")` reads `["request", "headers", "Host"]`). An empty `path`
+    /// asks whether the expression reads any variable at all.
+    ///
+    /// Names the expression binds itself are not inputs: `for`, `some` and
+    /// `every` variables, function parameters, earlier entries of a context
+    /// literal. Names called as functions are (`count(xs)` reads `count` too),
+    /// since a variable holding a function hides the built-in of that name.
+    ///
+    /// One thing is out of its sight: a user-defined function passed *in*
+    /// through the variables (a closure made by an earlier evaluation) runs
+    /// its body in the caller's scope and may read variables that body names.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let expr = feel::Engine::new().compile_expression("request.body.From = \"+1555\"")?;
+    /// assert!(expr.reads(&["request", "body", "From"]));
+    /// assert!(expr.reads(&["request", "body"]));
+    /// assert!(expr.reads(&["request"]));
+    /// assert!(!expr.reads(&["request", "headers"]));
+    /// assert!(!expr.reads(&["other"]));
+    /// # Ok::<(), feel::ParseError>(())
+    /// ```
+    pub fn reads(&self, path: &[&str]) -> bool {
+        self.inputs.reads(path)
+    }
+
+    /// The places in the variables the expression may read (see
+    /// [`reads`](Self::reads)), sorted, and none a prefix of another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let expr = feel::Engine::new()
+    ///     .compile_expression("for m in messages return m.body + request.body.To")?;
+    /// let paths: Vec<String> = expr.input_paths().iter().map(|p| p.to_string()).collect();
+    /// assert_eq!(paths, ["messages", "request.body.To"]);
+    /// # Ok::<(), feel::ParseError>(())
+    /// ```
+    pub fn input_paths(&self) -> &[InputPath] {
+        self.inputs.paths()
     }
 
     /// The source text.
@@ -105,14 +163,17 @@ pub struct UnaryTests {
     engine: Engine,
     source: Arc<str>,
     tests: Arc<[UnaryTest]>,
+    inputs: Arc<Inputs>,
 }
 
 impl UnaryTests {
     pub(crate) fn new(engine: Engine, source: &str, tests: Vec<UnaryTest>) -> Self {
+        let inputs = Arc::new(Inputs::of_unary_tests(&tests));
         UnaryTests {
             engine,
             source: source.into(),
             tests: tests.into(),
+            inputs,
         }
     }
 
@@ -120,6 +181,31 @@ impl UnaryTests {
     /// boolean, or null when a test could not be decided.
     pub fn evaluate(&self, input: &Value, vars: &Context) -> Result<Evaluation, Error> {
         eval::evaluate_unary_tests(&self.engine, vars, input, &self.tests)
+    }
+
+    /// Whether evaluating the tests may read the value at `path` in `vars` (a
+    /// variable name followed by context keys) or anything inside it; the
+    /// tested value (`?`) is not a variable. The same analysis as
+    /// [`Expression::reads`], with the same guarantee: `false` means no
+    /// evaluation reads it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tests = feel::Engine::new().compile_unary_tests("> limits.low, ? < 100")?;
+    /// assert!(tests.reads(&["limits", "low"]));
+    /// assert!(!tests.reads(&["limits", "high"]));
+    /// assert!(!tests.reads(&["?"]));
+    /// # Ok::<(), feel::ParseError>(())
+    /// ```
+    pub fn reads(&self, path: &[&str]) -> bool {
+        self.inputs.reads(path)
+    }
+
+    /// The places in the variables the tests may read (see
+    /// [`reads`](Self::reads)), sorted, and none a prefix of another.
+    pub fn input_paths(&self) -> &[InputPath] {
+        self.inputs.paths()
     }
 
     /// The source text.

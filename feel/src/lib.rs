@@ -29,6 +29,7 @@ mod engine;
 mod error;
 mod eval;
 mod expression;
+mod inputs;
 mod parser;
 mod temporal;
 mod value;
@@ -40,6 +41,7 @@ pub use error::{Error, ErrorKind, ParseError, Span, Warning, WarningKind};
 #[cfg(feature = "json")]
 pub use expression::evaluate;
 pub use expression::{Evaluation, Expression, UnaryTests};
+pub use inputs::InputPath;
 pub use value::{
     Bound, Context, Date, DateTime, DayTimeDuration, Function, Number, Range, Time, Value,
     ValueKind, YearMonthDuration, Zone,
