@@ -383,6 +383,9 @@ const EXPRESSIONS: &[&str] = &[
     "x in (? > 1, p)",
     "f(1)",
     "[1, 2][item > x]",
+    "{f: function(p) p + 1, r: f(1) + p}.r",
+    "for y in x, x in [1, 2] return x + y",
+    "every v in [1, 2] satisfies (function(v) v)(v) > 0 and v < x",
 ];
 
 #[test]
