@@ -38,7 +38,8 @@ impl Value {
             Value::Null | Value::Function(_) => Json::Null,
             Value::Boolean(b) => Json::Bool(*b),
             Value::Number(n) => number_json(*n),
-            Value::String(s) => Json::String(s.to_string()),
+            // `str::to_owned`, not `to_string`: no formatting machinery.
+            Value::String(s) => Json::String(s.as_ref().to_owned()),
             Value::Date(d) => Json::String(d.to_string()),
             Value::Time(t) => Json::String(t.to_string()),
             Value::DateTime(d) => Json::String(d.to_string()),
@@ -47,7 +48,7 @@ impl Value {
             Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
             Value::Context(c) => Json::Object(
                 c.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .map(|(k, v)| (k.as_ref().to_owned(), v.to_json()))
                     .collect(),
             ),
             Value::Range(r) => {
