@@ -134,7 +134,14 @@ where
     let body = read_limited(body, declared, settings.body_limit).await?;
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;
-    let vars = rc::build(&verified).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    // Only the parts some expression may read are built.
+    let parts = match &settings.dedup_expression {
+        Some(dedup) if settings.outbox.is_some() => {
+            webhook.context_parts.union(rc::Parts::read_by(dedup, &[]))
+        }
+        _ => webhook.context_parts,
+    };
+    let vars = rc::build(&verified, parts).map_err(|e| AppError::BadRequest(e.to_string()))?;
 
     if !activated(&webhook, &vars)? {
         if webhook.consume_unmatched {
@@ -160,7 +167,7 @@ where
     let (outcome, label) = match &settings.outbox {
         None => (dispatch_inline(state, command).await?, "accepted"),
         Some(outbox) => {
-            let keys = dedup_keys(&id, &vars, settings)?;
+            let keys = dedup_keys(&id, verified.headers(), &vars, settings)?;
             match webhook.dispatch.unwrap_or(settings.dispatch_mode) {
                 DispatchMode::Outbox => queue(outbox, &id, command, keys).await?,
                 DispatchMode::Sync => dispatch_sync(state, outbox, &id, command, keys).await?,
@@ -265,11 +272,16 @@ async fn dispatch_sync(
 /// (`request.body.MessageSid` by default).
 fn dedup_keys(
     webhook: &str,
+    headers: &HeaderMap,
     vars: &feel::Context,
     settings: &Settings,
 ) -> Result<Vec<String>, AppError> {
     let mut keys = Vec::new();
-    if let Some(token) = rc::text_at(vars, &["request", "headers", "i-twilio-idempotency-token"]) {
+    let token = headers
+        .get("i-twilio-idempotency-token")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .filter(|t| !t.is_empty());
+    if let Some(token) = token {
         keys.push(format!("{webhook}\u{0}token\u{0}{token}"));
     }
     let value = match &settings.dedup_expression {
@@ -369,12 +381,23 @@ fn variables(
     }
     if let Some(expr) = &webhook.result_expression {
         // `response` is the context itself (shared: contexts are
-        // reference-counted).
-        let scope = rc::with_entry(vars, "response", Value::Context(vars.clone()));
-        match evaluate(expr, &scope)? {
+        // reference-counted), added only for expressions that use it.
+        let result = if expr.expression.reads(&["response"]) {
+            evaluate(
+                expr,
+                &rc::with_entry(vars, "response", Value::Context(vars.clone())),
+            )?
+        } else {
+            evaluate(expr, vars)?
+        };
+        match result {
             Value::Null => {}
             Value::Context(entries) => {
-                out.extend(entries.iter().map(|(k, v)| (k.to_string(), v.to_json())));
+                out.extend(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.as_ref().to_owned(), v.to_json())),
+                );
             }
             other => {
                 return Err(AppError::InvalidInput {
@@ -427,7 +450,7 @@ fn key_text(expr: &Compiled, vars: &feel::Context) -> Result<Option<String>, App
 fn as_key(value: Value) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) => Some(s.to_string()),
+        Value::String(s) => Some(s.as_ref().to_owned()),
         other => Some(other.to_json().to_string()),
     }
 }

@@ -19,6 +19,53 @@ use warp::http::HeaderMap;
 use crate::form::{self, Pair};
 use crate::verification::Verified;
 
+/// The parts of `request` built only when some expression may read them
+/// (the body is always built: signatures, deduplication and the default
+/// message id read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// `request.headers`.
+    pub headers: bool,
+    /// `request.params`.
+    pub params: bool,
+}
+
+impl Parts {
+    /// Everything (a result variable hands the whole context to Zeebe).
+    pub const ALL: Parts = Parts {
+        headers: true,
+        params: true,
+    };
+    /// Only the body.
+    pub const BODY: Parts = Parts {
+        headers: false,
+        params: false,
+    };
+
+    /// The parts `expression` may read when the context is in scope under
+    /// `prefix` (`&[]`: its entries are the variables; `&["response"]`: it
+    /// is the variable `response`).
+    pub fn read_by(expression: &feel::Expression, prefix: &[&str]) -> Parts {
+        let reads = |part: &str| {
+            let mut path = prefix.to_vec();
+            path.extend(["request", part]);
+            expression.reads(&path)
+        };
+        Parts {
+            headers: reads("headers"),
+            params: reads("params"),
+        }
+    }
+
+    /// The parts either needs.
+    pub fn union(self, other: Parts) -> Parts {
+        Parts {
+            headers: self.headers || other.headers,
+            params: self.params || other.params,
+        }
+    }
+}
+
 /// The body, decoded by content type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
@@ -181,17 +228,31 @@ thread_local! {
 }
 
 /// The context of a verified request, built straight into FEEL values (the
-/// form was decoded once, for the signature).
-pub fn build(request: &Verified) -> Result<Context, ContextError> {
+/// form was decoded once, for the signature). Parts not in `parts` are left
+/// empty: no expression reads them. A malformed query string is refused
+/// either way.
+pub fn build(request: &Verified, parts: Parts) -> Result<Context, ContextError> {
     let body = match request.form() {
         Some(pairs) => Value::Context(first_values(pairs)),
         None => body_value(&parse_body(request.media_type(), request.body())?),
     };
     let params = match request.query() {
-        Some(query) if !query.is_empty() => params_value(query)?,
+        Some(query) if !query.is_empty() => {
+            let pairs = form::parse(query.as_bytes()).map_err(ContextError::Query)?;
+            if parts.params {
+                first_values(&pairs)
+            } else {
+                Context::new()
+            }
+        }
         _ => Context::new(),
     };
-    Ok(context(body, headers_value(request.headers()), params))
+    let headers = if parts.headers {
+        headers_value(request.headers())
+    } else {
+        Context::new()
+    };
+    Ok(context(body, headers, params))
 }
 
 /// `context` with one more entry (or `name` replaced), built at its final

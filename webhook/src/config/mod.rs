@@ -251,9 +251,42 @@ pub struct WebhookDefinition {
     /// `webhook.dispatch` (`outbox` or `sync`, our extension): overrides
     /// `--dispatch` for this webhook.
     pub dispatch: Option<crate::state::DispatchMode>,
+    /// The parts of the `request` context its expressions may read (see
+    /// [`WebhookDefinition::parts_read`]); the others are not built.
+    pub context_parts: crate::request_context::Parts,
 }
 
 impl WebhookDefinition {
+    /// The parts of the `request` context this webhook's expressions (and
+    /// result variable) may read.
+    pub fn parts_read(&self) -> crate::request_context::Parts {
+        use crate::request_context::Parts;
+        if self.result_variable.is_some() {
+            return Parts::ALL;
+        }
+        let mut parts = Parts::BODY;
+        let mut add = |compiled: Option<&Compiled>, prefix: &[&str]| {
+            if let Some(c) = compiled {
+                parts = parts.union(Parts::read_by(&c.expression, prefix));
+            }
+        };
+        add(self.activation.as_ref(), &[]);
+        if let Target::Message {
+            correlation_key,
+            message_id,
+            ..
+        } = &self.target
+        {
+            add(correlation_key.as_ref(), &[]);
+            add(message_id.as_ref(), &[]);
+        }
+        // The result expression sees the context also as `response`.
+        add(self.result_expression.as_ref(), &[]);
+        add(self.result_expression.as_ref(), &["response"]);
+        add(self.response_expression.as_ref(), &[]);
+        parts
+    }
+
     /// One line for `webhook check`: path, element, target, signature, file.
     pub fn describe(&self) -> String {
         let target = match &self.target {

@@ -272,7 +272,7 @@ pub fn compile(
     if !p.errors.is_empty() {
         return Err(ConfigErrors(p.errors));
     }
-    Ok(WebhookDefinition {
+    let mut definition = WebhookDefinition {
         id,
         origin: raw.origin.clone(),
         kind: raw.kind,
@@ -287,7 +287,10 @@ pub fn compile(
         response_expression,
         tenant_id: raw.tenant_id.clone(),
         dispatch,
-    })
+        context_parts: crate::request_context::Parts::ALL,
+    };
+    definition.context_parts = definition.parts_read();
+    Ok(definition)
 }
 
 fn verification(p: &mut Props<'_>) -> Option<Verification> {
@@ -673,5 +676,53 @@ mod tests {
     fn strip() {
         assert_eq!(strip_feel(" = a = b "), "a = b");
         assert_eq!(strip_feel("x"), "x");
+    }
+    /// Only the parts of `request` some expression can read get built.
+    #[test]
+    fn context_parts_follow_what_the_expressions_read() {
+        use crate::request_context::Parts;
+        let parts = |kind, props: &[(&str, &str)]| ok(kind, props).context_parts;
+        let body_only = [
+            (
+                "activationCondition",
+                "=request.body.SmsStatus = \"received\"",
+            ),
+            ("resultExpression", "={from: request.body.From}"),
+        ];
+        assert_eq!(parts(ElementKind::StartEvent, &body_only), Parts::BODY);
+        assert_eq!(
+            parts(
+                ElementKind::MessageStartEvent,
+                &[(
+                    "correlationKeyExpression",
+                    "=get value(request.headers, \"x-key\")"
+                )]
+            ),
+            Parts {
+                headers: true,
+                params: false
+            }
+        );
+        assert_eq!(
+            parts(
+                ElementKind::StartEvent,
+                &[("resultExpression", "={q: response.request.params.q}")]
+            ),
+            Parts {
+                headers: false,
+                params: true
+            }
+        );
+        // The whole request passed on: everything.
+        assert_eq!(
+            parts(
+                ElementKind::StartEvent,
+                &[("inbound.responseExpression", "={body: string(request)}")]
+            ),
+            Parts::ALL
+        );
+        let mut with_variable = body_only.to_vec();
+        with_variable.push(("resultVariable", "sms"));
+        assert_eq!(parts(ElementKind::StartEvent, &with_variable), Parts::ALL);
     }
 }
