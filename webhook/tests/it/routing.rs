@@ -123,6 +123,42 @@ async fn malformed_form_is_400() {
     app.stop().await;
 }
 
+/// `sms-reply`'s expressions read only `request.body`, so `request.params`
+/// is not built; a malformed query string is still refused.
+#[tokio::test]
+async fn malformed_query_is_400_even_when_no_expression_reads_params() {
+    let app = spawn(&[bpmn("intermediate-catch.bpmn")]).await;
+    let sms = sms("yes");
+    let fields = pairs(&sms);
+    let answer_for = |path: &'static str| {
+        let signature = sign_form(&format!("https://hooks.example.com{path}"), &fields);
+        let body = form_body(&fields);
+        async move {
+            send(
+                app.addr,
+                "POST",
+                path,
+                &[("Content-Type", FORM), ("X-Twilio-Signature", &signature)],
+                body.as_bytes(),
+            )
+            .await
+        }
+    };
+    let answer = answer_for("/inbound/sms-reply?a=%G1").await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    let reason = answer.json()["reason"].as_str().unwrap().to_owned();
+    assert!(
+        reason.contains("malformed query string: pair #1"),
+        "{reason}"
+    );
+    assert!(app.dispatcher.commands().is_empty());
+
+    let answer = answer_for("/inbound/sms-reply?a=%41").await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(app.dispatcher.commands().len(), 1);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn invalid_json_is_400_and_xml_stays_text() {
     let app = spawn(&[bpmn("start-event-v1.bpmn")]).await;
