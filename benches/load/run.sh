@@ -3,6 +3,8 @@
 # default, no Zeebe) beside a bare warp hello-world, on loopback only.
 #   bash benches/load/run.sh [DURATION] [CONNECTIONS] [ROUNDS]   (default 30s, 64, 3)
 #   NO_OUTBOX=1 bash benches/load/run.sh ...   (the in-memory path: no durable outbox)
+#   JOURNAL=/dev/shm/journal.jsonl bash benches/load/run.sh ...   (the journal elsewhere;
+#     default: a temporary directory, removed afterwards)
 # Each round loads the service, then bare warp, for DURATION each; alternating
 # them spreads the machine's drift over both. The summary gives the median
 # round of each, their ratio, and the server's own CPU time per request (from
@@ -20,11 +22,12 @@ cargo build --release -q -p webhook -p feel-benches --bin webhook --bin hello_wa
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
+journal=${JOURNAL:-$work/journal.jsonl}
 token=load-test-token
 url=http://127.0.0.1:18080/inbound/sms-received
 if [ -n "${NO_OUTBOX:-}" ]; then store=(--no-outbox); else store=(--outbox "$work/outbox.redb"); fi
 SECRET_TWILIO_AUTH_TOKEN=$token RUST_LOG=warn ./target/release/webhook --bpmn examples \
-  --listen 127.0.0.1:18080 --journal "$work/journal.jsonl" "${store[@]}" \
+  --listen 127.0.0.1:18080 --journal "$journal" "${store[@]}" \
   >"$work/webhook.log" 2>&1 &
 webhook_pid=$!
 ./target/release/hello_warp 127.0.0.1:18081 >/dev/null 2>&1 &
@@ -77,4 +80,4 @@ echo "warp:    $warp_rps req/s, p99 $(median warp 2) ms, $(median warp 3) µs CP
 echo "ratio:   $(awk -v a="$webhook_rps" -v b="$warp_rps" 'BEGIN {printf "%.1f", 100 * a / b}') % of bare warp's req/s"
 sleep 3
 echo "== after the run: $(curl -s http://127.0.0.1:18080/health)"
-echo "== journal lines written: $(wc -l <"$work/journal.jsonl" 2>/dev/null || echo 0)"
+echo "== journal lines written: $(wc -l <"$journal" 2>/dev/null || echo 0) ($journal)"
