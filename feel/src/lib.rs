@@ -32,6 +32,8 @@ mod expression;
 mod inputs;
 mod parser;
 mod temporal;
+#[cfg(test)]
+mod test_support;
 mod value;
 
 pub use builtins::names as builtin_names;

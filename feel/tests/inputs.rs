@@ -8,6 +8,9 @@
 
 use feel::{Context, Engine, Expression, UnaryTests, Value};
 
+#[path = "support/paths.rs"]
+mod paths;
+
 fn compile(source: &str) -> Expression {
     Engine::new()
         .compile_expression(source)
@@ -234,40 +237,6 @@ fn input() -> Context {
     vars
 }
 
-/// Every path to a value in `vars`, through contexts.
-fn all_paths(prefix: &mut Vec<String>, ctx: &Context, out: &mut Vec<Vec<String>>) {
-    for (k, v) in ctx.iter() {
-        prefix.push(k.to_string());
-        out.push(prefix.clone());
-        if let Value::Context(inner) = v {
-            all_paths(prefix, inner, out);
-        }
-        prefix.pop();
-    }
-}
-
-/// `ctx` with the value at `path` set to `value` (or removed); `None` when a
-/// parent of `path` is not a context.
-fn with_value_at(ctx: &Context, path: &[String], value: Option<&Value>) -> Option<Context> {
-    let (first, rest) = path.split_first()?;
-    let mut ctx = ctx.clone();
-    if rest.is_empty() {
-        match value {
-            Some(v) => ctx.insert(first.as_str(), v.clone()),
-            None => {
-                ctx.remove(first);
-            }
-        }
-        return Some(ctx);
-    }
-    let Some(Value::Context(inner)) = ctx.get(first) else {
-        return None;
-    };
-    let inner = with_value_at(inner, rest, value)?;
-    ctx.insert(first.as_str(), Value::Context(inner));
-    Some(ctx)
-}
-
 /// The values a part of the input is replaced with (`None` removes it).
 fn replacements() -> Vec<Option<Value>> {
     vec![
@@ -294,7 +263,7 @@ fn check_sound(
     let vars = input();
     let expected = evaluate(&vars);
     let mut candidates = Vec::new();
-    all_paths(&mut Vec::new(), &vars, &mut candidates);
+    paths::all_paths(&mut Vec::new(), &vars, &mut candidates);
     for absent in ["missing", "a.zz", "request.cookies", "limit.low.deeper"] {
         candidates.push(absent.split('.').map(String::from).collect());
     }
@@ -305,7 +274,7 @@ fn check_sound(
             continue;
         }
         for value in replacements() {
-            let Some(changed) = with_value_at(&vars, path, value.as_ref()) else {
+            let Some(changed) = paths::with_value_at(&vars, path, value.as_ref()) else {
                 continue;
             };
             let got = evaluate(&changed);
@@ -452,7 +421,7 @@ fn what_is_read_matters() {
         let segments = split(path);
         assert!(expr.reads(&segments), "{source} reads {path}");
         let owned: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
-        let changed = with_value_at(&vars, &owned, Some(&Value::from(value))).unwrap();
+        let changed = paths::with_value_at(&vars, &owned, Some(&Value::from(value))).unwrap();
         assert_ne!(
             expr.evaluate(&vars).unwrap(),
             expr.evaluate(&changed).unwrap(),

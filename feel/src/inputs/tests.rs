@@ -62,25 +62,13 @@ fn deep_trees_do_not_overflow_a_small_stack() {
 // mistake would show.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
+#[path = "../../tests/support/paths.rs"]
+mod paths;
+
+use crate::test_support::tck_corpus;
 use crate::value::{Context, Number, Value};
 use crate::{Engine, Evaluation, FixedClock};
-
-fn tck_corpus() -> Option<String> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [
-        std::env::var_os("FEEL_TCK").map(PathBuf::from),
-        manifest
-            .parent()
-            .and_then(|root| root.parent())
-            .map(|p| p.join("shared/feel-tck/dev.jsonl")),
-        Some(PathBuf::from("/work/shared/feel-tck/dev.jsonl")),
-    ]
-    .into_iter()
-    .flatten()
-    .find_map(|p| std::fs::read_to_string(p).ok())
-}
 
 /// A value in the corpus's typed JSON (`{"$number": "1.5"}`, `{"$date": …}`).
 fn typed(engine: &Engine, json: &serde_json::Value) -> Value {
@@ -144,43 +132,6 @@ fn words(source: &str) -> BTreeSet<Vec<String>> {
     out
 }
 
-/// Every path to a value of `ctx`, through contexts.
-fn context_paths(prefix: &mut Vec<String>, ctx: &Context, out: &mut BTreeSet<Vec<String>>) {
-    for (key, value) in ctx.iter() {
-        prefix.push(key.to_string());
-        out.insert(prefix.clone());
-        if let Value::Context(inner) = value {
-            context_paths(prefix, inner, out);
-        }
-        prefix.pop();
-    }
-}
-
-/// `ctx` with the value at `path` set (or removed); `None` when a parent of
-/// `path` is not a context.
-fn with_value_at(ctx: &Context, path: &[String], value: Option<&Value>) -> Option<Context> {
-    let (first, rest) = path.split_first()?;
-    let mut ctx = ctx.clone();
-    if rest.is_empty() {
-        match value {
-            Some(v) => ctx.insert(first.as_str(), v.clone()),
-            None => {
-                ctx.remove(first);
-            }
-        }
-        return Some(ctx);
-    }
-    let inner = match ctx.get(first) {
-        Some(Value::Context(inner)) => inner.clone(),
-        // A missing parent is created: the path then exists.
-        None => Context::new(),
-        Some(_) => return None,
-    };
-    let inner = with_value_at(&inner, rest, value)?;
-    ctx.insert(first.as_str(), Value::Context(inner));
-    Some(ctx)
-}
-
 fn has_function(v: &Value) -> bool {
     match v {
         Value::Function(_) => true,
@@ -240,14 +191,16 @@ fn tck_results_do_not_depend_on_what_is_not_read() {
         let ast = crate::parser::parse_expression(source, crate::DEFAULT_MAX_DEPTH).unwrap();
         let mut candidates = named_paths(&ast);
         candidates.extend(words(source));
-        context_paths(&mut Vec::new(), &vars, &mut candidates);
+        let mut in_vars = Vec::new();
+        paths::all_paths(&mut Vec::new(), &vars, &mut in_vars);
+        candidates.extend(in_vars);
         for path in candidates {
             let segments: Vec<&str> = path.iter().map(String::as_str).collect();
             if compiled.reads(&segments) {
                 continue;
             }
             for value in &replacements {
-                let Some(changed) = with_value_at(&vars, &path, value.as_ref()) else {
+                let Some(changed) = paths::with_value_at(&vars, &path, value.as_ref()) else {
                     continue;
                 };
                 compared += 1;

@@ -1,29 +1,12 @@
 //! Parses every expression of the TCK corpus (`shared/feel-tck/dev.jsonl`,
 //! beside the repository root) and reports what fails.
 
-use std::path::PathBuf;
-
 use super::{parse_expression, parse_unary_tests, DEPTH};
-
-fn corpus() -> Option<String> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("FEEL_TCK").map(PathBuf::from),
-        manifest
-            .parent()
-            .and_then(|root| root.parent())
-            .map(|p| p.join("shared/feel-tck/dev.jsonl")),
-        Some(PathBuf::from("/work/shared/feel-tck/dev.jsonl")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-}
+use crate::test_support::tck_corpus;
 
 #[test]
 fn tck_expressions_parse() {
-    let Some(text) = corpus() else {
+    let Some(text) = tck_corpus() else {
         println!("skipped: shared/feel-tck/dev.jsonl not found (set FEEL_TCK to its path)");
         return;
     };
