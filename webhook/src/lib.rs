@@ -17,6 +17,7 @@ pub mod request_context;
 pub mod response;
 pub mod routes;
 pub mod state;
+mod sync;
 pub mod twilio;
 pub mod verification;
 pub mod workers;

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
+
+use crate::sync::lock;
 
 /// Latency bucket bounds, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -48,13 +50,6 @@ fn shard_index() -> usize {
         static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
     }
     INDEX.with(|index| *index)
-}
-
-/// Locks a mutex whose data stays usable after a panic elsewhere (counters).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Metrics {

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::sync::lock;
 pub use crate::zeebe::now_ms;
 use crate::zeebe::{millis, Command, StatusCode};
 use store::{Enqueue, Store, Write, Written};
@@ -284,10 +285,7 @@ impl Outbox {
 
     /// How long Zeebe has been unreachable, if it is.
     pub fn unreachable_for(&self) -> Option<Duration> {
-        let since = match self.inner.unreachable_since.lock() {
-            Ok(guard) => *guard,
-            Err(poisoned) => *poisoned.into_inner(),
-        };
+        let since = *lock(&self.inner.unreachable_since);
         since.map(|t| t.elapsed())
     }
 
@@ -300,10 +298,7 @@ impl Outbox {
     /// Records whether the last call to Zeebe got through (a retryable
     /// failure means it did not); drives [`Outbox::degraded`].
     pub(crate) fn set_reachable(&self, reachable: bool) {
-        let mut guard = match self.inner.unreachable_since.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = lock(&self.inner.unreachable_since);
         match (reachable, guard.is_some()) {
             (true, _) => *guard = None,
             (false, false) => *guard = Some(Instant::now()),

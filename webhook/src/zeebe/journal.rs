@@ -4,12 +4,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::{Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode};
+use crate::sync::lock;
 
 /// When the journal forces its lines to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -113,14 +114,6 @@ struct Pending {
 struct Batch {
     written: OnceLock<Result<(), String>>,
     done: Notify,
-}
-
-/// Locks a mutex whose data stays usable after a panic elsewhere (a byte
-/// buffer and a file handle).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Appender {

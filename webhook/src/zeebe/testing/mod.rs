@@ -56,10 +56,11 @@ pub use grpc::{FakeGateway, GrpcCall, RecordedGrpc};
 pub use http::{FakeRestGateway, FakeTokenEndpoint, RecordedHttp};
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::StatusCode;
+use crate::sync::lock;
 
 /// How a fake answers one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,13 +120,6 @@ impl<T: Clone> Script<T> {
     fn calls(&self) -> Vec<T> {
         lock(&self.calls).clone()
     }
-}
-
-/// Test support never leaves a lock half-done in a way that matters.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// How long [`Reply::Hang`] waits at most (a bound for runaway tests).
