@@ -135,12 +135,7 @@ where
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;
     // Only the parts some expression may read are built.
-    let parts = match &settings.dedup_expression {
-        Some(dedup) if settings.outbox.is_some() => {
-            webhook.context_parts.union(rc::Parts::read_by(dedup, &[]))
-        }
-        _ => webhook.context_parts,
-    };
+    let parts = webhook.context_parts.union(state.dedup_parts());
     let vars = rc::build(&verified, parts).map_err(|e| AppError::BadRequest(e.to_string()))?;
 
     if !activated(&webhook, &vars)? {

@@ -7,6 +7,7 @@ use crate::config::watch::SharedRegistry;
 use crate::config::{Registry, WebhookDefinition};
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
+use crate::request_context::Parts;
 use crate::zeebe::Dispatcher;
 
 /// The default request body limit (1 MiB).
@@ -86,6 +87,9 @@ struct Inner {
     dispatcher: Arc<dyn Dispatcher>,
     settings: Settings,
     metrics: Metrics,
+    /// The parts of the request context the deduplication expression may
+    /// read (worked out once; it runs only with an outbox).
+    dedup_parts: Parts,
 }
 
 impl AppState {
@@ -95,12 +99,17 @@ impl AppState {
         dispatcher: Arc<dyn Dispatcher>,
         settings: Settings,
     ) -> AppState {
+        let dedup_parts = match &settings.dedup_expression {
+            Some(dedup) if settings.outbox.is_some() => Parts::read_by(dedup, &[]),
+            _ => Parts::BODY,
+        };
         AppState {
             inner: Arc::new(Inner {
                 registry,
                 dispatcher,
                 settings,
                 metrics: Metrics::default(),
+                dedup_parts,
             }),
         }
     }
@@ -144,5 +153,10 @@ impl AppState {
     /// The metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The parts of the request context the deduplication key may read.
+    pub fn dedup_parts(&self) -> Parts {
+        self.inner.dedup_parts
     }
 }

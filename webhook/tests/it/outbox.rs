@@ -276,6 +276,40 @@ async fn duplicate_twilio_deliveries_start_one_process() {
     app.stop().await;
 }
 
+/// A deduplication key read from a header, on a webhook whose own
+/// expressions read only the body: the header must still reach the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dedup_key_from_a_header_works_on_a_body_only_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let for_app = outbox.clone();
+    let dedup = webhook::engine()
+        .compile_expression(r#"get value(request.headers, "x-order")"#)
+        .unwrap();
+    let app = spawn_with(&[bpmn("intermediate-catch.bpmn")], move |config| {
+        config.settings.outbox = Some(for_app);
+        config.settings.dedup_expression = Some(Arc::new(dedup));
+    })
+    .await;
+    // Two SMS with different MessageSids, one order number.
+    for n in [1, 2] {
+        let (target, signature, body) = signed("sms-reply", &sms_fields(n));
+        let headers = [
+            ("Content-Type", FORM),
+            ("X-Twilio-Signature", signature.as_str()),
+            ("X-Order", "order-4711"),
+        ];
+        let answer = send(app.addr, "POST", &target, &headers, body.as_bytes()).await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    assert_eq!(
+        outbox.stats().await.unwrap().pending,
+        1,
+        "the second SMS has the first one's X-Order: a duplicate, not stored"
+    );
+    app.stop().await;
+}
+
 /// Like `support::send`, but a refused or cut connection is status 0.
 async fn try_send(addr: SocketAddr, target: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
     let attempt = async {
