@@ -155,8 +155,12 @@ pub fn headers_value(headers: &HeaderMap) -> Context {
 
 /// `request.params`: the raw query string decoded, first value of each name.
 pub fn params_value(raw_query: &str) -> Result<Context, ContextError> {
-    let pairs = form::parse(raw_query.as_bytes()).map_err(ContextError::Query)?;
-    Ok(first_values(&pairs))
+    Ok(first_values(&query_pairs(raw_query)?))
+}
+
+/// The raw query string decoded, every pair in order.
+fn query_pairs(raw_query: &str) -> Result<Vec<Pair>, ContextError> {
+    form::parse(raw_query.as_bytes()).map_err(ContextError::Query)
 }
 
 /// A form as a context: the first value of each name, in order.
@@ -238,7 +242,7 @@ pub fn build(request: &Verified, parts: Parts) -> Result<Context, ContextError> 
     };
     let params = match request.query() {
         Some(query) if !query.is_empty() => {
-            let pairs = form::parse(query.as_bytes()).map_err(ContextError::Query)?;
+            let pairs = query_pairs(query)?;
             if parts.params {
                 first_values(&pairs)
             } else {
