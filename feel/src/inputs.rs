@@ -34,11 +34,7 @@
 use std::fmt;
 
 use crate::ast::{Args, Domain, Expr, ExprKind, Iteration, Name, UnaryTest, UnaryTestKind};
-
-/// Grow the stack when less than this much is left while walking the tree...
-const RED_ZONE: usize = 64 * 1024;
-/// ...by this much (trees are at most the engine's `max_depth` deep).
-const STACK_SEGMENT: usize = 1024 * 1024;
+use crate::parser::{RED_ZONE, STACK_SEGMENT};
 
 /// A place in the input that an expression may read: a variable name followed
 /// by the context keys applied to it (`request.body.From` is `["request",

@@ -153,10 +153,12 @@ fn check_input(source: &str, max_depth: usize, what: &str) -> Result<(), ParseEr
     Ok(())
 }
 
-/// Below this much free stack, the tree builder continues on a new segment.
-const RED_ZONE: usize = 128 * 1024;
+/// Below this much free stack, a recursive walk over the syntax tree (the
+/// tree builder here, the input analysis in `crate::inputs`) continues on a
+/// new segment.
+pub(crate) const RED_ZONE: usize = 128 * 1024;
 /// The size of each new stack segment.
-const STACK_SEGMENT: usize = 1024 * 1024;
+pub(crate) const STACK_SEGMENT: usize = 1024 * 1024;
 
 /// A node with the height of the tree under it (a leaf has height 1).
 pub(super) struct Built {
