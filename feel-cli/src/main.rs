@@ -12,7 +12,9 @@ use feel_cli::{batch, evaluate, Failure};
 
 /// Builds the engine the subcommands evaluate with.
 fn engine(limits: &Limits, default_fuel: Option<u64>) -> feel::Engine {
-    let mut builder = feel::Engine::builder().max_depth(limits.max_depth);
+    let mut builder = feel::Engine::builder()
+        .max_depth(limits.max_depth)
+        .dialect(limits.dialect.into());
     if let Some(fuel) = limits.fuel.or(default_fuel) {
         builder = builder.fuel(fuel);
     }

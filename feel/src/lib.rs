@@ -38,7 +38,7 @@ mod value;
 
 pub use builtins::names as builtin_names;
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use engine::{Engine, EngineBuilder, DEFAULT_MAX_DEPTH};
+pub use engine::{Dialect, Engine, EngineBuilder, DEFAULT_MAX_DEPTH};
 pub use error::{Error, ErrorKind, ParseError, Span, Warning, WarningKind};
 #[cfg(feature = "json")]
 pub use expression::evaluate;

@@ -65,7 +65,7 @@ impl Evaluator<'_> {
 
     /// FEEL `=`, with a warning when the values can't be compared.
     pub(super) fn equals(&mut self, l: &Value, r: &Value, span: Span) -> Value {
-        match l.feel_eq(r) {
+        match l.feel_eq_in(r, self.engine.dialect) {
             Some(b) => Value::Boolean(b),
             None => self.warn(
                 WarningKind::NotComparable,
