@@ -43,6 +43,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
         string_join,
     ),
     Overload::new("extract", &["string", "pattern"], extract),
+    Overload::new("extract", &["input", "pattern"], extract),
     Overload::new("trim", &["string"], trim),
     Overload::new("uuid", &[], uuid),
     Overload::new("to base64", &["value"], to_base64),
