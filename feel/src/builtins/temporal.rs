@@ -11,9 +11,12 @@
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use super::Overload;
+use crate::engine::Dialect;
 use crate::error::{Error, WarningKind};
 use crate::eval::Ctx;
-use crate::temporal::{parse_duration, Date, DateTime, DayTimeDuration, Time, Zone};
+use crate::temporal::{
+    parse_duration, parse_duration_signed_parts, Date, DateTime, DayTimeDuration, Time, Zone,
+};
 use crate::value::{Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -259,10 +262,16 @@ fn offset_zone(d: DayTimeDuration) -> Option<Zone> {
     Zone::offset_seconds(i32::try_from(nanos / 1_000_000_000).ok()?)
 }
 
-/// `duration(from)`: an ISO 8601 duration of either kind.
+/// `duration(from)`: an ISO 8601 duration of either kind. In the Camunda
+/// dialect each component may carry its own sign (`PT-5M`), as `java.time`
+/// reads durations; XML Schema, and so the standard, allows only a leading one.
 fn duration_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+    let parse = match ctx.dialect() {
+        Dialect::Standard => parse_duration,
+        Dialect::Camunda => parse_duration_signed_parts,
+    };
     Ok(match &args[0] {
-        Value::String(s) => match parse_duration(s) {
+        Value::String(s) => match parse(s) {
             Some(v) => v,
             None => ctx.null(
                 WarningKind::InvalidValue,

@@ -62,7 +62,17 @@ pub(crate) fn parse_literal(s: &str) -> Option<Value> {
 
 /// Parses either kind of duration.
 pub(crate) fn parse_duration(s: &str) -> Option<Value> {
-    match parse::duration(s)? {
+    duration_value(parse::duration(s)?)
+}
+
+/// Parses either kind of duration, each component with an optional `-` of its
+/// own (`PT-5M`), as Camunda does.
+pub(crate) fn parse_duration_signed_parts(s: &str) -> Option<Value> {
+    duration_value(parse::duration_signed_parts(s)?)
+}
+
+fn duration_value(parts: parse::DurationParts) -> Option<Value> {
+    match parts {
         parse::DurationParts::YearMonth(m) => Some(Value::YearMonthDuration(YearMonthDuration(m))),
         parse::DurationParts::DayTime(n) => Some(Value::DayTimeDuration(DayTimeDuration(n))),
     }

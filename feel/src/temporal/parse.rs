@@ -13,6 +13,10 @@
 //! A duration is either years-and-months (only `Y`/`M`) or days-and-time
 //! (only `D` and the `T` part): FEEL has no type for a mix, so `P1Y2D` is
 //! rejected.
+//!
+//! Camunda (through `java.time`'s `Duration.parse` and `Period.parse`) also
+//! lets each component carry its own sign: `PT-5M`, `P-1Y-2M`, `PT1H-30M`.
+//! [`duration_signed_parts`] reads those; [`duration`] keeps to XML Schema.
 
 use chrono::{FixedOffset, NaiveDate, NaiveTime};
 
@@ -235,6 +239,22 @@ pub(crate) fn date_time(s: &str) -> Option<(NaiveDate, TimeParts)> {
 
 /// An ISO 8601 duration of one of FEEL's two kinds.
 pub(crate) fn duration(s: &str) -> Option<DurationParts> {
+    duration_with(s, false)
+}
+
+/// A duration whose components may each have a `-` (Camunda's dialect):
+/// `PT-5M` is minus five minutes, `-PT-5M` plus five.
+pub(crate) fn duration_signed_parts(s: &str) -> Option<DurationParts> {
+    duration_with(s, true)
+}
+
+/// A component's number, with its own `-` when `signed` allows one.
+fn component(c: &mut Cursor<'_>, signed: bool) -> Option<(bool, i128)> {
+    let negative = signed && c.eat(b'-');
+    Some((negative, i128::try_from(number(c.digits())?).ok()?))
+}
+
+fn duration_with(s: &str, signed: bool) -> Option<DurationParts> {
     let mut c = Cursor::new(s);
     let negative = c.eat(b'-');
     if !c.eat(b'P') {
@@ -245,7 +265,8 @@ pub(crate) fn duration(s: &str) -> Option<DurationParts> {
     // Designators in their required order; each at most once.
     let mut order = 0;
     while !c.at_end() && c.peek() != Some(b'T') {
-        let n = i128::try_from(number(c.digits())?).ok()?;
+        let (minus, n) = component(&mut c, signed)?;
+        let n = if minus { -n } else { n };
         let (rank, value) = match c.peek()? {
             b'Y' => (1, n.checked_mul(12)?),
             b'M' => (2, n),
@@ -270,7 +291,7 @@ pub(crate) fn duration(s: &str) -> Option<DurationParts> {
         let mut any = false;
         let mut order = 0;
         while !c.at_end() {
-            let n = i128::try_from(number(c.digits())?).ok()?;
+            let (minus, n) = component(&mut c, signed)?;
             let frac = if c.eat(b'.') {
                 let f = c.digits();
                 if f.is_empty() {
@@ -295,7 +316,7 @@ pub(crate) fn duration(s: &str) -> Option<DurationParts> {
             let value = n
                 .checked_mul(unit * NANOS_PER_SEC)?
                 .checked_add(frac.unwrap_or(0))?;
-            nanos = nanos.checked_add(value)?;
+            nanos = nanos.checked_add(if minus { -value } else { value })?;
         }
         if !any {
             return None;
@@ -421,6 +442,34 @@ mod tests {
             "PT1.5M", "P-1D", "1D", "P1DT", "PT1.S", "P1W", "", "p1d",
         ] {
             assert_eq!(duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_with_signed_parts() {
+        let dt = |s| match duration_signed_parts(s)? {
+            DurationParts::DayTime(n) => Some(n),
+            DurationParts::YearMonth(_) => None,
+        };
+        let ym = |s| match duration_signed_parts(s)? {
+            DurationParts::YearMonth(m) => Some(m),
+            DurationParts::DayTime(_) => None,
+        };
+        assert_eq!(dt("PT-5M"), Some(-300 * NANOS_PER_SEC));
+        assert_eq!(dt("-PT-5M"), Some(300 * NANOS_PER_SEC));
+        assert_eq!(dt("P-1D"), Some(-86_400 * NANOS_PER_SEC));
+        assert_eq!(dt("PT1H-30M"), Some(1800 * NANOS_PER_SEC));
+        assert_eq!(dt("PT-3M-4S"), Some(-184 * NANOS_PER_SEC));
+        assert_eq!(dt("PT-0.5S"), Some(-NANOS_PER_SEC / 2));
+        assert_eq!(ym("P-1Y-2M"), Some(-14));
+        assert_eq!(ym("P-1Y2M"), Some(-10));
+        assert_eq!(ym("-P-2M"), Some(2));
+        // The unsigned forms read as before; a sign needs digits after it.
+        for s in ["P1DT2H", "-PT0.5S", "P1Y2M", "P0D"] {
+            assert_eq!(duration_signed_parts(s), duration(s), "{s}");
+        }
+        for bad in ["P-D", "PT-M", "P--1D", "PT+5M", "P-1Y-2D"] {
+            assert_eq!(duration_signed_parts(bad), None, "{bad}");
         }
     }
 }
