@@ -48,9 +48,9 @@ fn run(path: &Path) -> String {
     let (vars, source) = text
         .split_once("\n---\n")
         .unwrap_or_else(|| panic!("{}: missing the `---` line", path.display()));
-    let json: serde_json::Value = serde_json::from_str(vars)
+    // Read with the exact reader, so numbers keep digits an f64 would lose.
+    let vars = Context::from_json_text(vars)
         .unwrap_or_else(|e| panic!("{}: bad JSON context: {e}", path.display()));
-    let vars = Context::from_json(&json).unwrap_or_default();
     let source = source.strip_suffix('\n').unwrap_or(source);
     let engine = engine(dialect_of(path));
     let unary = path.components().any(|c| c.as_os_str() == "unary");

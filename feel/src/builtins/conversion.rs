@@ -23,7 +23,6 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("context", &["entries"], context_from),
     #[cfg(feature = "json")]
     Overload::new("to json", &["value"], to_json),
-    #[cfg(feature = "json")]
     Overload::new("from json", &["value"], from_json),
 ];
 
@@ -256,16 +255,16 @@ fn write_json(out: &mut String, v: &Value, dialect: Dialect) {
     }
 }
 
-/// `from json(value)`: parses JSON text into a FEEL value (Camunda extension);
-/// null with a warning when the text is not JSON.
-#[cfg(feature = "json")]
+/// `from json(value)`: parses JSON text into a FEEL value (Camunda extension),
+/// keeping every digit of its numbers; null with a warning when the text is
+/// not JSON.
 fn from_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let text = or_null!(string(ctx, &a[0], "value"));
-    Ok(match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(json) => Value::from_json(&json),
+    Ok(match Value::from_json_text(text) {
+        Ok(v) => v,
         Err(e) => ctx.null(
             WarningKind::InvalidValue,
-            format!("`value` is not valid JSON: {e}"),
+            format!("`value` is not valid JSON: {}", e.detail()),
         ),
     })
 }
