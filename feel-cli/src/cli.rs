@@ -69,6 +69,16 @@ pub enum Command {
     },
     /// List the names of the built-in functions, one per line.
     Functions,
+    /// Evaluate expressions a line at a time.
+    ///
+    /// `name: expression` binds `name` for the lines that follow; any other
+    /// line is evaluated and its value printed in FEEL syntax, with warnings
+    /// under it. `:help`, `:vars`, `:clear`, `:quit`. On a terminal, lines can
+    /// be edited and recalled; piped input is read line by line.
+    Repl {
+        #[command(flatten)]
+        context: ContextArgs,
+    },
 }
 
 /// Where the variables come from.

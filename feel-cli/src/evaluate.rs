@@ -61,7 +61,7 @@ fn read_source(arg: &str) -> Result<String, Failure> {
 }
 
 /// The variables from `--context` or `--context-file` (none if neither).
-fn read_context(args: &ContextArgs) -> Result<Context, Failure> {
+pub fn read_context(args: &ContextArgs) -> Result<Context, Failure> {
     let (what, text) = match (&args.context, &args.context_file) {
         (Some(text), _) => ("--context".to_owned(), text.clone()),
         (None, Some(path)) => {
