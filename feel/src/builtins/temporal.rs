@@ -122,7 +122,10 @@ fn date_time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error>
                 Some(dt) => Value::DateTime(dt),
                 None => ctx.null(
                     WarningKind::InvalidValue,
-                    format!("`from` is not a date and time (yyyy-mm-ddThh:mm:ss[zone]): \"{s}\""),
+                    format!(
+                        "`from` is not a date and time (yyyy-mm-ddThh:mm:ss[zone]): \"{s}\"{}",
+                        precision_hint(s)
+                    ),
                 ),
             }
         }
@@ -192,7 +195,10 @@ fn time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
             Some(t) => Value::Time(t),
             None => ctx.null(
                 WarningKind::InvalidValue,
-                format!("`from` is not a time (hh:mm:ss[zone]): \"{s}\""),
+                format!(
+                    "`from` is not a time (hh:mm:ss[zone]): \"{s}\"{}",
+                    precision_hint(s)
+                ),
             ),
         },
         Value::DateTime(dt) => Value::Time(dt.time()),
@@ -262,6 +268,21 @@ fn offset_zone(d: DayTimeDuration) -> Option<Zone> {
     Zone::offset_seconds(i32::try_from(nanos / 1_000_000_000).ok()?)
 }
 
+/// Why a temporal string with a long fraction of a second was refused: values
+/// are exact to the nanosecond, and cutting a non-zero digit would make two
+/// different values equal.
+fn precision_hint(s: &str) -> &'static str {
+    let long_fraction = s.split('.').skip(1).any(|part| {
+        let digits: Vec<u8> = part.bytes().take_while(u8::is_ascii_digit).collect();
+        digits.iter().skip(9).any(|&b| b != b'0')
+    });
+    if long_fraction {
+        " (seconds are exact to the nanosecond: at most nine fractional digits that are not zero)"
+    } else {
+        ""
+    }
+}
+
 /// `duration(from)`: an ISO 8601 duration of either kind. In the Camunda
 /// dialect each component may carry its own sign (`PT-5M`), as `java.time`
 /// reads durations; XML Schema, and so the standard, allows only a leading one.
@@ -275,7 +296,10 @@ fn duration_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> 
             Some(v) => v,
             None => ctx.null(
                 WarningKind::InvalidValue,
-                format!("`from` is not a days-and-time or years-and-months duration: \"{s}\""),
+                format!(
+                    "`from` is not a days-and-time or years-and-months duration: \"{s}\"{}",
+                    precision_hint(s)
+                ),
             ),
         },
         v @ (Value::DayTimeDuration(_) | Value::YearMonthDuration(_)) => v.clone(),

@@ -126,12 +126,20 @@ fn number(d: &[u8]) -> Option<u128> {
     })
 }
 
-/// Fraction digits as nanoseconds; digits beyond the ninth are dropped.
-fn fraction_nanos(d: &[u8]) -> u32 {
-    d.iter()
-        .chain(std::iter::repeat(&b'0'))
-        .take(9)
-        .fold(0, |acc, &b| acc * 10 + u32::from(b - b'0'))
+/// Fraction digits as nanoseconds. Values are exact to the nanosecond, so a
+/// fraction with a non-zero digit beyond the ninth is refused (`None`)
+/// rather than cut: two values that differ there would otherwise compare
+/// equal. Trailing zeros are fine.
+fn fraction_nanos(d: &[u8]) -> Option<u32> {
+    if d.iter().skip(9).any(|&b| b != b'0') {
+        return None;
+    }
+    Some(
+        d.iter()
+            .chain(std::iter::repeat(&b'0'))
+            .take(9)
+            .fold(0, |acc, &b| acc * 10 + u32::from(b - b'0')),
+    )
 }
 
 fn date_at(c: &mut Cursor<'_>) -> Option<NaiveDate> {
@@ -169,7 +177,7 @@ fn time_at(c: &mut Cursor<'_>) -> Option<TimeParts> {
         if f.is_empty() {
             return None;
         }
-        fraction_nanos(f)
+        fraction_nanos(f)?
     } else {
         0
     };
@@ -297,7 +305,7 @@ fn duration_with(s: &str, signed: bool) -> Option<DurationParts> {
                 if f.is_empty() {
                     return None;
                 }
-                Some(i128::from(fraction_nanos(f)))
+                Some(i128::from(fraction_nanos(f)?))
             } else {
                 None
             };
@@ -374,6 +382,18 @@ mod tests {
         ] {
             assert_eq!(date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn fractions_beyond_nanoseconds_are_refused_not_cut() {
+        assert!(time("10:00:00.1234567891").is_none());
+        assert!(time("10:00:00.1234567890000").is_some());
+        assert!(date_time("2018-12-08T10:00:00.0000000001Z").is_none());
+        assert_eq!(duration("PT0.0000000001S"), None);
+        assert_eq!(
+            duration("PT0.1000000000S"),
+            Some(DurationParts::DayTime(NANOS_PER_SEC / 10))
+        );
     }
 
     #[test]

@@ -100,6 +100,12 @@ impl Value {
                 Some(bounds_eq(&a.start, &b.start)? && bounds_eq(&a.end, &b.end)?)
             }
             (Value::Function(a), Value::Function(b)) => Some(a == b),
+            // DMN 1.5 §10.3.2.3.4: where a date meets a date and time, it
+            // stands for midnight of that day (UTC against a zoned value), so
+            // `=` agrees with `<=` and `>=`.
+            (Value::Date(_), Value::DateTime(_)) | (Value::DateTime(_), Value::Date(_)) => {
+                temporal::equal(self, other)
+            }
             _ if self.kind() == other.kind() => temporal::equal(self, other),
             _ => None,
         }
@@ -202,6 +208,30 @@ mod tests {
         // Equal items stay equal, and the top level is unchanged.
         assert_eq!(eq(&one, &one.clone(), Dialect::Camunda), Some(true));
         assert_eq!(eq(&n(1), &Value::Boolean(true), Dialect::Camunda), None);
+    }
+
+    #[test]
+    fn a_date_equals_the_midnight_that_starts_it() {
+        let v = |s: &str| crate::temporal::parse_literal(s).unwrap();
+        let day = v("2018-12-08");
+        assert_eq!(day.feel_eq(&v("2018-12-08T00:00:00Z")), Some(true));
+        assert_eq!(v("2018-12-08T00:00:00Z").feel_eq(&day), Some(true));
+        assert_eq!(day.feel_eq(&v("2018-12-08T00:00:00")), Some(true));
+        assert_eq!(day.feel_eq(&v("2018-12-08T00:00:00+01:00")), Some(false));
+        assert_eq!(day.feel_eq(&v("2018-12-08T00:00:01")), Some(false));
+        // Equality agrees with the ordering.
+        for other in [
+            "2018-12-08T00:00:00Z",
+            "2018-12-07T23:00:00-01:00",
+            "2018-12-09T00:00:00",
+        ] {
+            let o = v(other);
+            assert_eq!(
+                day.feel_eq(&o),
+                day.feel_cmp(&o).map(Ordering::is_eq),
+                "{other}"
+            );
+        }
     }
 
     #[test]
