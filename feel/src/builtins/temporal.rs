@@ -115,9 +115,7 @@ fn date_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error
 fn date_time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
     Ok(match &args[0] {
         Value::String(s) => {
-            let parsed = DateTime::parse(s).or_else(|| {
-                Date::parse(s).map(|d| DateTime::local(d.naive().and_time(NaiveTime::MIN)))
-            });
+            let parsed = DateTime::parse(s).or_else(|| Date::parse(s).map(DateTime::at_midnight));
             match parsed {
                 Some(dt) => Value::DateTime(dt),
                 None => ctx.null(
@@ -130,7 +128,7 @@ fn date_time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error>
             }
         }
         Value::DateTime(dt) => Value::DateTime(*dt),
-        Value::Date(d) => Value::DateTime(DateTime::local(d.naive().and_time(NaiveTime::MIN))),
+        Value::Date(d) => Value::DateTime(DateTime::at_midnight(*d)),
         other => ctx.invalid_type("from", "a string", other),
     })
 }
@@ -146,13 +144,7 @@ fn date_time_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, 
     let Value::Time(time) = &args[1] else {
         return Ok(ctx.invalid_type("time", "a time", &args[1]));
     };
-    let local = date.naive().and_time(time.naive());
-    let dt = match time.zone() {
-        None => Some(DateTime::local(local)),
-        Some(Zone::Offset(o)) => Some(DateTime::with_offset(local, o)),
-        Some(Zone::Id(tz)) => DateTime::in_zone(local, tz),
-    };
-    Ok(match dt {
+    Ok(match DateTime::combine(date, *time) {
         Some(dt) => Value::DateTime(dt),
         None => ctx.null(
             WarningKind::InvalidValue,
@@ -166,7 +158,7 @@ fn date_time_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, 
 fn date_time_in_zone(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
     let dt = match &args[0] {
         Value::DateTime(dt) => *dt,
-        Value::Date(d) => DateTime::local(d.naive().and_time(NaiveTime::MIN)),
+        Value::Date(d) => DateTime::at_midnight(*d),
         other => return Ok(ctx.invalid_type("date", DATE_TYPES, other)),
     };
     let Value::String(name) = &args[1] else {
@@ -317,13 +309,13 @@ fn years_and_months_duration(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Va
         return Ok(ctx.invalid_type("to", DATE_TYPES, &args[1]));
     };
     Ok(Value::YearMonthDuration(
-        crate::temporal::YearMonthDuration::from_months(months_between(from.naive(), to.naive())),
+        crate::temporal::YearMonthDuration::from_months(months_between(from, to)),
     ))
 }
 
 /// Whole months from `a` to `b`, truncated toward zero.
-fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
-    let month_index = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+fn months_between(a: Date, b: Date) -> i64 {
+    let month_index = |d: Date| i64::from(d.year()) * 12 + i64::from(d.month()) - 1;
     let mut months = month_index(b) - month_index(a);
     let days = i64::from(b.day()) - i64::from(a.day());
     if months > 0 && days < 0 {
@@ -334,10 +326,11 @@ fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
     months
 }
 
-/// Applies `f` to the date of a date or date and time argument named `date`.
+/// Applies `f` to the date of a date or date and time argument named `date`,
+/// given as a chrono date with the same calendar facts (see `Date::proxy`).
 fn with_date(ctx: &mut Ctx<'_, '_>, v: &Value, f: impl FnOnce(NaiveDate) -> Value) -> Value {
     match date_arg(v) {
-        Some(d) => f(d.naive()),
+        Some(d) => f(d.proxy()),
         None => ctx.invalid_type("date", DATE_TYPES, v),
     }
 }
@@ -400,11 +393,13 @@ fn last_day_of_month(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Err
     let Some(d) = date_arg(&args[0]) else {
         return Ok(ctx.invalid_type("date", DATE_TYPES, &args[0]));
     };
-    let first = d.naive().with_day(1).map(Date::from_naive);
+    let first = d
+        .proxy()
+        .with_day(1)
+        .and_then(|f| Date::from_era(i64::from(d.era()), f));
     let last = first
         .and_then(|f| f.add_months(1))
-        .and_then(|next| next.naive().pred_opt())
-        .map(Date::from_naive);
+        .and_then(|next| next.plus_days(-1));
     Ok(match last {
         Some(l) => Value::Date(l),
         None => ctx.null(WarningKind::InvalidValue, "the date is out of range"),
@@ -711,7 +706,7 @@ mod tests {
         };
         assert!(now_dt.offset().is_some());
         // The two calls may straddle midnight, but never by more than a day.
-        let gap = (now_dt.date().naive() - today_d.naive()).num_days().abs();
+        let gap = now_dt.date().days_since(today_d).abs();
         assert!(gap <= 1);
     }
 }

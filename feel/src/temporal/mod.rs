@@ -90,6 +90,12 @@ pub(crate) fn sub(a: &Value, b: &Value) -> Option<Value> {
     arith::sub(a, b)
 }
 
+/// Whether `a op b` is one of the temporal operations the spec defines
+/// (then a `None` from [`add`] and friends means out of range).
+pub(crate) fn defined(op: char, a: &Value, b: &Value) -> bool {
+    arith::defined(op, a, b)
+}
+
 /// `a * b`: a duration and a number, either way round.
 pub(crate) fn mul(a: &Value, b: &Value) -> Option<Value> {
     arith::mul(a, b)

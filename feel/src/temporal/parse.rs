@@ -18,10 +18,10 @@
 //! lets each component carry its own sign: `PT-5M`, `P-1Y-2M`, `PT1H-30M`.
 //! [`duration_signed_parts`] reads those; [`duration`] keeps to XML Schema.
 
-use chrono::{FixedOffset, NaiveDate, NaiveTime};
+use chrono::{FixedOffset, NaiveTime};
 
 use super::zone::parse_offset;
-use super::Zone;
+use super::{Date, Zone};
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
 
@@ -142,11 +142,12 @@ fn fraction_nanos(d: &[u8]) -> Option<u32> {
     )
 }
 
-fn date_at(c: &mut Cursor<'_>) -> Option<NaiveDate> {
+fn date_at(c: &mut Cursor<'_>) -> Option<Date> {
     let negative = c.eat(b'-');
     let year = c.digits();
-    // XML Schema: at least four digits, no superfluous leading zero.
-    if year.len() < 4 || (year.len() > 4 && year[0] == b'0') {
+    // XML Schema: at least four digits, no superfluous leading zero; FEEL:
+    // at most 999,999,999.
+    if year.len() < 4 || (year.len() > 4 && year[0] == b'0') || year.len() > 9 {
         return None;
     }
     let year = i32::try_from(number(year)?).ok()?;
@@ -159,7 +160,7 @@ fn date_at(c: &mut Cursor<'_>) -> Option<NaiveDate> {
         return None;
     }
     let day = c.two()?;
-    NaiveDate::from_ymd_opt(year, month, day)
+    Date::new(year, month, day)
 }
 
 fn time_at(c: &mut Cursor<'_>) -> Option<TimeParts> {
@@ -223,7 +224,7 @@ fn suffix(rest: &[u8]) -> Option<Suffix> {
 }
 
 /// `yyyy-mm-dd`.
-pub(crate) fn date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn date(s: &str) -> Option<Date> {
     let mut c = Cursor::new(s);
     let d = date_at(&mut c)?;
     c.at_end().then_some(d)
@@ -236,7 +237,7 @@ pub(crate) fn time(s: &str) -> Option<TimeParts> {
 }
 
 /// `yyyy-mm-ddThh:mm:ss[.f][zone]`.
-pub(crate) fn date_time(s: &str) -> Option<(NaiveDate, TimeParts)> {
+pub(crate) fn date_time(s: &str) -> Option<(Date, TimeParts)> {
     let mut c = Cursor::new(s);
     let d = date_at(&mut c)?;
     if !c.eat(b'T') {
@@ -364,10 +365,12 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(date("2017-01-01"), NaiveDate::from_ymd_opt(2017, 1, 1));
-        assert_eq!(date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
-        assert_eq!(date("-2017-02-28"), NaiveDate::from_ymd_opt(-2017, 2, 28));
-        assert_eq!(date("12017-01-01"), NaiveDate::from_ymd_opt(12017, 1, 1));
+        assert_eq!(date("2017-01-01"), Date::new(2017, 1, 1));
+        assert_eq!(date("2024-02-29"), Date::new(2024, 2, 29));
+        assert_eq!(date("-2017-02-28"), Date::new(-2017, 2, 28));
+        assert_eq!(date("12017-01-01"), Date::new(12017, 1, 1));
+        assert_eq!(date("999999999-12-31"), Date::new(999_999_999, 12, 31));
+        assert_eq!(date("-999999999-01-01"), Date::new(-999_999_999, 1, 1));
         for bad in [
             "2017-13-01",
             "2023-02-29",
@@ -376,6 +379,9 @@ mod tests {
             "17-01-01",
             "2017-01-01T",
             "02017-01-01",
+            "1000000000-01-01",
+            "-1000000000-01-01",
+            "9999999999-12-27",
             "",
             "2017/01/01",
             " 2017-01-01",
