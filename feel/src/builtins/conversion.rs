@@ -206,17 +206,32 @@ fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 #[cfg(feature = "json")]
 fn to_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let mut out = String::new();
-    write_json(&mut out, &a[0], ctx.dialect());
+    let now = ctx.now().naive_utc();
+    write_json(&mut out, &a[0], ctx.dialect(), Some(now));
     Ok(Value::from(out))
 }
 
+/// Writes `v` as JSON; `now` (UTC) dates the standard offset of a time in a
+/// zone id, in the Camunda dialect.
 #[cfg(feature = "json")]
-fn write_json(out: &mut String, v: &Value, dialect: Dialect) {
+fn write_json(out: &mut String, v: &Value, dialect: Dialect, now: Option<chrono::NaiveDateTime>) {
     match v {
         Value::Range(_) if dialect == Dialect::Camunda => {
             out.push_str(&serde_json::Value::String(camunda_text(v)).to_string());
         }
         Value::Function(_) if dialect == Dialect::Camunda => out.push_str("\"<function>\""),
+        // Camunda writes a time in a zone id as ISO text with the zone's
+        // standard offset and the id in brackets, as it does date-times.
+        Value::Time(t) if dialect == Dialect::Camunda => match (t.zone(), now) {
+            (Some(zone @ Zone::Id(_)), Some(now)) => {
+                let offset = zone.standard_offset_at_utc(&now);
+                let text = t.to_string();
+                let local = text.split('@').next().unwrap_or(&text);
+                let iso = format!("{local}{}[{}]", Zone::Offset(offset).name(), zone.name());
+                out.push_str(&serde_json::Value::String(iso).to_string());
+            }
+            _ => out.push_str(&v.to_json().to_string()),
+        },
         Value::Number(n) => out.push_str(&n.to_string()),
         Value::List(items) => {
             out.push('[');
@@ -224,7 +239,7 @@ fn write_json(out: &mut String, v: &Value, dialect: Dialect) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, item, dialect);
+                write_json(out, item, dialect, now);
             }
             out.push(']');
         }
@@ -236,7 +251,7 @@ fn write_json(out: &mut String, v: &Value, dialect: Dialect) {
                 }
                 out.push_str(&serde_json::Value::String(k.to_string()).to_string());
                 out.push(':');
-                write_json(out, item, dialect);
+                write_json(out, item, dialect, now);
             }
             out.push('}');
         }
