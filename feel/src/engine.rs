@@ -17,8 +17,8 @@ pub const DEFAULT_MAX_DEPTH: usize = 256;
 /// engine (feel-scala, the FEEL of Camunda 8 models) disagree.
 ///
 /// Every difference is listed in the crate documentation (the table under
-/// "Dialects" in `feel/src/lib.rs`). Expressions that do not touch one of
-/// them evaluate the same in both dialects.
+/// [Dialects](crate#dialects), in `feel/src/lib.rs`). Expressions that do not
+/// touch one of them evaluate the same in both dialects.
 ///
 /// # Examples
 ///
