@@ -12,7 +12,9 @@ use crate::value::{Context, Value};
 
 /// The result of an evaluation: the value, and the warnings that explain any
 /// null produced along the way (a missing variable, a type mismatch, …).
+/// New fields may be added; only the engine builds one.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Evaluation {
     /// The value.
     pub value: Value,

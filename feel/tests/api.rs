@@ -239,3 +239,23 @@ fn a_value_displays_as_feel_that_evaluates_back_to_it() {
         );
     }
 }
+
+#[test]
+fn numbers_round_in_every_mode_named_from_outside_the_crate() {
+    use feel::{Number, Rounding};
+    let n = |text: &str| Number::parse(text).unwrap();
+    let cases = [
+        (Rounding::HalfEven, "2.5", "2"),
+        (Rounding::HalfUp, "2.5", "3"),
+        (Rounding::HalfDown, "2.5", "2"),
+        (Rounding::Up, "2.1", "3"),
+        (Rounding::Down, "-2.9", "-2"),
+    ];
+    for (mode, input, expected) in cases {
+        assert_eq!(
+            n(input).round(0, mode),
+            Some(n(expected)),
+            "{input} {mode:?}"
+        );
+    }
+}

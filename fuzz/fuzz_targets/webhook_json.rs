@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use webhook::request_context as rc;
+use webhook::inbound::request_context as rc;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(body) = rc::parse_body(Some("text/xml"), data) {

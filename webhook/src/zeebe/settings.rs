@@ -1,4 +1,4 @@
-//! Where commands go: environment variables and flags → [`ZeebeConfig`] →
+//! Where commands go: environment variables and flags → [`ZeebeSettings`] →
 //! the [`Dispatcher`].
 
 use std::collections::HashMap;
@@ -7,15 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::auth::{OAuthConfig, Secret, TokenCache};
+use super::auth::{OAuthCredentials, TokenCache};
 use super::grpc::GrpcDispatcher;
-use super::http_client::{read_pem_certificates, HttpClient};
 use super::journal::{JournalDispatcher, SyncPolicy};
 use super::rest::RestDispatcher;
 use super::Dispatcher;
-
-/// The journal file used when none is given.
-pub const DEFAULT_JOURNAL_PATH: &str = "./webhook-journal.jsonl";
+use crate::http_client::{read_pem_certificates, HttpClient};
+use crate::secret::Secret;
 
 const DEFAULT_TOKEN_URL: &str = "https://login.cloud.camunda.io/oauth/token";
 const DEFAULT_AUDIENCE: &str = "zeebe.camunda.io";
@@ -25,11 +23,11 @@ const DEFAULT_BACKPRESSURE_RETRIES: u32 = 3;
 
 /// The command-line flags that override the environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ZeebeFlags {
+pub struct ZeebeAddresses {
     /// `--zeebe-address`: the gRPC gateway.
-    pub zeebe_address: Option<String>,
+    pub grpc: Option<String>,
     /// `--zeebe-rest-address`: the REST API base URL.
-    pub zeebe_rest_address: Option<String>,
+    pub rest: Option<String>,
 }
 
 /// How commands reach Zeebe.
@@ -49,7 +47,7 @@ pub enum Transport {
 
 /// Everything needed to build the [`Dispatcher`].
 ///
-/// [`ZeebeConfig::from_env_and_flags`] reads it from the environment variables Camunda users
+/// [`ZeebeSettings::from_env_and_flags`] reads it from the environment variables Camunda users
 /// already have (the credentials files of the Camunda console, the SDKs) and
 /// two command-line flags.
 ///
@@ -72,11 +70,11 @@ pub enum Transport {
 /// is not sent. A gRPC address without a port gets 443 (TLS) or 26500
 /// (plaintext). A REST address may end in `/v2` or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZeebeConfig {
+pub struct ZeebeSettings {
     /// Where commands go; `None` = the embedded journal.
     pub transport: Option<Transport>,
     /// OAuth client credentials, when the gateway needs a token.
-    pub oauth: Option<OAuthConfig>,
+    pub oauth: Option<OAuthCredentials>,
     /// A PEM file with extra CA certificates to trust.
     pub ca_certificate_path: Option<PathBuf>,
     /// Deadline of one dispatch (token fetch included).
@@ -92,7 +90,7 @@ pub struct ZeebeConfig {
     pub backpressure_retries: u32,
 }
 
-impl Default for ZeebeConfig {
+impl Default for ZeebeSettings {
     fn default() -> Self {
         Self {
             transport: None,
@@ -108,12 +106,12 @@ impl Default for ZeebeConfig {
 
 /// A configuration problem, naming the setting it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
+pub struct SettingsError {
     setting: String,
     message: String,
 }
 
-impl ConfigError {
+impl SettingsError {
     fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             setting: setting.into(),
@@ -132,13 +130,13 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.setting, self.message)
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for SettingsError {}
 
 /// Looks settings up in a map of environment variables.
 struct Env<'a>(&'a HashMap<String, String>);
@@ -152,14 +150,14 @@ impl Env<'_> {
         })
     }
 
-    fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
+    fn flag(&self, name: &'static str) -> Result<Option<bool>, SettingsError> {
         let Some((_, value)) = self.first(&[name]) else {
             return Ok(None);
         };
         match value.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(Some(true)),
             "false" | "0" | "no" | "off" => Ok(Some(false)),
-            _ => Err(ConfigError::new(
+            _ => Err(SettingsError::new(
                 name,
                 format!("expected true or false, got {value:?}"),
             )),
@@ -167,12 +165,12 @@ impl Env<'_> {
     }
 }
 
-impl ZeebeConfig {
+impl ZeebeSettings {
     /// [`from_env_and_flags`](Self::from_env_and_flags) over this process's
     /// environment. Unlike `std::env::vars()` it does not panic on values
     /// that are not UTF-8: those are skipped, unless they belong to a
     /// `ZEEBE_*`/`CAMUNDA_*` variable, which is an error.
-    pub fn from_process_env(flags: &ZeebeFlags) -> Result<Self, ConfigError> {
+    pub fn from_process_env(flags: &ZeebeAddresses) -> Result<Self, SettingsError> {
         let mut env = HashMap::new();
         for (name, value) in std::env::vars_os() {
             let Ok(name) = name.into_string() else {
@@ -183,7 +181,7 @@ impl ZeebeConfig {
                     env.insert(name, value);
                 }
                 Err(_) if name.starts_with("ZEEBE_") || name.starts_with("CAMUNDA_") => {
-                    return Err(ConfigError::new(name, "the value is not valid UTF-8"));
+                    return Err(SettingsError::new(name, "the value is not valid UTF-8"));
                 }
                 Err(_) => {}
             }
@@ -191,34 +189,34 @@ impl ZeebeConfig {
         Self::from_env_and_flags(&env, flags)
     }
 
-    /// Reads the configuration from `env` and the flags; see [`ZeebeConfig`]
+    /// Reads the configuration from `env` and the flags; see [`ZeebeSettings`]
     /// for names and precedence. A pure function, for tests; the service
     /// calls [`from_process_env`](Self::from_process_env).
     ///
     /// # Examples
     /// ```
     /// use std::collections::HashMap;
-    /// use webhook::zeebe::{Transport, ZeebeConfig, ZeebeFlags};
+    /// use webhook::zeebe::{Transport, ZeebeSettings, ZeebeAddresses};
     ///
     /// let env = HashMap::from([(
     ///     "ZEEBE_ADDRESS".to_owned(),
     ///     "abc.bru-2.zeebe.camunda.io:443".to_owned(),
     /// )]);
-    /// let config = ZeebeConfig::from_env_and_flags(&env, &ZeebeFlags::default())?;
+    /// let config = ZeebeSettings::from_env_and_flags(&env, &ZeebeAddresses::default())?;
     /// assert_eq!(
     ///     config.transport,
     ///     Some(Transport::Grpc { address: "https://abc.bru-2.zeebe.camunda.io:443".into() })
     /// );
     ///
-    /// let flags = ZeebeFlags { zeebe_address: Some("ftp://nope".into()), ..ZeebeFlags::default() };
-    /// let error = ZeebeConfig::from_env_and_flags(&env, &flags).unwrap_err();
+    /// let flags = ZeebeAddresses { grpc: Some("ftp://nope".into()), ..ZeebeAddresses::default() };
+    /// let error = ZeebeSettings::from_env_and_flags(&env, &flags).unwrap_err();
     /// assert_eq!(error.setting(), "--zeebe-address");
-    /// # Ok::<(), webhook::zeebe::ConfigError>(())
+    /// # Ok::<(), webhook::zeebe::SettingsError>(())
     /// ```
     pub fn from_env_and_flags(
         env: &HashMap<String, String>,
-        flags: &ZeebeFlags,
-    ) -> Result<Self, ConfigError> {
+        flags: &ZeebeAddresses,
+    ) -> Result<Self, SettingsError> {
         let env = Env(env);
         let insecure = env.flag("ZEEBE_INSECURE_CONNECTION")?;
         let prefer_rest = env.flag("CAMUNDA_PREFER_REST_OVER_GRPC")?.unwrap_or(false);
@@ -230,8 +228,8 @@ impl ZeebeConfig {
                 .filter(|v| !v.is_empty())
                 .map(|v| (name, v.to_owned()))
         };
-        let grpc_flag = flag(&flags.zeebe_address, "--zeebe-address");
-        let rest_flag = flag(&flags.zeebe_rest_address, "--zeebe-rest-address");
+        let grpc_flag = flag(&flags.grpc, "--zeebe-address");
+        let rest_flag = flag(&flags.rest, "--zeebe-rest-address");
         let (grpc, rest) = if grpc_flag.is_some() || rest_flag.is_some() {
             (grpc_flag, rest_flag)
         } else {
@@ -253,12 +251,14 @@ impl ZeebeConfig {
             (None, None) => None,
         };
 
-        let oauth = oauth_config(&env)?;
+        let oauth = oauth_credentials(&env)?;
         let ca_certificate_path = env
             .first(&["ZEEBE_CA_CERTIFICATE_PATH", "CAMUNDA_CA_CERTIFICATE_PATH"])
             .map(|(_, path)| PathBuf::from(path));
         let request_timeout = match env.first(&["ZEEBE_REQUEST_TIMEOUT"]) {
-            Some((name, value)) => parse_timeout(&value).map_err(|m| ConfigError::new(name, m))?,
+            Some((name, value)) => {
+                parse_timeout(&value).map_err(|m| SettingsError::new(name, m))?
+            }
             None => DEFAULT_REQUEST_TIMEOUT,
         };
         Ok(Self {
@@ -277,10 +277,10 @@ impl ZeebeConfig {
     pub fn build_dispatcher(
         &self,
         journal_path: &Path,
-    ) -> Result<Arc<dyn Dispatcher>, ConfigError> {
+    ) -> Result<Arc<dyn Dispatcher>, SettingsError> {
         let Some(transport) = &self.transport else {
             let journal = JournalDispatcher::open(journal_path, self.journal_sync)
-                .map_err(|err| ConfigError::new("--journal", err.to_string()))?;
+                .map_err(|err| SettingsError::new("--journal", err.to_string()))?;
             tracing::info!(
                 journal = %journal_path.display(),
                 "no Zeebe address configured: commands are journaled, not sent"
@@ -289,14 +289,14 @@ impl ZeebeConfig {
         };
         let extra_roots = match &self.ca_certificate_path {
             Some(path) => read_pem_certificates(path)
-                .map_err(|m| ConfigError::new("ZEEBE_CA_CERTIFICATE_PATH", m))?,
+                .map_err(|m| SettingsError::new("ZEEBE_CA_CERTIFICATE_PATH", m))?,
             None => Vec::new(),
         };
         let needs_http = matches!(transport, Transport::Rest { .. }) || self.oauth.is_some();
         let http = if needs_http {
             Some(
                 HttpClient::new(&extra_roots, self.connect_timeout)
-                    .map_err(|m| ConfigError::new("TLS", m))?,
+                    .map_err(|m| SettingsError::new("TLS", m))?,
             )
         } else {
             None
@@ -312,7 +312,7 @@ impl ZeebeConfig {
             Transport::Grpc { address } => {
                 let pem = match &self.ca_certificate_path {
                     Some(path) => Some(std::fs::read(path).map_err(|err| {
-                        ConfigError::new(
+                        SettingsError::new(
                             "ZEEBE_CA_CERTIFICATE_PATH",
                             format!("cannot read {}: {err}", path.display()),
                         )
@@ -327,13 +327,13 @@ impl ZeebeConfig {
                     self.connect_timeout,
                     self.backpressure_retries,
                 )
-                .map_err(|m| ConfigError::new("--zeebe-address / ZEEBE_ADDRESS", m))?;
+                .map_err(|m| SettingsError::new("--zeebe-address / ZEEBE_ADDRESS", m))?;
                 tracing::info!(%address, oauth_client = client_id, "dispatching to Zeebe over gRPC");
                 Ok(Arc::new(grpc))
             }
             Transport::Rest { base_url } => {
                 let Some(http) = http else {
-                    return Err(ConfigError::new(
+                    return Err(SettingsError::new(
                         "--zeebe-rest-address / ZEEBE_REST_ADDRESS",
                         "the HTTP client was not set up",
                     ));
@@ -351,14 +351,14 @@ impl ZeebeConfig {
     }
 }
 
-fn oauth_config(env: &Env<'_>) -> Result<Option<OAuthConfig>, ConfigError> {
+fn oauth_credentials(env: &Env<'_>) -> Result<Option<OAuthCredentials>, SettingsError> {
     let strategy = env.first(&["CAMUNDA_AUTH_STRATEGY"]);
     let strategy_upper = strategy.as_ref().map(|(_, v)| v.to_ascii_uppercase());
     match strategy_upper.as_deref() {
         None | Some("OAUTH") => {}
         Some("NONE") => return Ok(None),
         Some(other) => {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 "CAMUNDA_AUTH_STRATEGY",
                 format!("{other:?} is not supported; use NONE or OAUTH"),
             ))
@@ -370,19 +370,19 @@ fn oauth_config(env: &Env<'_>) -> Result<Option<OAuthConfig>, ConfigError> {
         (Some((_, id)), Some((_, secret))) => (id, secret),
         (None, None) if strategy_upper.is_none() => return Ok(None),
         (None, None) => {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 "CAMUNDA_AUTH_STRATEGY",
                 "OAUTH needs ZEEBE_CLIENT_ID and ZEEBE_CLIENT_SECRET (or the CAMUNDA_ names)",
             ))
         }
         (Some((name, _)), None) => {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 name,
                 "a client id is set but no client secret (ZEEBE_CLIENT_SECRET or CAMUNDA_CLIENT_SECRET)",
             ))
         }
         (None, Some((name, _))) => {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 name,
                 "a client secret is set but no client id (ZEEBE_CLIENT_ID or CAMUNDA_CLIENT_ID)",
             ))
@@ -391,7 +391,7 @@ fn oauth_config(env: &Env<'_>) -> Result<Option<OAuthConfig>, ConfigError> {
     let token_url = match env.first(&["ZEEBE_AUTHORIZATION_SERVER_URL", "CAMUNDA_OAUTH_URL"]) {
         Some((name, url)) => {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(ConfigError::new(
+                return Err(SettingsError::new(
                     name,
                     format!("{url:?} must start with https:// or http://"),
                 ));
@@ -406,7 +406,7 @@ fn oauth_config(env: &Env<'_>) -> Result<Option<OAuthConfig>, ConfigError> {
     let scope = env
         .first(&["ZEEBE_TOKEN_SCOPE", "CAMUNDA_TOKEN_SCOPE"])
         .map(|(_, v)| v);
-    Ok(Some(OAuthConfig {
+    Ok(Some(OAuthCredentials {
         token_url,
         client_id,
         client_secret: Secret::new(client_secret),
@@ -416,8 +416,8 @@ fn oauth_config(env: &Env<'_>) -> Result<Option<OAuthConfig>, ConfigError> {
 }
 
 /// Normalises a gRPC address to `scheme://host:port`.
-fn grpc_address(name: &str, value: &str, insecure: Option<bool>) -> Result<String, ConfigError> {
-    let err = |m: String| ConfigError::new(name, m);
+fn grpc_address(name: &str, value: &str, insecure: Option<bool>) -> Result<String, SettingsError> {
+    let err = |m: String| SettingsError::new(name, m);
     let (tls, rest) = if let Some(rest) = value.strip_prefix("https://") {
         if insecure == Some(true) {
             return Err(err(format!(
@@ -466,8 +466,8 @@ fn grpc_address(name: &str, value: &str, insecure: Option<bool>) -> Result<Strin
 }
 
 /// Normalises a REST base URL: scheme required, no trailing `/` or `/v2`.
-fn rest_base_url(name: &str, value: &str) -> Result<String, ConfigError> {
-    let err = |m: String| ConfigError::new(name, m);
+fn rest_base_url(name: &str, value: &str) -> Result<String, SettingsError> {
+    let err = |m: String| SettingsError::new(name, m);
     if !(value.starts_with("http://") || value.starts_with("https://")) {
         return Err(err(format!(
             "{value:?} must start with http:// (plaintext) or https:// (TLS)"

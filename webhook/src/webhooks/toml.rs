@@ -24,7 +24,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{ConfigError, ConfigErrors, ElementKind, MessageRef, Origin, RawWebhook};
+use super::{DefinitionError, DefinitionErrors, ElementKind, MessageRef, Origin, RawWebhook};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,9 +61,13 @@ struct Entry {
 }
 
 /// Parses a webhook TOML file.
-pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
-    let file: File = toml::from_str(text)
-        .map_err(|e| ConfigErrors(vec![ConfigError::file(path, format!("invalid TOML: {e}"))]))?;
+pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, DefinitionErrors> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        DefinitionErrors(vec![DefinitionError::file(
+            path,
+            format!("invalid TOML: {e}"),
+        )])
+    })?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (index, entry) in file.webhook.into_iter().enumerate() {
@@ -87,7 +91,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
                 }),
             ),
             _ => {
-                errors.push(ConfigError::element(
+                errors.push(DefinitionError::element(
                     &origin,
                     "set exactly one of `start_process` (start a process) or `message` (publish a message)",
                 ));
@@ -142,7 +146,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(ConfigErrors(errors))
+        Err(DefinitionErrors(errors))
     }
 }
 

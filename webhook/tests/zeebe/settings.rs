@@ -1,13 +1,13 @@
-//! `ZeebeConfig::from_env_and_flags`: names, precedence, normalisation, errors.
+//! `ZeebeSettings::from_env_and_flags`: names, precedence, normalisation, errors.
 
 use std::time::Duration;
 
-use webhook::zeebe::{http_status, StatusCode, Transport, ZeebeConfig, ZeebeFlags};
+use webhook::zeebe::{http_status, StatusCode, Transport, ZeebeAddresses, ZeebeSettings};
 
 use crate::support::env;
 
-fn transport(pairs: &[(&str, &str)], flags: &ZeebeFlags) -> Option<Transport> {
-    ZeebeConfig::from_env_and_flags(&env(pairs), flags)
+fn transport(pairs: &[(&str, &str)], flags: &ZeebeAddresses) -> Option<Transport> {
+    ZeebeSettings::from_env_and_flags(&env(pairs), flags)
         .unwrap_or_else(|e| panic!("{pairs:?}: {e}"))
         .transport
 }
@@ -27,8 +27,8 @@ fn rest(base_url: &str) -> Option<Transport> {
 /// Environment variables as (name, value) pairs.
 type Vars = &'static [(&'static str, &'static str)];
 
-fn no_flags() -> ZeebeFlags {
-    ZeebeFlags::default()
+fn no_flags() -> ZeebeAddresses {
+    ZeebeAddresses::default()
 }
 
 #[test]
@@ -124,21 +124,21 @@ fn flags_replace_the_environment_addresses() {
         ("ZEEBE_ADDRESS", "http://env-grpc:1"),
         ("ZEEBE_REST_ADDRESS", "http://env-rest:2"),
     ];
-    let grpc_flag = ZeebeFlags {
-        zeebe_address: Some("http://flag:3".to_owned()),
-        zeebe_rest_address: None,
+    let grpc_flag = ZeebeAddresses {
+        grpc: Some("http://flag:3".to_owned()),
+        rest: None,
     };
-    let rest_flag = ZeebeFlags {
-        zeebe_address: None,
-        zeebe_rest_address: Some("http://flag:4/".to_owned()),
+    let rest_flag = ZeebeAddresses {
+        grpc: None,
+        rest: Some("http://flag:4/".to_owned()),
     };
     assert_eq!(transport(env_both, &grpc_flag), grpc("http://flag:3"));
     assert_eq!(transport(env_both, &rest_flag), rest("http://flag:4"));
     assert_eq!(transport(&[], &grpc_flag), grpc("http://flag:3"));
     // An empty flag counts as absent.
-    let empty = ZeebeFlags {
-        zeebe_address: Some(String::new()),
-        zeebe_rest_address: None,
+    let empty = ZeebeAddresses {
+        grpc: Some(String::new()),
+        rest: None,
     };
     assert_eq!(transport(env_both, &empty), grpc("http://env-grpc:1"));
 }
@@ -231,7 +231,7 @@ fn bad_settings_are_named_in_the_error() {
         ),
     ];
     for (pairs, setting, fragment) in cases {
-        let error = ZeebeConfig::from_env_and_flags(&env(pairs), &no_flags())
+        let error = ZeebeSettings::from_env_and_flags(&env(pairs), &no_flags())
             .expect_err(&format!("{pairs:?} should be rejected"));
         assert_eq!(error.setting(), *setting, "{pairs:?}: {error}");
         assert!(error.message().contains(fragment), "{pairs:?}: {error}");
@@ -241,7 +241,7 @@ fn bad_settings_are_named_in_the_error() {
 
 #[test]
 fn oauth_from_the_console_credentials_file() {
-    let config = ZeebeConfig::from_env_and_flags(
+    let config = ZeebeSettings::from_env_and_flags(
         &env(&[
             ("ZEEBE_ADDRESS", "abc.bru-2.zeebe.camunda.io:443"),
             ("ZEEBE_CLIENT_ID", "client"),
@@ -274,7 +274,7 @@ fn oauth_from_the_console_credentials_file() {
 
 #[test]
 fn oauth_names_precedence_and_defaults() {
-    let config = ZeebeConfig::from_env_and_flags(
+    let config = ZeebeSettings::from_env_and_flags(
         &env(&[
             ("CAMUNDA_CLIENT_ID", "camunda-id"),
             ("CAMUNDA_CLIENT_SECRET", "camunda-secret"),
@@ -299,7 +299,7 @@ fn oauth_names_precedence_and_defaults() {
     assert_eq!(oauth.audience.as_deref(), Some("zeebe.camunda.io"));
     assert_eq!(oauth.scope.as_deref(), Some("zeebe-api"));
 
-    let defaults = ZeebeConfig::from_env_and_flags(
+    let defaults = ZeebeSettings::from_env_and_flags(
         &env(&[("CAMUNDA_CLIENT_ID", "i"), ("CAMUNDA_CLIENT_SECRET", "s")]),
         &no_flags(),
     )
@@ -311,7 +311,7 @@ fn oauth_names_precedence_and_defaults() {
         "https://login.cloud.camunda.io/oauth/token"
     );
 
-    let none = ZeebeConfig::from_env_and_flags(
+    let none = ZeebeSettings::from_env_and_flags(
         &env(&[
             ("CAMUNDA_CLIENT_ID", "i"),
             ("CAMUNDA_CLIENT_SECRET", "s"),
@@ -325,7 +325,7 @@ fn oauth_names_precedence_and_defaults() {
 
 #[test]
 fn timeouts_and_ca_path() {
-    let config = ZeebeConfig::from_env_and_flags(
+    let config = ZeebeSettings::from_env_and_flags(
         &env(&[
             ("ZEEBE_REQUEST_TIMEOUT", "2500"),
             ("CAMUNDA_CA_CERTIFICATE_PATH", "/etc/ca.pem"),
@@ -338,14 +338,14 @@ fn timeouts_and_ca_path() {
         config.ca_certificate_path.as_deref(),
         Some(std::path::Path::new("/etc/ca.pem"))
     );
-    let default = ZeebeConfig::from_env_and_flags(&env(&[]), &no_flags()).unwrap();
-    assert_eq!(default, ZeebeConfig::default());
+    let default = ZeebeSettings::from_env_and_flags(&env(&[]), &no_flags()).unwrap();
+    assert_eq!(default, ZeebeSettings::default());
     assert_eq!(default.request_timeout, Duration::from_secs(10));
 }
 
 #[tokio::test]
 async fn a_missing_ca_file_fails_at_startup() {
-    let config = ZeebeConfig::from_env_and_flags(
+    let config = ZeebeSettings::from_env_and_flags(
         &env(&[
             ("ZEEBE_ADDRESS", "https://z:443"),
             ("ZEEBE_CA_CERTIFICATE_PATH", "/nonexistent/ca.pem"),
@@ -393,11 +393,11 @@ fn zeebe_status_to_http_follows_the_connectors_runtime() {
 fn the_process_environment_can_be_read() {
     // Whatever this process has, reading it must not panic; with the flag
     // set, the flag decides the transport.
-    let flags = ZeebeFlags {
-        zeebe_address: Some("http://flag:26500".to_owned()),
-        zeebe_rest_address: None,
+    let flags = ZeebeAddresses {
+        grpc: Some("http://flag:26500".to_owned()),
+        rest: None,
     };
-    match ZeebeConfig::from_process_env(&flags) {
+    match ZeebeSettings::from_process_env(&flags) {
         Ok(config) => assert_eq!(config.transport, grpc("http://flag:26500")),
         // Only a broken ZEEBE_*/CAMUNDA_* variable in the test environment
         // may make it fail, and then the error names it.

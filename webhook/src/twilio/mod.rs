@@ -23,6 +23,9 @@ use sha2::Digest;
 
 use crate::form::Pair;
 
+mod signed;
+pub use signed::SignedRequest;
+
 /// The hash behind the HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -399,5 +402,4 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-#[path = "twilio_tests.rs"]
 mod tests;

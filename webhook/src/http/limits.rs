@@ -5,10 +5,12 @@
 //! | header count, header bytes | hyper, while reading the head | 431, connection closed |
 //! | header read time (slowloris) | hyper, from the first byte of a head | connection closed |
 //! | body read time | [`with_deadline`] around the body stream | 400 naming the timeout, connection closed |
-//! | body size | `handlers` | 413 |
-//! | form / query pairs ([`MAX_PAIRS`]) | [`crate::form::parse`] | 400 |
+//! | body size | [`read_body`] | 413 |
+//! | form / query pairs ([`crate::form::MAX_PAIRS`]) | [`crate::form::parse`] | 400 |
 //! | requests in flight per webhook | [`InFlight`] in `routes` | 429 + `Retry-After` |
-//! | FEEL fuel and depth | [`crate::engine`], for every configured expression | 422 |
+//! | FEEL fuel and depth | [`crate::settings::FeelLimits`], for every configured expression | 422 |
+//!
+//! The numbers are [`crate::settings::Limits`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,89 +21,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use warp::http::{header, HeaderValue, StatusCode};
-use warp::reply::Response;
+use warp::http::{header, HeaderMap};
 
-/// The most `name=value` pairs one form body or query string may hold.
-/// Twilio sends a few dozen; more is an attack on the decoder and the
-/// signature check, which both work per pair.
-pub const MAX_PAIRS: usize = 1000;
-
-/// Connection- and request-level limits (all configurable from the command
-/// line; the defaults suit Twilio traffic).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// The most header fields one request may carry (431 above).
-    pub max_headers: usize,
-    /// The most bytes the request line and headers may take together (431 above).
-    pub max_header_bytes: usize,
-    /// How long a client may take to send the request line and headers.
-    pub header_read_timeout: Duration,
-    /// How long a client may take to send the body, counted from the end of
-    /// the headers.
-    pub body_read_timeout: Duration,
-    /// Requests one webhook handles at once; more get 429 (0: no limit).
-    pub max_in_flight: usize,
-}
-
-/// The default of [`Limits::max_headers`].
-pub const DEFAULT_MAX_HEADERS: usize = 64;
-/// The default of [`Limits::max_header_bytes`] (16 KiB).
-pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
-/// The default of [`Limits::header_read_timeout`], in milliseconds.
-pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
-/// The default of [`Limits::body_read_timeout`], in milliseconds (Twilio
-/// gives up after 15 s).
-pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 10_000;
-/// The default of [`Limits::max_in_flight`].
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_headers: DEFAULT_MAX_HEADERS,
-            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
-            header_read_timeout: Duration::from_millis(DEFAULT_HEADER_READ_TIMEOUT_MS),
-            body_read_timeout: Duration::from_millis(DEFAULT_BODY_READ_TIMEOUT_MS),
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-        }
-    }
-}
-
-/// The command-line flags (and environment variables) for [`Limits`].
-#[derive(Debug, Clone, clap::Args)]
-pub struct LimitArgs {
-    /// The most header fields one request may carry (431 above).
-    #[arg(long, env = "WEBHOOK_MAX_HEADERS", default_value_t = DEFAULT_MAX_HEADERS)]
-    pub max_headers: usize,
-    /// The most bytes the request line and headers may take together (431 above).
-    #[arg(long, env = "WEBHOOK_MAX_HEADER_BYTES", default_value_t = DEFAULT_MAX_HEADER_BYTES)]
-    pub max_header_bytes: usize,
-    /// How long a client may take to send the headers, in milliseconds (then the connection is closed).
-    #[arg(long, env = "WEBHOOK_HEADER_READ_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_MS)]
-    pub header_read_timeout_ms: u64,
-    /// How long a client may take to send the body after the headers, in milliseconds (400 after).
-    #[arg(long, env = "WEBHOOK_BODY_READ_TIMEOUT_MS", default_value_t = DEFAULT_BODY_READ_TIMEOUT_MS)]
-    pub body_read_timeout_ms: u64,
-    /// Requests one webhook handles at once; more get 429 with Retry-After (0: no limit).
-    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = DEFAULT_MAX_IN_FLIGHT)]
-    pub max_in_flight: usize,
-}
-
-impl LimitArgs {
-    /// The limits these flags describe.
-    pub fn into_limits(self) -> Limits {
-        Limits {
-            max_headers: self.max_headers,
-            max_header_bytes: self.max_header_bytes,
-            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
-            body_read_timeout: Duration::from_millis(self.body_read_timeout_ms),
-            max_in_flight: self.max_in_flight,
-        }
-    }
-}
+use crate::error::AppError;
+use crate::settings::Limits;
 
 /// The HTTP/1 connection settings that enforce the header limits and the
 /// header read timeout.
@@ -132,9 +57,9 @@ impl InFlight {
     }
 
     /// A slot for one request to webhook `id`, held until the permit is
-    /// dropped; `Err(Busy)` when all slots are taken. Only call this for
-    /// configured ids, so random paths cannot grow the map.
-    pub fn try_acquire(&self, id: &str) -> Result<Option<OwnedSemaphorePermit>, Busy> {
+    /// dropped; [`AppError::TooManyRequests`] when all slots are taken. Only
+    /// call this for configured ids, so random paths cannot grow the map.
+    pub fn try_acquire(&self, id: &str) -> Result<Option<OwnedSemaphorePermit>, AppError> {
         if self.max == 0 {
             return Ok(None);
         }
@@ -160,41 +85,58 @@ impl InFlight {
         semaphore
             .try_acquire_owned()
             .map(Some)
-            .map_err(|_| Busy { limit: self.max })
+            .map_err(|_| AppError::TooManyRequests { limit: self.max })
     }
 }
 
-/// All slots of a webhook are taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Busy {
-    /// The limit that was reached.
-    pub limit: usize,
-}
-
-impl Busy {
-    /// 429 with `Retry-After: 1` and a JSON reason.
-    pub fn into_response(self) -> Response {
-        let reason = format!(
-            "this webhook is already handling {} requests; retry later",
-            self.limit
-        );
-        json_error(StatusCode::TOO_MANY_REQUESTS, &reason)
+/// Reads the body, refusing more than `limit` bytes without buffering them:
+/// a declared `Content-Length` over the limit is refused before anything is
+/// read, and sizes the buffer otherwise.
+pub async fn read_body<S, E>(
+    mut body: S,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, AppError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    E: fmt::Display,
+{
+    let too_large = || AppError::PayloadTooLarge { limit };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
     }
-}
-
-fn json_error(status: StatusCode, reason: &str) -> Response {
-    let body = serde_json::json!({ "reason": reason }).to_string();
-    let mut response = Response::new(body.into());
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    let read = |chunk: Option<Result<Bytes, E>>| {
+        chunk
+            .transpose()
+            .map_err(|e| AppError::BodyRead(e.to_string()))
+    };
+    let Some(first) = read(body.next().await)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(too_large());
     }
-    response
+    let Some(mut chunk) = read(body.next().await)? else {
+        // The usual small body arrives in one piece: kept as it is.
+        return Ok(first);
+    };
+    let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
+    let mut buffer = Vec::with_capacity(expected.max(first.len() + chunk.len()));
+    buffer.extend_from_slice(&first);
+    loop {
+        if buffer.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buffer.extend_from_slice(&chunk);
+        match read(body.next().await)? {
+            Some(next) => chunk = next,
+            None => return Ok(Bytes::from(buffer)),
+        }
+    }
 }
 
 /// Why a body chunk could not be read.
@@ -276,14 +218,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::StreamExt;
 
     #[test]
     fn in_flight_is_counted_per_webhook() {
         let limiter = InFlight::new(2);
         let a1 = limiter.try_acquire("a").unwrap();
         let _a2 = limiter.try_acquire("a").unwrap();
-        assert_eq!(limiter.try_acquire("a").unwrap_err(), Busy { limit: 2 });
+        assert!(matches!(
+            limiter.try_acquire("a"),
+            Err(AppError::TooManyRequests { limit: 2 })
+        ));
         // Another webhook has its own slots.
         assert!(limiter.try_acquire("b").is_ok());
         drop(a1);
@@ -297,11 +241,63 @@ mod tests {
         assert!(held.iter().all(Result::is_ok));
     }
 
-    #[test]
-    fn busy_is_429_with_retry_after() {
-        let r = Busy { limit: 3 }.into_response();
-        assert_eq!(r.status(), 429);
-        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+    fn chunks(parts: &[&'static str]) -> impl Stream<Item = Result<Bytes, String>> + Unpin {
+        futures_util::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p.as_bytes())))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn declared(length: usize) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, length.into());
+        headers
+    }
+
+    #[tokio::test]
+    async fn bodies_up_to_the_limit_are_read_whole() {
+        let body = read_body(chunks(&["ab", "cd", "e"]), &HeaderMap::new(), 5)
+            .await
+            .unwrap();
+        assert_eq!(body, "abcde");
+        let empty = read_body(chunks(&[]), &HeaderMap::new(), 5).await.unwrap();
+        assert!(empty.is_empty());
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused_while_reading() {
+        for parts in [&["abcdef"][..], &["abc", "def"][..]] {
+            let error = read_body(chunks(parts), &HeaderMap::new(), 5)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, AppError::PayloadTooLarge { limit: 5 }),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_before_reading() {
+        // The stream would fail if it were read.
+        let never = futures_util::stream::once(async { Err::<Bytes, _>("read".to_owned()) });
+        let error = read_body(Box::pin(never), &declared(6), 5)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, AppError::PayloadTooLarge { .. }),
+            "{error:?}"
+        );
+        let broken = futures_util::stream::once(async { Err::<Bytes, _>("reset".to_owned()) });
+        let error = read_body(Box::pin(broken), &declared(5), 5)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the request body could not be read: reset"
+        );
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
-//! Webhook definitions: where they come from (BPMN files, a TOML file), how
-//! their properties are read, and the compiled form the handlers use.
+//! Webhook definitions: what each `/inbound/<id>` does, where that comes from
+//! (BPMN files, a TOML file), how the properties are read, and the compiled
+//! form the pipeline uses.
 //!
 //! Both sources produce a [`RawWebhook`]: an element's properties as the
 //! Camunda runtime sees them (names like `inbound.context`, first occurrence
@@ -8,9 +9,9 @@
 //! instead of a request failing later.
 
 pub mod bpmn;
-pub mod file;
 mod properties;
 pub mod secrets;
+pub mod toml;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ use std::time::Duration;
 pub use properties::compile;
 use secrets::SecretSource;
 
+use crate::secret::Secret;
+use crate::settings::DispatchMode;
 use crate::twilio::Algorithm;
 
 /// The only `inbound.type` this service serves.
@@ -127,28 +130,6 @@ impl MethodFilter {
     }
 }
 
-/// A secret whose `Debug` output is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The secret itself; don't log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
 /// How a request's signature is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
@@ -219,6 +200,53 @@ pub enum Target {
     },
 }
 
+/// The parts of the `request` context built only when some expression may
+/// read them (the body is always built: signatures, deduplication and the
+/// default message id read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContextParts {
+    /// `request.headers`.
+    pub headers: bool,
+    /// `request.params`.
+    pub params: bool,
+}
+
+impl ContextParts {
+    /// Everything (a result variable hands the whole context to Zeebe).
+    pub const ALL: ContextParts = ContextParts {
+        headers: true,
+        params: true,
+    };
+    /// Only the body.
+    pub const BODY: ContextParts = ContextParts {
+        headers: false,
+        params: false,
+    };
+
+    /// The parts `expression` may read when the context is in scope under
+    /// `prefix` (`&[]`: its entries are the variables; `&["response"]`: it
+    /// is the variable `response`).
+    pub fn read_by(expression: &feel::Expression, prefix: &[&str]) -> ContextParts {
+        let reads = |part: &str| {
+            let mut path = prefix.to_vec();
+            path.extend(["request", part]);
+            expression.reads(&path)
+        };
+        ContextParts {
+            headers: reads("headers"),
+            params: reads("params"),
+        }
+    }
+
+    /// The parts either needs.
+    pub fn union(self, other: ContextParts) -> ContextParts {
+        ContextParts {
+            headers: self.headers || other.headers,
+            params: self.params || other.params,
+        }
+    }
+}
+
 /// One webhook, ready to serve.
 #[derive(Debug, Clone)]
 pub struct WebhookDefinition {
@@ -250,24 +278,23 @@ pub struct WebhookDefinition {
     pub tenant_id: Option<String>,
     /// `webhook.dispatch` (`outbox` or `sync`, our extension): overrides
     /// `--dispatch` for this webhook.
-    pub dispatch: Option<crate::state::DispatchMode>,
+    pub dispatch: Option<DispatchMode>,
     /// The parts of the `request` context its expressions may read (see
     /// [`WebhookDefinition::parts_read`]); the others are not built.
-    pub context_parts: crate::request_context::Parts,
+    pub context_parts: ContextParts,
 }
 
 impl WebhookDefinition {
     /// The parts of the `request` context this webhook's expressions (and
     /// result variable) may read.
-    pub fn parts_read(&self) -> crate::request_context::Parts {
-        use crate::request_context::Parts;
+    pub fn parts_read(&self) -> ContextParts {
         if self.result_variable.is_some() {
-            return Parts::ALL;
+            return ContextParts::ALL;
         }
-        let mut parts = Parts::BODY;
+        let mut parts = ContextParts::BODY;
         let mut add = |compiled: Option<&Compiled>, prefix: &[&str]| {
             if let Some(c) = compiled {
-                parts = parts.union(Parts::read_by(&c.expression, prefix));
+                parts = parts.union(ContextParts::read_by(&c.expression, prefix));
             }
         };
         add(self.activation.as_ref(), &[]);
@@ -328,7 +355,7 @@ impl WebhookDefinition {
 
 /// A configuration problem, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
+pub struct DefinitionError {
     /// The file (and element) at fault.
     pub origin: Option<Origin>,
     /// The file, when there is no element.
@@ -339,10 +366,10 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl ConfigError {
+impl DefinitionError {
     /// An error about a whole file.
-    pub fn file(file: &Path, message: impl Into<String>) -> ConfigError {
-        ConfigError {
+    pub fn file(file: &Path, message: impl Into<String>) -> DefinitionError {
+        DefinitionError {
             origin: None,
             file: Some(file.to_owned()),
             property: None,
@@ -351,8 +378,12 @@ impl ConfigError {
     }
 
     /// An error about one element's property.
-    pub fn property(origin: &Origin, property: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError {
+    pub fn property(
+        origin: &Origin,
+        property: &str,
+        message: impl Into<String>,
+    ) -> DefinitionError {
+        DefinitionError {
             origin: Some(origin.clone()),
             file: None,
             property: Some(property.to_owned()),
@@ -361,8 +392,8 @@ impl ConfigError {
     }
 
     /// An error about one element.
-    pub fn element(origin: &Origin, message: impl Into<String>) -> ConfigError {
-        ConfigError {
+    pub fn element(origin: &Origin, message: impl Into<String>) -> DefinitionError {
+        DefinitionError {
             origin: Some(origin.clone()),
             file: None,
             property: None,
@@ -371,7 +402,7 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for DefinitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.origin, &self.file) {
             (Some(origin), _) => write!(f, "{origin}")?,
@@ -385,13 +416,13 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for DefinitionError {}
 
 /// All errors of one load, printed one per paragraph.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
+pub struct DefinitionErrors(pub Vec<DefinitionError>);
 
-impl fmt::Display for ConfigErrors {
+impl fmt::Display for DefinitionErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
@@ -403,7 +434,7 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-impl std::error::Error for ConfigErrors {}
+impl std::error::Error for DefinitionErrors {}
 
 /// The webhooks being served, by id.
 #[derive(Debug, Clone, Default)]
@@ -413,7 +444,7 @@ pub struct Registry {
 
 impl Registry {
     /// Builds a registry; two definitions claiming one id is an error naming both.
-    pub fn build<I>(definitions: I) -> Result<Registry, ConfigErrors>
+    pub fn build<I>(definitions: I) -> Result<Registry, DefinitionErrors>
     where
         I: IntoIterator<Item = Arc<WebhookDefinition>>,
     {
@@ -421,7 +452,7 @@ impl Registry {
         let mut errors = Vec::new();
         for def in definitions {
             if let Some(first) = by_id.get(&def.id) {
-                errors.push(ConfigError::property(
+                errors.push(DefinitionError::property(
                     &def.origin,
                     "inbound.context",
                     format!(
@@ -436,7 +467,7 @@ impl Registry {
         if errors.is_empty() {
             Ok(Registry { by_id })
         } else {
-            Err(ConfigErrors(errors))
+            Err(DefinitionErrors(errors))
         }
     }
 
@@ -467,17 +498,21 @@ impl Registry {
 }
 
 /// What a source file yields: its webhooks, or every error found in it.
-pub type FileResult = Result<Vec<Arc<WebhookDefinition>>, ConfigErrors>;
+pub type FileResult = Result<Vec<Arc<WebhookDefinition>>, DefinitionErrors>;
 
 /// Loads one file: `.toml` as a webhook file, anything else as BPMN.
 pub fn load_file(path: &Path, engine: &feel::Engine, secrets: &dyn SecretSource) -> FileResult {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigErrors(vec![ConfigError::file(path, format!("cannot read: {e}"))]))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        DefinitionErrors(vec![DefinitionError::file(
+            path,
+            format!("cannot read: {e}"),
+        )])
+    })?;
     let raws = if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
     {
-        file::parse(path, &text)?
+        toml::parse(path, &text)?
     } else {
         bpmn::parse(path, &text)?
     };
@@ -503,7 +538,7 @@ pub fn compile_all(
         Registry::build(defs.iter().cloned())?;
         Ok(defs)
     } else {
-        Err(ConfigErrors(errors))
+        Err(DefinitionErrors(errors))
     }
 }
 

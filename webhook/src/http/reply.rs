@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use warp::http::{header, HeaderName, HeaderValue, StatusCode};
 use warp::reply::Response;
 
-use crate::config::Compiled;
+use crate::webhooks::Compiled;
 use crate::zeebe::Outcome;
 
 /// Empty TwiML: "received, no reply".
@@ -72,7 +72,7 @@ pub fn from_expression(
     outcome: &Outcome,
     camunda_compatible: bool,
 ) -> Response {
-    let vars = crate::request_context::with_entry(
+    let vars = crate::inbound::request_context::with_entry(
         context,
         "correlation",
         Value::from_json(&correlation_json(outcome)),

@@ -1,18 +1,17 @@
 //! The typestate between reading a request and trusting it: a [`Received`]
 //! request becomes a [`Verified`] one only through [`Received::verify`], and
 //! only a [`Verified`] request can be turned into the FEEL context
-//! ([`crate::request_context::build`]).
+//! ([`super::request_context::build`]).
 
 use bytes::Bytes;
 use warp::http::{HeaderMap, Method};
 
-use crate::config::Verification;
+use super::public_url::public_url;
 use crate::error::AppError;
-use crate::form::Pair;
-use crate::public_url::public_url;
-use crate::request_context as rc;
-use crate::state::Settings;
+use crate::form::{self, Pair};
+use crate::settings::RequestSettings;
 use crate::twilio;
+use crate::webhooks::Verification;
 
 /// A request as read from the wire (body within the limit), not yet trusted.
 #[derive(Debug)]
@@ -40,9 +39,11 @@ impl Received {
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<Received, AppError> {
-        let media_type = rc::media_type(&headers);
-        let form = if rc::is_form(media_type.as_deref()) && !body.is_empty() {
-            Some(rc::parse_form(&body).map_err(|e| AppError::BadRequest(e.to_string()))?)
+        let media_type = form::media_type(&headers);
+        let form = if form::is_form(media_type.as_deref()) && !body.is_empty() {
+            let pairs = form::parse(&body)
+                .map_err(|e| AppError::BadRequest(format!("malformed form body: {e}")))?;
+            Some(pairs)
         } else {
             None
         };
@@ -61,7 +62,7 @@ impl Received {
     pub fn verify(
         self,
         verification: Option<&Verification>,
-        settings: &Settings,
+        settings: &RequestSettings,
     ) -> Result<Verified, AppError> {
         let Some(verification) = verification else {
             return Ok(Verified(self));

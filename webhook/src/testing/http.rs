@@ -218,7 +218,8 @@ async fn wait(reply: &Reply, closed: &Notify) -> bool {
 }
 
 /// The HTTP status Camunda's REST API uses for a status (its
-/// `RestErrorMapper`, spec §4.2); statuses it never sends get the closest fit.
+/// `RestErrorMapper` in camunda/camunda); statuses it never sends get the
+/// closest fit.
 fn rest_http_status(status: StatusCode) -> u16 {
     match status {
         StatusCode::AlreadyExists | StatusCode::FailedPrecondition => 409,

@@ -1,6 +1,8 @@
 //! Test support: fake Zeebe endpoints on `127.0.0.1:0`.
 //!
-//! Not for production use. Each fake records every request it gets and
+//! Compiled only with the cargo feature `testing` (the crate's own tests turn
+//! it on through a dev-dependency on itself), so neither the fakes nor
+//! tonic's server side are in the release binary. Each fake records every request it gets and
 //! answers from a script: replies queued with `push_reply` (or
 //! `fail_next(n, status)`) are used in order, and once the queue is empty
 //! every call succeeds.
@@ -22,13 +24,13 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::path::Path;
-//! use webhook::zeebe::testing::{FakeGateway, GrpcCall};
-//! use webhook::zeebe::{Command, StatusCode, Transport, ZeebeConfig};
+//! use webhook::testing::{FakeGateway, GrpcCall};
+//! use webhook::zeebe::{Command, StatusCode, Transport, ZeebeSettings};
 //!
 //! let gateway = FakeGateway::start().await?;
-//! let config = ZeebeConfig {
+//! let config = ZeebeSettings {
 //!     transport: Some(Transport::Grpc { address: gateway.address() }),
-//!     ..ZeebeConfig::default()
+//!     ..ZeebeSettings::default()
 //! };
 //! let dispatcher = config.build_dispatcher(Path::new("unused.jsonl"))?;
 //! let start = Command::CreateProcessInstance {
@@ -59,8 +61,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::StatusCode;
 use crate::sync::lock;
+use crate::zeebe::StatusCode;
 
 /// How a fake answers one call.
 #[derive(Debug, Clone, PartialEq, Eq)]

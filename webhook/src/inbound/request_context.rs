@@ -1,4 +1,5 @@
-//! The `request` context, shaped exactly as Camunda builds it (spec §2.3):
+//! The `request` context, shaped exactly as Camunda's webhook connector
+//! builds it for FEEL:
 //! `{request: {body, headers, params}, connectorData: {}, documents: []}`.
 //!
 //! * `headers`: names lower-cased, first value of a repeated header;
@@ -16,55 +17,9 @@ use feel::{Context, Value};
 use serde_json::Value as Json;
 use warp::http::HeaderMap;
 
+use super::verification::Verified;
 use crate::form::{self, Pair};
-use crate::verification::Verified;
-
-/// The parts of `request` built only when some expression may read them
-/// (the body is always built: signatures, deduplication and the default
-/// message id read it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parts {
-    /// `request.headers`.
-    pub headers: bool,
-    /// `request.params`.
-    pub params: bool,
-}
-
-impl Parts {
-    /// Everything (a result variable hands the whole context to Zeebe).
-    pub const ALL: Parts = Parts {
-        headers: true,
-        params: true,
-    };
-    /// Only the body.
-    pub const BODY: Parts = Parts {
-        headers: false,
-        params: false,
-    };
-
-    /// The parts `expression` may read when the context is in scope under
-    /// `prefix` (`&[]`: its entries are the variables; `&["response"]`: it
-    /// is the variable `response`).
-    pub fn read_by(expression: &feel::Expression, prefix: &[&str]) -> Parts {
-        let reads = |part: &str| {
-            let mut path = prefix.to_vec();
-            path.extend(["request", part]);
-            expression.reads(&path)
-        };
-        Parts {
-            headers: reads("headers"),
-            params: reads("params"),
-        }
-    }
-
-    /// The parts either needs.
-    pub fn union(self, other: Parts) -> Parts {
-        Parts {
-            headers: self.headers || other.headers,
-            params: self.params || other.params,
-        }
-    }
-}
+use crate::webhooks::ContextParts;
 
 /// The body, decoded by content type.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,36 +52,15 @@ pub enum ContextError {
     XmlEncoding,
 }
 
-/// The media type of `content-type`, lower-cased, without parameters.
-pub fn media_type(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(warp::http::header::CONTENT_TYPE)?;
-    let text = String::from_utf8_lossy(value.as_bytes());
-    let media = text
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    (!media.is_empty()).then_some(media)
-}
-
-/// Whether the content type is a form.
-pub fn is_form(media_type: Option<&str>) -> bool {
-    media_type == Some("application/x-www-form-urlencoded")
-}
-
-/// Decodes a form body (used for signing before anything else is parsed).
-pub fn parse_form(body: &[u8]) -> Result<Vec<Pair>, ContextError> {
-    form::parse(body).map_err(ContextError::Form)
-}
-
 /// Decodes the body by content type.
 pub fn parse_body(media_type: Option<&str>, body: &[u8]) -> Result<Body, ContextError> {
     if body.is_empty() {
         return Ok(Body::Empty);
     }
-    if is_form(media_type) {
-        return parse_form(body).map(Body::Form);
+    if form::is_form(media_type) {
+        return form::parse(body)
+            .map(Body::Form)
+            .map_err(ContextError::Form);
     }
     if media_type.is_some_and(|m| m.contains("application/xml") || m.contains("text/xml")) {
         return String::from_utf8(body.to_vec())
@@ -235,7 +169,7 @@ thread_local! {
 /// form was decoded once, for the signature). Parts not in `parts` are left
 /// empty: no expression reads them. A malformed query string is refused
 /// either way.
-pub fn build(request: &Verified, parts: Parts) -> Result<Context, ContextError> {
+pub fn build(request: &Verified, parts: ContextParts) -> Result<Context, ContextError> {
     let body = match request.form() {
         Some(pairs) => Value::Context(first_values(pairs)),
         None => body_value(&parse_body(request.media_type(), request.body())?),
@@ -351,16 +285,6 @@ mod tests {
             parse_body(Some("application/json"), b"{nope"),
             Err(ContextError::Json(_))
         ));
-    }
-
-    #[test]
-    fn charset_suffix_is_still_a_form() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            "content-type",
-            HeaderValue::from_static("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
-        );
-        assert!(is_form(media_type(&h).as_deref()));
     }
 
     #[test]

@@ -10,12 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use warp::filters::path::FullPath;
-use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
-use warp::{Buf, Filter, Rejection, Reply};
+use warp::{Buf, Filter, Rejection};
 
-use crate::handlers::{self, Inbound};
-use crate::limits::{self, BodyError, InFlight};
+use super::handlers::{self, Inbound};
+use super::limits::{self, BodyError, InFlight};
+use crate::error::AppError;
 use crate::state::AppState;
 
 fn with_state(state: AppState) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
@@ -79,10 +80,10 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
                         Some(_) => match in_flight.try_acquire(&request.id) {
                             Ok(permit) => permit,
                             Err(busy) => {
-                                tracing::warn!(webhook = %request.id, limit = busy.limit, "too many requests in flight");
+                                tracing::warn!(webhook = %request.id, error = %busy, "too many requests in flight");
                                 state.metrics().record(
                                     Some(&request.id),
-                                    "too_many_requests",
+                                    busy.outcome(),
                                     Duration::ZERO,
                                 );
                                 return Ok(busy.into_response());
@@ -115,22 +116,16 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
         .unify()
 }
 
-/// Requests no route matched: 404 (or 405 for a known path with the wrong
-/// method), with a JSON reason.
+/// Requests no route matched: 404, or 405 for a known path with the wrong
+/// method.
 async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallible> {
-    let (status, reason) = if rejection.is_not_found() {
-        (StatusCode::NOT_FOUND, "not found")
+    let error = if rejection.is_not_found() {
+        AppError::NoRoute
     } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
-        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        AppError::MethodNotAllowed(None)
     } else {
         tracing::error!(?rejection, "unhandled rejection");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        AppError::Internal(format!("{rejection:?}"))
     };
-    let body = serde_json::json!({ "reason": reason }).to_string();
-    let mut response = warp::reply::with_status(body, status).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(response)
+    Ok(error.into_response())
 }

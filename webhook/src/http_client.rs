@@ -1,5 +1,6 @@
 //! The one HTTP/1.1 client (hyper 1 + rustls with the `ring` provider) that
-//! the REST transport and the OAuth token cache share.
+//! every outbound call shares: the REST transport, the OAuth token cache and
+//! the admin commands.
 //!
 //! Trust roots: the Mozilla roots compiled in by `webpki-roots` (no system
 //! store, nothing fetched at build or run time), plus an optional PEM bundle
@@ -18,7 +19,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
-use super::{DispatchError, StatusCode};
+/// A request that got no whole answer: the peer could not be reached, or
+/// its answer could not be read. The message names the peer and the URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HttpError(pub String);
 
 /// Bodies larger than this are cut off (Zeebe's answers are tiny).
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -71,32 +76,28 @@ impl HttpClient {
         Ok(Self { inner })
     }
 
-    /// Sends `request` and reads the whole response. Transport failures are
-    /// `UNAVAILABLE`; `what` names the peer in messages.
+    /// Sends `request` and reads the whole response; `what` names the peer
+    /// in messages.
     pub async fn send(
         &self,
         request: hyper::Request<Full<Bytes>>,
         what: &str,
-    ) -> Result<HttpResponse, DispatchError> {
+    ) -> Result<HttpResponse, HttpError> {
         let uri = request.uri().clone();
         let response = self.inner.request(request).await.map_err(|err| {
-            DispatchError::new(
-                StatusCode::Unavailable,
-                format!(
-                    "{what} at {uri} could not be reached: {}",
-                    error_chain(&err)
-                ),
-            )
+            HttpError(format!(
+                "{what} at {uri} could not be reached: {}",
+                error_chain(&err)
+            ))
         })?;
         let status = response.status().as_u16();
         let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
             .collect()
             .await
             .map_err(|err| {
-                DispatchError::new(
-                    StatusCode::Unavailable,
-                    format!("reading the answer of {what} at {uri} failed: {err}"),
-                )
+                HttpError(format!(
+                    "reading the answer of {what} at {uri} failed: {err}"
+                ))
             })?
             .to_bytes();
         Ok(HttpResponse { status, body })

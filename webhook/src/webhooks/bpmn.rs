@@ -7,7 +7,7 @@ use std::path::Path;
 
 use roxmltree::{Document, Node};
 
-use super::{ConfigError, ConfigErrors, ElementKind, MessageRef, Origin, RawWebhook};
+use super::{DefinitionError, DefinitionErrors, ElementKind, MessageRef, Origin, RawWebhook};
 
 /// The BPMN 2.0 model namespace.
 pub const BPMN_NS: &str = "http://www.omg.org/spec/BPMN/20100524/MODEL";
@@ -32,16 +32,16 @@ fn zeebe_attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
 
 /// Parses a BPMN document; elements without `inbound.type` are not webhooks
 /// and are skipped, connectors of another type too.
-pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
+pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, DefinitionErrors> {
     let doc = Document::parse(text).map_err(|e| {
-        ConfigErrors(vec![ConfigError::file(
+        DefinitionErrors(vec![DefinitionError::file(
             path,
             format!("not well-formed XML: {e}"),
         )])
     })?;
     let root = doc.root_element();
     if !is(root, BPMN_NS, "definitions") {
-        return Err(ConfigErrors(vec![ConfigError::file(
+        return Err(DefinitionErrors(vec![DefinitionError::file(
             path,
             "not a BPMN 2.0 document (the root must be bpmn:definitions)",
         )]));
@@ -129,7 +129,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
                 _ => ElementKind::ReceiveTask,
             };
             if let Some(def) = other_definition {
-                errors.push(ConfigError::element(
+                errors.push(DefinitionError::element(
                     &origin,
                     format!(
                         "a webhook {} cannot have a {}",
@@ -140,7 +140,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
                 continue;
             }
             if kind != ElementKind::StartEvent && !has_message_definition {
-                errors.push(ConfigError::element(
+                errors.push(DefinitionError::element(
                     &origin,
                     format!(
                         "a webhook {} needs a message event definition",
@@ -152,7 +152,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
             let message = match message_ref {
                 None if kind == ElementKind::StartEvent => None,
                 None => {
-                    errors.push(ConfigError::element(
+                    errors.push(DefinitionError::element(
                         &origin,
                         "the element has no messageRef",
                     ));
@@ -161,14 +161,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
                 Some(id) => match messages.get(id) {
                     Some(m) if !m.name.is_empty() => Some(m.clone()),
                     Some(_) => {
-                        errors.push(ConfigError::element(
+                        errors.push(DefinitionError::element(
                             &origin,
                             format!("message `{id}` has no name"),
                         ));
                         continue;
                     }
                     None => {
-                        errors.push(ConfigError::element(
+                        errors.push(DefinitionError::element(
                             &origin,
                             format!("messageRef `{id}` names no bpmn:message in this file"),
                         ));
@@ -190,7 +190,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, ConfigErrors> {
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(ConfigErrors(errors))
+        Err(DefinitionErrors(errors))
     }
 }
 

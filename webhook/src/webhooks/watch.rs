@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::secrets::SecretSource;
-use super::{load_file, ConfigError, ConfigErrors, Registry, WebhookDefinition};
+use super::{load_file, DefinitionError, DefinitionErrors, Registry, WebhookDefinition};
 
 /// The registry the handlers read; swapped whole on reload.
 pub type SharedRegistry = Arc<RwLock<Arc<Registry>>>;
@@ -75,13 +75,13 @@ impl Loader {
         self.roots.iter().any(|r| r.is_dir())
     }
 
-    fn list(&self) -> Result<Vec<PathBuf>, ConfigErrors> {
+    fn list(&self) -> Result<Vec<PathBuf>, DefinitionErrors> {
         let mut files = Vec::new();
         let mut errors = Vec::new();
         for root in &self.roots {
             match super::expand(root) {
                 Ok(mut found) => files.append(&mut found),
-                Err(e) => errors.push(ConfigError::file(root, format!("cannot read: {e}"))),
+                Err(e) => errors.push(DefinitionError::file(root, format!("cannot read: {e}"))),
             }
         }
         files.sort();
@@ -89,12 +89,12 @@ impl Loader {
         if errors.is_empty() {
             Ok(files)
         } else {
-            Err(ConfigErrors(errors))
+            Err(DefinitionErrors(errors))
         }
     }
 
     /// The first load: every error (in any file) is returned.
-    pub fn load(&mut self) -> Result<Registry, ConfigErrors> {
+    pub fn load(&mut self) -> Result<Registry, DefinitionErrors> {
         let mut errors = Vec::new();
         let files = self.list()?;
         for path in files {
@@ -110,12 +110,12 @@ impl Loader {
             }
         }
         if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+            return Err(DefinitionErrors(errors));
         }
         self.registry()
     }
 
-    fn registry(&self) -> Result<Registry, ConfigErrors> {
+    fn registry(&self) -> Result<Registry, DefinitionErrors> {
         Registry::build(
             self.files
                 .values()

@@ -24,7 +24,7 @@ pub struct EnvSecrets {
 impl Default for EnvSecrets {
     fn default() -> Self {
         EnvSecrets {
-            prefix: "SECRET_".to_owned(),
+            prefix: crate::settings::DEFAULT_SECRET_PREFIX.to_owned(),
         }
     }
 }

@@ -1,14 +1,17 @@
-//! Reading the Camunda webhook properties of one element (spec §1.2–1.3) into
-//! a [`WebhookDefinition`].
+//! Reading the webhook properties of one element into a
+//! [`WebhookDefinition`]: the `zeebe:property` bindings of the Twilio element
+//! templates, and the generic webhook keys Camunda's runtime also reads (the
+//! list is in `webhook/README.md`, "What it reads from BPMN").
 
 use std::time::Duration;
 
 use super::secrets::{self, SecretSource};
 use super::{
-    Compiled, ConfigError, ConfigErrors, ElementKind, MethodFilter, RawWebhook, Secret, Target,
+    Compiled, DefinitionError, DefinitionErrors, ElementKind, MethodFilter, RawWebhook, Target,
     Verification, WebhookDefinition, DEFAULT_MESSAGE_TTL,
 };
-use crate::state::DispatchMode;
+use crate::secret::Secret;
+use crate::settings::DispatchMode;
 use crate::twilio::Algorithm;
 
 /// Properties whose presence would change behaviour we don't implement;
@@ -31,7 +34,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 struct Props<'a> {
     raw: &'a RawWebhook,
     secrets: &'a dyn SecretSource,
-    errors: Vec<ConfigError>,
+    errors: Vec<DefinitionError>,
 }
 
 impl<'a> Props<'a> {
@@ -54,8 +57,11 @@ impl<'a> Props<'a> {
         match secrets::resolve(value, self.secrets) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.errors
-                    .push(ConfigError::property(&self.raw.origin, name, e.to_string()));
+                self.errors.push(DefinitionError::property(
+                    &self.raw.origin,
+                    name,
+                    e.to_string(),
+                ));
                 None
             }
         }
@@ -63,7 +69,7 @@ impl<'a> Props<'a> {
 
     fn error(&mut self, name: &str, message: impl Into<String>) {
         self.errors
-            .push(ConfigError::property(&self.raw.origin, name, message));
+            .push(DefinitionError::property(&self.raw.origin, name, message));
     }
 
     /// Compiles a FEEL property (leading `=` stripped); blank means absent.
@@ -126,7 +132,7 @@ pub fn compile(
     raw: &RawWebhook,
     engine: &feel::Engine,
     secrets: &dyn SecretSource,
-) -> Result<WebhookDefinition, ConfigErrors> {
+) -> Result<WebhookDefinition, DefinitionErrors> {
     let mut p = Props {
         raw,
         secrets,
@@ -245,7 +251,7 @@ pub fn compile(
             };
             let message = raw.message.clone();
             if message.is_none() {
-                p.errors.push(ConfigError::element(
+                p.errors.push(DefinitionError::element(
                     &raw.origin,
                     format!("the {} references no message with a name", kind.label()),
                 ));
@@ -270,7 +276,7 @@ pub fn compile(
     let response_expression = p.feel("inbound.responseExpression", engine);
 
     if !p.errors.is_empty() {
-        return Err(ConfigErrors(p.errors));
+        return Err(DefinitionErrors(p.errors));
     }
     let mut definition = WebhookDefinition {
         id,
@@ -287,7 +293,7 @@ pub fn compile(
         response_expression,
         tenant_id: raw.tenant_id.clone(),
         dispatch,
-        context_parts: crate::request_context::Parts::ALL,
+        context_parts: super::ContextParts::ALL,
     };
     definition.context_parts = definition.parts_read();
     Ok(definition)
@@ -414,8 +420,8 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::secrets::MapSecrets;
-    use crate::config::{MessageRef, Origin};
+    use crate::webhooks::secrets::MapSecrets;
+    use crate::webhooks::{MessageRef, Origin};
 
     fn raw(kind: ElementKind, props: &[(&str, &str)]) -> RawWebhook {
         let mut properties = vec![
@@ -680,7 +686,7 @@ mod tests {
     /// Only the parts of `request` some expression can read get built.
     #[test]
     fn context_parts_follow_what_the_expressions_read() {
-        use crate::request_context::Parts;
+        use crate::webhooks::ContextParts as Parts;
         let parts = |kind, props: &[(&str, &str)]| ok(kind, props).context_parts;
         let body_only = [
             (
