@@ -117,7 +117,9 @@ impl Repl {
             Err(e) => return (e.to_string(), None),
         };
         match compiled.evaluate(&self.vars) {
-            Ok(Evaluation { value, warnings }) => {
+            Ok(Evaluation {
+                value, warnings, ..
+            }) => {
                 let mut text = value.to_string();
                 for w in &warnings {
                     text.push('\n');
