@@ -56,7 +56,8 @@ impl Zone {
 
     /// The zone's standard offset (without daylight saving) at the UTC
     /// instant `utc`: what `java.time` calls the standard offset, and what
-    /// feel-scala gives a time in a zone id.
+    /// feel-scala gives a time in a zone id. (Only `to json` needs it.)
+    #[cfg(feature = "json")]
     pub(crate) fn standard_offset_at_utc(&self, utc: &NaiveDateTime) -> FixedOffset {
         use chrono_tz::OffsetComponents;
         match self {
