@@ -66,6 +66,7 @@ fn pipeline(c: &mut Criterion) {
             ],
             toml: None,
             reload_interval: None,
+            ..Sources::default()
         },
         ..Settings::default()
     };

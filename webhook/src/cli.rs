@@ -122,6 +122,18 @@ pub(crate) struct ServeArgs {
     /// A TOML file defining webhooks without BPMN.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also serve the webhooks of the process definitions deployed to the cluster (polled through its REST API).
+    #[arg(long, env = "WEBHOOK_FROM_CLUSTER")]
+    from_cluster: bool,
+    /// How often the cluster is polled for deployed webhooks, in milliseconds.
+    #[arg(long, env = "WEBHOOK_DISCOVERY_INTERVAL_MS", default_value_t = s::DEFAULT_DISCOVERY_INTERVAL_MS, value_parser = clap::value_parser!(u64).range(1..))]
+    discovery_interval_ms: u64,
+    /// The tenant of webhooks defined in files (deployed ones take their definition's tenant).
+    #[arg(long, env = "WEBHOOK_TENANT_ID")]
+    tenant_id: Option<String>,
+    /// `{{secrets.NAME}}` reads the environment variable <PREFIX>NAME.
+    #[arg(long, env = "WEBHOOK_SECRET_PREFIX", default_value = s::DEFAULT_SECRET_PREFIX)]
+    secret_prefix: String,
     /// The address to listen on.
     #[arg(long, env = "WEBHOOK_LISTEN", default_value_t = s::DEFAULT_LISTEN)]
     listen: SocketAddr,
@@ -155,10 +167,10 @@ pub(crate) struct ServeArgs {
     /// Threads serving connections, each with its own single-threaded runtime (0: one per CPU core).
     #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = s::DEFAULT_WORKERS)]
     workers: usize,
-    /// The Zeebe gRPC gateway (also ZEEBE_ADDRESS / ZEEBE_GRPC_ADDRESS).
+    /// The Zeebe gRPC gateway (also ZEEBE_GRPC_ADDRESS / ZEEBE_ADDRESS / CAMUNDA_CLIENT_GRPCADDRESS).
     #[arg(long)]
     zeebe_address: Option<String>,
-    /// The Camunda REST API (also ZEEBE_REST_ADDRESS / CAMUNDA_REST_ADDRESS).
+    /// The Camunda REST API (also ZEEBE_REST_ADDRESS / CAMUNDA_CLIENT_RESTADDRESS); --from-cluster reads it.
     #[arg(long)]
     zeebe_rest_address: Option<String>,
     /// The embedded journal used when no Zeebe is configured.
@@ -214,6 +226,10 @@ impl ServeArgs {
                 toml: self.config,
                 reload_interval: (self.reload_interval_ms > 0)
                     .then(|| Duration::from_millis(self.reload_interval_ms)),
+                tenant_id: self.tenant_id,
+                from_cluster: self.from_cluster,
+                discovery_interval: Duration::from_millis(self.discovery_interval_ms),
+                secret_prefix: self.secret_prefix,
             },
             listen: self.listen,
             admin_listen: self.admin_listen,

@@ -140,6 +140,7 @@ fn check(args: CheckArgs) -> ExitCode {
             bpmn: args.paths,
             toml: args.config,
             reload_interval: None,
+            ..Sources::default()
         },
         ..Settings::default()
     };

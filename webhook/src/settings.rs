@@ -30,6 +30,8 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 pub const DEFAULT_WORKERS: usize = 0;
 /// The default of [`Sources::reload_interval`], in milliseconds.
 pub const DEFAULT_RELOAD_INTERVAL_MS: u64 = 2000;
+/// The default of [`Sources::discovery_interval`], in milliseconds (Camunda's).
+pub const DEFAULT_DISCOVERY_INTERVAL_MS: u64 = 5000;
 /// The default of [`Delivery::dispatch_timeout`], in milliseconds.
 pub const DEFAULT_DISPATCH_TIMEOUT_MS: u64 = 10_000;
 /// The default outbox store file, relative to the working directory.
@@ -101,6 +103,16 @@ pub struct Sources {
     pub toml: Option<PathBuf>,
     /// How often directories are checked for changes; `None` disables reloads.
     pub reload_interval: Option<Duration>,
+    /// The tenant of webhooks defined in files, unless a file says otherwise
+    /// (deployed webhooks take their definition's tenant).
+    pub tenant_id: Option<String>,
+    /// Read webhooks from the process definitions deployed to the cluster
+    /// too (its REST API address is in the Zeebe settings).
+    pub from_cluster: bool,
+    /// How often the cluster is polled (a fixed delay between polls).
+    pub discovery_interval: Duration,
+    /// `{{secrets.NAME}}` reads the environment variable `<prefix>NAME`.
+    pub secret_prefix: String,
 }
 
 impl Default for Sources {
@@ -109,6 +121,10 @@ impl Default for Sources {
             bpmn: Vec::new(),
             toml: None,
             reload_interval: Some(Duration::from_millis(DEFAULT_RELOAD_INTERVAL_MS)),
+            tenant_id: None,
+            from_cluster: false,
+            discovery_interval: Duration::from_millis(DEFAULT_DISCOVERY_INTERVAL_MS),
+            secret_prefix: DEFAULT_SECRET_PREFIX.to_owned(),
         }
     }
 }
@@ -194,11 +210,14 @@ impl Default for FeelLimits {
 }
 
 impl FeelLimits {
-    /// The FEEL engine with these limits.
+    /// The FEEL engine with these limits, in Camunda's dialect: the
+    /// expressions come from Camunda models (`feel::Dialect` lists where it
+    /// differs from the standard).
     pub fn engine(&self) -> feel::Engine {
         feel::Engine::builder()
             .fuel(self.fuel)
             .max_depth(self.max_depth)
+            .dialect(feel::Dialect::Camunda)
             .build()
     }
 }

@@ -1,11 +1,12 @@
 //! [`AppState`]: what every request shares. Cheap to clone (one `Arc`).
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::settings::Settings;
-use crate::webhooks::watch::SharedRegistry;
+use crate::webhooks::catalog::Catalog;
+use crate::webhooks::discovery;
 use crate::webhooks::{ContextParts, Registry, WebhookDefinition};
 use crate::zeebe::Dispatcher;
 
@@ -18,7 +19,9 @@ pub struct AppState {
 #[derive(Debug)]
 struct Inner {
     settings: Settings,
-    registry: SharedRegistry,
+    catalog: Arc<Catalog>,
+    /// Cluster discovery's health, with `--from-cluster`.
+    discovery: Option<Arc<discovery::Status>>,
     dispatcher: Arc<dyn Dispatcher>,
     outbox: Option<Outbox>,
     /// `--dedup-key`, compiled.
@@ -30,15 +33,17 @@ struct Inner {
 }
 
 impl AppState {
-    /// The state of a service: its settings, the webhooks it serves (swapped
-    /// whole on reload), where commands go, the outbox (when the settings
-    /// ask for one) and the compiled `--dedup-key`.
+    /// The state of a service: its settings, the webhooks it serves (the
+    /// catalog, changed whole on reload and discovery), where commands go,
+    /// the outbox (when the settings ask for one) and the compiled
+    /// `--dedup-key`, and cluster discovery's health with `--from-cluster`.
     pub fn new(
         settings: Settings,
-        registry: SharedRegistry,
+        catalog: Arc<Catalog>,
         dispatcher: Arc<dyn Dispatcher>,
         outbox: Option<Outbox>,
         dedup_key: Option<feel::Expression>,
+        discovery: Option<Arc<discovery::Status>>,
     ) -> AppState {
         let dedup_parts = match &dedup_key {
             Some(dedup) if outbox.is_some() => ContextParts::read_by(dedup, &[]),
@@ -47,7 +52,8 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 settings,
-                registry,
+                catalog,
+                discovery,
                 dispatcher,
                 outbox,
                 dedup_key,
@@ -66,8 +72,9 @@ impl AppState {
     ) -> AppState {
         AppState::new(
             settings,
-            Arc::new(RwLock::new(Arc::new(registry))),
+            Arc::new(Catalog::new(&registry)),
             dispatcher,
+            None,
             None,
             None,
         )
@@ -80,10 +87,17 @@ impl AppState {
 
     /// The current registry (a snapshot: reloads don't affect a running request).
     pub fn registry(&self) -> Arc<Registry> {
-        match self.inner.registry.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        self.inner.catalog.registry()
+    }
+
+    /// Where the webhooks come from, and which are not served.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// Cluster discovery's health, with `--from-cluster`.
+    pub fn discovery(&self) -> Option<&discovery::Status> {
+        self.inner.discovery.as_deref()
     }
 
     /// The webhook with this id.

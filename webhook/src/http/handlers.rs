@@ -139,26 +139,40 @@ where
         Some(_) => pipeline::dedup_keys(&webhook.id, verified.headers(), &vars, state.dedup_key())?,
         None => Vec::new(),
     };
+    // The facts `correlation` needs, taken before the command moves on.
+    let summary = webhook
+        .response_expression
+        .is_some()
+        .then(|| command.without_variables());
     let delivered = delivery::deliver(state, &webhook, command, keys).await?;
-    tracing::info!(outcome = ?delivered.outcome, "dispatched");
+    tracing::info!(?delivered, "dispatched");
 
-    let reply = match &webhook.response_expression {
-        Some(expr) => reply::from_expression(
+    let reply = match (&webhook.response_expression, summary) {
+        (Some(expr), Some(command)) => reply::from_expression(
             expr,
             &vars,
-            &delivered.outcome,
+            &delivery::correlation(&command, &delivered),
             settings.camunda_compatible_responses,
         ),
-        None => reply::accepted(settings.camunda_compatible_responses),
+        _ => reply::accepted(settings.camunda_compatible_responses),
     };
-    Ok((reply, delivered.label))
+    Ok((reply, delivered.label()))
 }
 
-/// `GET /health`: 200 with the loaded webhook ids (and the outbox's state).
+/// `GET /health`: the served webhook ids, the ones left out and why, the
+/// outbox and cluster discovery. 200 while the service can take events
+/// (`status` `ok`, or `degraded` when Zeebe has been unreachable for a
+/// while: the outbox keeps the events); 503 with the `reason` while cluster
+/// discovery is failing (or has not completed a poll yet).
 pub async fn health(state: AppState) -> Result<Response, Infallible> {
     let registry = state.registry();
     let ids: Vec<&str> = registry.ids().collect();
     let mut body = serde_json::json!({"status": "ok", "webhooks": ids});
+    let mut status = StatusCode::OK;
+    let skipped = state.catalog().skipped();
+    if !skipped.is_empty() {
+        body["skipped"] = serde_json::json!(*skipped);
+    }
     if let Some(outbox) = state.outbox() {
         if outbox.degraded() {
             body["status"] = "degraded".into();
@@ -173,14 +187,32 @@ pub async fn health(state: AppState) -> Result<Response, Infallible> {
             Err(e) => tracing::error!(error = %e, "cannot read the outbox for /health"),
         }
     }
-    Ok(json_reply(StatusCode::OK, &body))
+    if let Some(discovery) = state.discovery() {
+        let health = discovery.health();
+        if let Some(reason) = &health.reason {
+            status = StatusCode::SERVICE_UNAVAILABLE;
+            body["status"] = "unavailable".into();
+            body["reason"] = reason.clone().into();
+        }
+        body["discovery"] = serde_json::json!(health);
+    }
+    Ok(json_reply(status, &body))
 }
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: AppState) -> Result<Response, Infallible> {
     let mut text = state.metrics().render();
+    text.push_str(&format!(
+        "# HELP webhook_webhooks_active Webhooks being served.\n\
+         # TYPE webhook_webhooks_active gauge\n\
+         webhook_webhooks_active {}\n",
+        state.registry().len()
+    ));
     if let Some(outbox) = state.outbox() {
         text.push_str(&outbox.render_metrics().await);
+    }
+    if let Some(discovery) = state.discovery() {
+        text.push_str(&discovery.render_metrics());
     }
     let mut r = Response::new(text.into());
     r.headers_mut().insert(

@@ -6,6 +6,7 @@
 // these lints inside #[test] functions, not in shared helpers).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cluster;
 mod config;
 mod dispatch;
 mod feel_pipeline;
@@ -14,3 +15,4 @@ mod outbox;
 mod routing;
 mod signature;
 mod support;
+mod twilio;
