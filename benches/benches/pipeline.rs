@@ -76,7 +76,7 @@ fn pipeline(c: &mut Criterion) {
     let service = Service::new(settings.clone()).with_secrets(Arc::new(secrets));
     let (registry, _loader) = service.load().expect("the example BPMN loads");
     let state = AppState::fixed(registry, dispatcher, settings);
-    let routes = webhook::http::routes(state);
+    let routes = webhook::http::routes(state, None);
 
     let signed = SignedRequest::form(TOKEN, &format!("{PUBLIC_URL}{PATH}"), sms_form());
     let signature = signed.signature.clone();

@@ -15,11 +15,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::admin;
+use crate::http::connections::{cap_for, fd_limits, Connections};
 use crate::http::server;
 use crate::http::workers::Workers;
 use crate::outbox::{worker, Outbox, OutboxError};
 use crate::settings::Settings;
-use crate::state::AppState;
+use crate::state::{self, AppState};
 use crate::webhooks::catalog::Catalog;
 use crate::webhooks::discovery::{self, Discovery};
 use crate::webhooks::secrets::{EnvSecrets, SecretSource};
@@ -214,6 +215,12 @@ impl Service {
             .as_ref()
             .zip(settings.admin_listen)
             .map(|(l, asked)| local_addr(l, asked));
+        let max_connections = match settings.limits.max_connections {
+            0 => fd_limits().map_or(0, |(soft, _)| cap_for(soft)),
+            n => n,
+        };
+        tracing::info!(max_connections, "connection cap");
+        let connections = Connections::new(max_connections);
         let workers = Workers::start(settings.workers).map_err(StartError::Workers)?;
         tracing::debug!(workers = workers.len(), "connection workers started");
 
@@ -237,31 +244,33 @@ impl Service {
         }
         if let (Some(listener), Some(outbox)) = (admin_listener, &outbox) {
             let outbox = outbox.clone();
+            let token = settings.admin_token.clone();
             background.push(tokio::spawn(async move {
-                if let Err(e) = admin::server::serve(outbox, listener, std::future::pending()).await
+                if let Err(e) =
+                    admin::server::serve(outbox, token, listener, std::future::pending()).await
                 {
                     tracing::error!(error = %e, "the admin endpoint stopped");
                 }
             }));
         }
-        let state = AppState::new(
-            self.settings.clone(),
+        let state = AppState::new(state::Parts {
+            settings: self.settings.clone(),
             catalog,
             dispatcher,
             outbox,
             dedup_key,
-            discovery_status,
-        );
+            discovery: discovery_status,
+        });
         tracing::info!(%addr, "listening");
         let (stop, stopped) = oneshot::channel::<()>();
-        let routes = crate::http::routes(state.clone());
+        let routes = crate::http::routes(state.clone(), Some(Arc::clone(&connections)));
         let limits = self.settings.limits.clone();
         let server = tokio::spawn(async move {
             let shutdown = async {
                 // A dropped sender stops the server too.
                 let _ = stopped.await;
             };
-            server::serve(routes, &limits, &workers, listener, shutdown).await;
+            server::serve(routes, &limits, &connections, &workers, listener, shutdown).await;
             workers.stop().await;
         });
         Ok(Running {

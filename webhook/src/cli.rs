@@ -41,6 +41,14 @@ pub(crate) struct OutboxArgs {
     /// The running service's --admin-listen address (e.g. 127.0.0.1:8081).
     #[arg(long, value_name = "ADDR")]
     pub(crate) admin: Option<SocketAddr>,
+    /// The running service's --admin-token.
+    #[arg(
+        long,
+        env = "WEBHOOK_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) admin_token: Option<String>,
     #[command(subcommand)]
     pub(crate) op: OutboxOp,
 }
@@ -161,9 +169,12 @@ pub(crate) struct ServeArgs {
     /// How long a client may take to send the body after the headers, in milliseconds (400 after).
     #[arg(long, env = "WEBHOOK_BODY_READ_TIMEOUT_MS", default_value_t = s::DEFAULT_BODY_READ_TIMEOUT_MS)]
     body_read_timeout_ms: u64,
-    /// Requests one webhook handles at once; more get 429 with Retry-After (0: no limit).
+    /// Requests one webhook processes at once (past the signature check); more get 429 with Retry-After (0: no limit).
     #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = s::DEFAULT_MAX_IN_FLIGHT)]
     max_in_flight: usize,
+    /// Client connections open at once; at the cap the oldest one not processing a request makes room (0: the open-files limit less a reserve).
+    #[arg(long, env = "WEBHOOK_MAX_CONNECTIONS", default_value_t = s::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
     /// Threads serving connections, each with its own single-threaded runtime (0: one per CPU core).
     #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = s::DEFAULT_WORKERS)]
     workers: usize,
@@ -206,6 +217,14 @@ pub(crate) struct ServeArgs {
     /// Serve the outbox admin endpoint (POST /outbox, for `webhook outbox --admin`) on this loopback address.
     #[arg(long, env = "WEBHOOK_ADMIN_LISTEN", value_name = "ADDR")]
     admin_listen: Option<SocketAddr>,
+    /// A bearer token the admin endpoint requires (`webhook outbox --admin` sends it from WEBHOOK_ADMIN_TOKEN).
+    #[arg(
+        long,
+        env = "WEBHOOK_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
     /// How often watched files are checked, in milliseconds (0: never).
     #[arg(long, default_value_t = s::DEFAULT_RELOAD_INTERVAL_MS)]
     reload_interval_ms: u64,
@@ -233,6 +252,7 @@ impl ServeArgs {
             },
             listen: self.listen,
             admin_listen: self.admin_listen,
+            admin_token: self.admin_token.map(webhook::secret::Secret::new),
             workers: self.workers,
             requests: s::RequestSettings {
                 public_url: self.public_url,
@@ -246,6 +266,7 @@ impl ServeArgs {
                 header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
                 body_read_timeout: Duration::from_millis(self.body_read_timeout_ms),
                 max_in_flight: self.max_in_flight,
+                max_connections: self.max_connections,
             },
             feel: defaults.feel,
             delivery: s::Delivery {

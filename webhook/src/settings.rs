@@ -26,6 +26,9 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 10_000;
 /// The default of [`Limits::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+/// The default of [`Limits::max_connections`]: derived from the limit on
+/// open files.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 0;
 /// The default number of connection worker threads (`0`: one per CPU core).
 pub const DEFAULT_WORKERS: usize = 0;
 /// The default of [`Sources::reload_interval`], in milliseconds.
@@ -66,6 +69,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The loopback address of the admin endpoint (`POST /outbox`), if any.
     pub admin_listen: Option<SocketAddr>,
+    /// A bearer token the admin endpoint requires, if any.
+    pub admin_token: Option<crate::secret::Secret>,
     /// Threads serving connections, each with its own single-threaded
     /// runtime (see [`crate::http::workers`]); `0`: one per CPU core.
     pub workers: usize,
@@ -85,6 +90,7 @@ impl Default for Settings {
             sources: Sources::default(),
             listen: DEFAULT_LISTEN,
             admin_listen: None,
+            admin_token: None,
             workers: DEFAULT_WORKERS,
             requests: RequestSettings::default(),
             limits: Limits::default(),
@@ -175,8 +181,13 @@ pub struct Limits {
     /// How long a client may take to send the body, counted from the end of
     /// the headers.
     pub body_read_timeout: Duration,
-    /// Requests one webhook handles at once; more get 429 (0: no limit).
+    /// Requests one webhook processes at once (past their signature check);
+    /// more get 429 (0: no limit).
     pub max_in_flight: usize,
+    /// Client connections open at once; at the cap the oldest connection
+    /// not processing a request is closed for a new one (0: the limit on
+    /// open files less a reserve, see [`crate::http::connections`]).
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -187,6 +198,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_millis(DEFAULT_HEADER_READ_TIMEOUT_MS),
             body_read_timeout: Duration::from_millis(DEFAULT_BODY_READ_TIMEOUT_MS),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

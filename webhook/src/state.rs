@@ -16,16 +16,26 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// What a service's state is made of ([`AppState::new`]).
+#[derive(Debug)]
+pub struct Parts {
+    /// The settings.
+    pub settings: Settings,
+    /// The webhooks served (changed whole on reload and discovery).
+    pub catalog: Arc<Catalog>,
+    /// Where commands go.
+    pub dispatcher: Arc<dyn Dispatcher>,
+    /// The durable outbox, when the settings ask for one.
+    pub outbox: Option<Outbox>,
+    /// `--dedup-key`, compiled.
+    pub dedup_key: Option<feel::Expression>,
+    /// Cluster discovery's health, with `--from-cluster`.
+    pub discovery: Option<Arc<discovery::Status>>,
+}
+
 #[derive(Debug)]
 struct Inner {
-    settings: Settings,
-    catalog: Arc<Catalog>,
-    /// Cluster discovery's health, with `--from-cluster`.
-    discovery: Option<Arc<discovery::Status>>,
-    dispatcher: Arc<dyn Dispatcher>,
-    outbox: Option<Outbox>,
-    /// `--dedup-key`, compiled.
-    dedup_key: Option<feel::Expression>,
+    parts: Parts,
     /// The parts of the request context the deduplication key may read
     /// (worked out once; it runs only with an outbox).
     dedup_parts: ContextParts,
@@ -33,30 +43,15 @@ struct Inner {
 }
 
 impl AppState {
-    /// The state of a service: its settings, the webhooks it serves (the
-    /// catalog, changed whole on reload and discovery), where commands go,
-    /// the outbox (when the settings ask for one) and the compiled
-    /// `--dedup-key`, and cluster discovery's health with `--from-cluster`.
-    pub fn new(
-        settings: Settings,
-        catalog: Arc<Catalog>,
-        dispatcher: Arc<dyn Dispatcher>,
-        outbox: Option<Outbox>,
-        dedup_key: Option<feel::Expression>,
-        discovery: Option<Arc<discovery::Status>>,
-    ) -> AppState {
-        let dedup_parts = match &dedup_key {
-            Some(dedup) if outbox.is_some() => ContextParts::read_by(dedup, &[]),
+    /// The state of a service.
+    pub fn new(parts: Parts) -> AppState {
+        let dedup_parts = match &parts.dedup_key {
+            Some(dedup) if parts.outbox.is_some() => ContextParts::read_by(dedup, &[]),
             _ => ContextParts::BODY,
         };
         AppState {
             inner: Arc::new(Inner {
-                settings,
-                catalog,
-                discovery,
-                dispatcher,
-                outbox,
-                dedup_key,
+                parts,
                 dedup_parts,
                 metrics: Metrics::default(),
             }),
@@ -70,34 +65,34 @@ impl AppState {
         dispatcher: Arc<dyn Dispatcher>,
         settings: Settings,
     ) -> AppState {
-        AppState::new(
+        AppState::new(Parts {
             settings,
-            Arc::new(Catalog::new(&registry)),
+            catalog: Arc::new(Catalog::new(&registry)),
             dispatcher,
-            None,
-            None,
-            None,
-        )
+            outbox: None,
+            dedup_key: None,
+            discovery: None,
+        })
     }
 
     /// The settings.
     pub fn settings(&self) -> &Settings {
-        &self.inner.settings
+        &self.inner.parts.settings
     }
 
     /// The current registry (a snapshot: reloads don't affect a running request).
     pub fn registry(&self) -> Arc<Registry> {
-        self.inner.catalog.registry()
+        self.inner.parts.catalog.registry()
     }
 
     /// Where the webhooks come from, and which are not served.
     pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
+        &self.inner.parts.catalog
     }
 
     /// Cluster discovery's health, with `--from-cluster`.
     pub fn discovery(&self) -> Option<&discovery::Status> {
-        self.inner.discovery.as_deref()
+        self.inner.parts.discovery.as_deref()
     }
 
     /// The webhook with this id.
@@ -107,17 +102,17 @@ impl AppState {
 
     /// Where commands go.
     pub fn dispatcher(&self) -> &dyn Dispatcher {
-        &*self.inner.dispatcher
+        &*self.inner.parts.dispatcher
     }
 
     /// The durable outbox, unless the service runs without one.
     pub fn outbox(&self) -> Option<&Outbox> {
-        self.inner.outbox.as_ref()
+        self.inner.parts.outbox.as_ref()
     }
 
     /// The compiled `--dedup-key`, if one was given.
     pub fn dedup_key(&self) -> Option<&feel::Expression> {
-        self.inner.dedup_key.as_ref()
+        self.inner.parts.dedup_key.as_ref()
     }
 
     /// The parts of the request context the deduplication key may read.

@@ -13,6 +13,8 @@ use tracing::Instrument;
 use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
+use super::connections::{self, Connections};
+use super::limits::InFlight;
 use super::{limits, reply};
 use crate::error::{json_reply, AppError};
 use crate::inbound::pipeline::{self, Decision};
@@ -46,6 +48,9 @@ pub struct Inbound<S> {
     pub headers: HeaderMap,
     /// The body, not read yet (so the size limit applies while reading).
     pub body: S,
+    /// The webhooks' in-flight slots: a request takes one once its
+    /// signature checked out, so slow or unsigned clients hold none.
+    pub in_flight: Arc<InFlight>,
 }
 
 /// `/inbound/<id>`: never fails at the warp level; every outcome is a response.
@@ -113,6 +118,7 @@ where
         query,
         headers,
         body,
+        in_flight,
     } = request;
     let webhook = webhook.ok_or(AppError::UnknownWebhook(id))?;
     if !SERVED_METHODS.contains(&method) || !webhook.method.allows(method.as_str()) {
@@ -122,6 +128,10 @@ where
     let body = limits::read_body(body, &headers, settings.body_limit).await?;
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;
+    // Only now, past the signature check, does the request take a slot of
+    // its webhook and mark its connection as one that must not be shed.
+    let _slot = in_flight.try_acquire(&webhook.id)?;
+    let _processing = connections::processing();
     // Only the parts some expression may read are built.
     let parts = webhook.context_parts.union(state.dedup_parts());
     let vars = request_context::build(&verified, parts)
@@ -200,7 +210,10 @@ pub async fn health(state: AppState) -> Result<Response, Infallible> {
 }
 
 /// `GET /metrics`: Prometheus text format.
-pub async fn metrics(state: AppState) -> Result<Response, Infallible> {
+pub async fn metrics(
+    state: AppState,
+    connections: Option<Arc<Connections>>,
+) -> Result<Response, Infallible> {
     let mut text = state.metrics().render();
     text.push_str(&format!(
         "# HELP webhook_webhooks_active Webhooks being served.\n\
@@ -213,6 +226,9 @@ pub async fn metrics(state: AppState) -> Result<Response, Infallible> {
     }
     if let Some(discovery) = state.discovery() {
         text.push_str(&discovery.render_metrics());
+    }
+    if let Some(connections) = connections {
+        text.push_str(&connections.render_metrics());
     }
     let mut r = Response::new(text.into());
     r.headers_mut().insert(

@@ -591,11 +591,16 @@ async fn the_admin_endpoint_runs_operator_commands() {
         variables: Default::default(),
     };
     outbox.accept("w", command, Vec::new()).await.unwrap();
-    let api = routes(outbox.clone());
+    let guard = webhook::admin::server::Guard {
+        addr: "127.0.0.1:9".parse().unwrap(),
+        token: None,
+    };
+    let api = routes(outbox.clone(), guard);
 
     let list = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
         .json(&Op::List {
             state: EntryState::Pending,
             limit: 10,
@@ -610,6 +615,7 @@ async fn the_admin_endpoint_runs_operator_commands() {
     let missing = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
         .json(&Op::Show { id: 42 })
         .reply(&api)
         .await;
@@ -619,6 +625,8 @@ async fn the_admin_endpoint_runs_operator_commands() {
     let bad = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
+        .header("content-type", "application/json")
         .body(r#"{"op":"dropEverything"}"#)
         .reply(&api)
         .await;
