@@ -154,13 +154,21 @@ where
     Ok((reply, delivered.label))
 }
 
-/// `GET /health`: 200 with the loaded webhook ids (and the outbox's state).
+/// `GET /health`: 200 with the loaded webhook ids (and the outbox's state);
+/// 503 with the reason while the outbox cannot store events.
 pub async fn health(state: AppState) -> Result<Response, Infallible> {
     let registry = state.registry();
     let ids: Vec<&str> = registry.ids().collect();
     let mut body = serde_json::json!({"status": "ok", "webhooks": ids});
+    let mut status = StatusCode::OK;
     if let Some(outbox) = state.outbox() {
-        if outbox.degraded() {
+        if let Some((reason, since)) = outbox.unavailable() {
+            status = StatusCode::SERVICE_UNAVAILABLE;
+            body["status"] = "unavailable".into();
+            body["reason"] = reason.into();
+            body["unavailableSeconds"] = since.as_secs().into();
+        }
+        if outbox.degraded() && status == StatusCode::OK {
             body["status"] = "degraded".into();
         }
         if let Some(down) = outbox.unreachable_for() {
@@ -173,7 +181,7 @@ pub async fn health(state: AppState) -> Result<Response, Infallible> {
             Err(e) => tracing::error!(error = %e, "cannot read the outbox for /health"),
         }
     }
-    Ok(json_reply(StatusCode::OK, &body))
+    Ok(json_reply(status, &body))
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -136,7 +136,7 @@ async fn start_over(
     tweak: impl FnOnce(&mut Settings),
 ) -> (App, Outbox) {
     let mut settings = settings(sources);
-    settings.delivery.outbox_path = Some(dir.join("outbox.redb"));
+    settings.delivery.outbox_path = Some(dir.join("outbox.log"));
     settings.delivery.outbox = fast_retries();
     tweak(&mut settings);
     let running = support::start(service(settings).with_dispatcher(dispatcher)).await;
@@ -421,7 +421,7 @@ async fn send_sms(addr: SocketAddr, n: usize) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("outbox.redb");
+    let store = dir.path().join("outbox.log");
     let gateway = FakeGateway::start().await.unwrap();
     // The first deliveries never get an answer: they hold the worker's 16
     // delivery slots, so every event acknowledged after them is still pending
@@ -614,7 +614,7 @@ async fn the_admin_endpoint_runs_operator_commands() {
     use webhook::admin::Op;
     use webhook::outbox::EntryState;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), fast_retries()).unwrap();
     let command = Command::CreateProcessInstance {
         bpmn_process_id: "p".into(),
         version: -1,
@@ -696,7 +696,7 @@ async fn concurrent_accepts_share_commits_and_keep_ids_dedup_and_order_keys_righ
     const TASKS: usize = 200;
     const KEYS: usize = 50;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), fast_retries()).unwrap();
     let tasks: Vec<_> = (0..TASKS)
         .map(|n| {
             let outbox = outbox.clone();
@@ -759,7 +759,7 @@ async fn concurrent_accepts_share_commits_and_keep_ids_dedup_and_order_keys_righ
 #[tokio::test]
 async fn a_dropped_outbox_can_be_reopened_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("outbox.redb");
+    let path = dir.path().join("outbox.log");
     let command = Command::CreateProcessInstance {
         bpmn_process_id: "p".into(),
         version: -1,
@@ -806,7 +806,7 @@ async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
         concurrency: 3,
         ..fast_retries()
     };
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), settings).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), settings).unwrap();
     for n in 0..30 {
         let command = Command::CreateProcessInstance {
             bpmn_process_id: format!("p{n}"),
