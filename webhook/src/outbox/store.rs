@@ -356,28 +356,9 @@ impl State {
 
     /// The command of `slot`: from memory, or read back from the log.
     fn command(&self, id: u64, slot: &Slot) -> Result<StoredCommand, OutboxError> {
-        if let Some(command) = &slot.command {
-            return Ok(command.clone());
-        }
-        let mut bytes = vec![0; slot.loc.len];
-        self.file
-            .read_exact_at(&mut bytes, slot.loc.offset)
-            .map_err(|e| {
-                OutboxError::Corrupt(format!(
-                    "entry {id}: cannot read it back at byte {}: {e}",
-                    slot.loc.offset
-                ))
-            })?;
-        match log::decode(&bytes) {
-            Ok(Record::Event { entry, .. }) if entry.id == id => Ok(entry.command),
-            Ok(_) => Err(OutboxError::Corrupt(format!(
-                "entry {id}: the record at byte {} is another one",
-                slot.loc.offset
-            ))),
-            Err(e) => Err(OutboxError::Corrupt(format!(
-                "entry {id}: the record at byte {} does not decode: {e}",
-                slot.loc.offset
-            ))),
+        match &slot.command {
+            Some(command) => Ok(command.clone()),
+            None => state_command(&self.file, id, slot.loc),
         }
     }
 
@@ -457,6 +438,28 @@ impl State {
         }
         flush(&mut out, &mut frame, &mut in_frame, &mut locs);
         Ok((out, locs))
+    }
+}
+
+/// The command of entry `id`, read back from its record at `loc`.
+fn state_command(file: &File, id: u64, loc: Loc) -> Result<StoredCommand, OutboxError> {
+    let mut bytes = vec![0; loc.len];
+    file.read_exact_at(&mut bytes, loc.offset).map_err(|e| {
+        OutboxError::Corrupt(format!(
+            "entry {id}: cannot read it back at byte {}: {e}",
+            loc.offset
+        ))
+    })?;
+    match log::decode(&bytes) {
+        Ok(Record::Event { entry, .. }) if entry.id == id => Ok(entry.command),
+        Ok(_) => Err(OutboxError::Corrupt(format!(
+            "entry {id}: the record at byte {} is another one",
+            loc.offset
+        ))),
+        Err(e) => Err(OutboxError::Corrupt(format!(
+            "entry {id}: the record at byte {} does not decode: {e}",
+            loc.offset
+        ))),
     }
 }
 
@@ -928,17 +931,23 @@ impl Store {
     /// Up to `limit` pending entries that may be sent now: due, and first of
     /// their order key. Also returns the earliest future attempt time among
     /// the heads that are not due yet.
+    ///
+    /// The entries' commands are handed over, not copied: the worker sends
+    /// each one and settles it, which drops the command from memory anyway;
+    /// if it stays pending (a retry), its command is read back from the log.
+    /// So the caller must settle an entry before asking for due ones again.
     pub fn due(&self, now_ms: u64, limit: usize) -> Result<(Vec<Entry>, Option<u64>), OutboxError> {
-        let state = lock(&self.state);
+        let mut guard = lock(&self.state);
+        let state = &mut *guard;
         let mut blocked = HashSet::new();
         let mut ready = Vec::new();
         let mut next: Option<u64> = None;
         for &id in state.pending.iter().take(MAX_SCAN) {
-            let Some(slot) = state.slots.get(&id) else {
+            let Some(slot) = state.slots.get_mut(&id) else {
                 continue;
             };
             if let Some(key) = &slot.order_key {
-                if !blocked.insert(key.as_str()) {
+                if !blocked.insert(key.clone()) {
                     continue;
                 }
             }
@@ -946,7 +955,21 @@ impl Store {
                 next = Some(next.map_or(slot.next_attempt_ms, |n| n.min(slot.next_attempt_ms)));
                 continue;
             }
-            ready.push(state.entry(id, slot)?);
+            let command = match slot.command.take() {
+                Some(command) => command,
+                None => state_command(&state.file, id, slot.loc)?,
+            };
+            ready.push(Entry {
+                id,
+                webhook: slot.webhook.clone(),
+                order_key: slot.order_key.clone(),
+                command,
+                accepted_ms: slot.accepted_ms,
+                attempts: slot.attempts,
+                next_attempt_ms: slot.next_attempt_ms,
+                last_error: slot.last_error.clone(),
+                finished_ms: slot.finished_ms,
+            });
             if ready.len() >= limit {
                 break;
             }

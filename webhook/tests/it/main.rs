@@ -11,6 +11,7 @@ mod dispatch;
 mod feel_pipeline;
 mod limits;
 mod outbox;
+mod outbox_faults;
 mod routing;
 mod signature;
 mod support;

@@ -24,7 +24,7 @@ use crate::support::{
 const BURST: usize = 40;
 
 /// The fields of SMS number `n` (its own MessageSid).
-fn sms_fields(n: usize) -> Vec<(&'static str, String)> {
+pub(crate) fn sms_fields(n: usize) -> Vec<(&'static str, String)> {
     vec![
         ("SmsStatus", "received".into()),
         ("Body", format!("message {n}")),
@@ -34,7 +34,7 @@ fn sms_fields(n: usize) -> Vec<(&'static str, String)> {
 }
 
 /// A signed request to `/inbound/<id>`: (target, headers, body).
-fn signed(id: &str, fields: &[(&'static str, String)]) -> (String, String, String) {
+pub(crate) fn signed(id: &str, fields: &[(&'static str, String)]) -> (String, String, String) {
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let target = format!("/inbound/{id}");
     let signature = sign_form(&format!("https://hooks.example.com{target}"), &pairs);
@@ -74,7 +74,7 @@ impl Counting {
     }
 }
 
-fn message_sid(command: &Command) -> String {
+pub(crate) fn message_sid(command: &Command) -> String {
     let variables = match command {
         Command::CreateProcessInstance { variables, .. }
         | Command::PublishMessage { variables, .. } => variables,
@@ -103,7 +103,7 @@ impl Dispatcher for Counting {
     }
 }
 
-fn fast_retries() -> OutboxSettings {
+pub(crate) fn fast_retries() -> OutboxSettings {
     OutboxSettings {
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
@@ -129,7 +129,7 @@ async fn start_with_mode(
     .await
 }
 
-async fn start_over(
+pub(crate) async fn start_over(
     sources: &[std::path::PathBuf],
     dispatcher: Arc<dyn Dispatcher>,
     dir: &Path,
@@ -174,7 +174,7 @@ async fn burst(app: &App, ids: std::ops::Range<usize>) -> HashSet<String> {
         .collect()
 }
 
-async fn drained(outbox: &Outbox, within: Duration) {
+pub(crate) async fn drained(outbox: &Outbox, within: Duration) {
     let deadline = Instant::now() + within;
     while outbox.stats().await.unwrap().pending > 0 {
         assert!(Instant::now() < deadline, "the outbox did not drain");
@@ -340,7 +340,12 @@ async fn a_dedup_key_from_a_header_works_on_a_body_only_webhook() {
 }
 
 /// Like `support::send`, but a refused or cut connection is status 0.
-async fn try_send(addr: SocketAddr, target: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+pub(crate) async fn try_send(
+    addr: SocketAddr,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> u16 {
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
         let mut head = format!(
@@ -367,8 +372,8 @@ async fn try_send(addr: SocketAddr, target: &str, headers: &[(&str, &str)], body
     }
 }
 
-struct Binary {
-    child: std::process::Child,
+pub(crate) struct Binary {
+    pub(crate) child: std::process::Child,
 }
 
 impl Drop for Binary {
@@ -378,7 +383,18 @@ impl Drop for Binary {
     }
 }
 
-async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
+pub(crate) async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
+    start_binary_logging(addr, store, zeebe, std::process::Stdio::null()).await
+}
+
+/// The service binary on `store`, its log (warnings and errors: the
+/// service logs to stdout) to `log`.
+pub(crate) async fn start_binary_logging(
+    addr: SocketAddr,
+    store: &Path,
+    zeebe: &str,
+    log: std::process::Stdio,
+) -> Binary {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_webhook"))
         .arg("--bpmn")
         .arg(bpmn("message-start.bpmn"))
@@ -392,7 +408,7 @@ async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
         .env("SECRET_TEST_TWILIO_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .current_dir(store.parent().unwrap())
-        .stdout(std::process::Stdio::null())
+        .stdout(log)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -405,7 +421,7 @@ async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
     service
 }
 
-async fn send_sms(addr: SocketAddr, n: usize) -> Option<String> {
+pub(crate) async fn send_sms(addr: SocketAddr, n: usize) -> Option<String> {
     let fields = sms_fields(n);
     let (target, signature, body) = signed("sms-msgstart", &fields);
     let status = try_send(
@@ -684,7 +700,7 @@ async fn a_webhook_can_ask_for_sync_dispatch_in_its_definition() {
 }
 
 /// The value of one metric line in the Prometheus text.
-fn metric(text: &str, name: &str) -> u64 {
+pub(crate) fn metric(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in {text}"))
