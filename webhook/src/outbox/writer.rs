@@ -23,6 +23,17 @@ use super::OutboxError;
 
 /// The most requests one commit carries.
 pub const MAX_BATCH: usize = 256;
+/// Under load (the last batch carried at least [`BUSY_BATCH`] requests),
+/// the writer waits this long before it takes the next batch, so more
+/// requests share its commit. Each commit costs the service CPU of its own
+/// (the write, the sync, waking the callers; on a VM, exits to the
+/// hypervisor), so fewer, larger commits cost less per request: in the load
+/// run (64 connections) the service used about a fifth less CPU per request
+/// than with no wait, for half a millisecond more latency. A lone request
+/// (the last batch was small) is committed at once.
+const LINGER: Duration = Duration::from_micros(500);
+/// See [`LINGER`].
+const BUSY_BATCH: usize = 8;
 /// How long the thread waits for a request before it calls `idle`.
 const IDLE_EVERY: Duration = Duration::from_secs(1);
 
@@ -123,6 +134,9 @@ fn run(
     mut idle: impl FnMut(),
     counters: &Counters,
 ) {
+    // The size of the last batch: a big one says requests are arriving
+    // faster than commits go, so the next batch waits a little to grow.
+    let mut last = 0;
     loop {
         let first = match queue.recv_timeout(IDLE_EVERY) {
             Ok(first) => first,
@@ -133,11 +147,15 @@ fn run(
             // Every sender is gone: the outbox was dropped.
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
+        if last >= BUSY_BATCH {
+            std::thread::sleep(LINGER);
+        }
         let (requests, replies): (Vec<Write>, Vec<oneshot::Sender<Answer>>) =
             std::iter::once(first)
                 .chain(queue.try_iter().take(MAX_BATCH - 1))
                 .map(|job| (job.request, job.reply))
                 .unzip();
+        last = requests.len();
         counters.batches.fetch_add(1, Ordering::Relaxed);
         counters
             .requests
