@@ -28,7 +28,7 @@ pub mod worker;
 mod writer;
 
 pub use command::{order_key, StoredCommand};
-pub use store::{Enqueued, Entry, EntryState, OpenMode, Salvaged, Stats};
+pub use store::{inspect, Enqueued, Entry, EntryState, OpenMode, Salvaged, Stats};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -219,8 +219,9 @@ type Snapshot = (Vec<u8>, Vec<(u64, Loc)>);
 /// The state the log describes.
 #[derive(Debug)]
 struct State {
-    /// The log, for reading commands back.
-    file: Arc<File>,
+    /// The log, for reading commands back (`None`: replayed from bytes
+    /// alone, see [`inspect`]).
+    file: Option<Arc<File>>,
     next_id: u64,
     slots: BTreeMap<u64, Slot>,
     pending: BTreeSet<u64>,
@@ -232,7 +233,7 @@ struct State {
 }
 
 impl State {
-    fn new(file: Arc<File>) -> State {
+    fn new(file: Option<Arc<File>>) -> State {
         State {
             file,
             next_id: 1,
@@ -358,7 +359,7 @@ impl State {
     fn command(&self, id: u64, slot: &Slot) -> Result<StoredCommand, OutboxError> {
         match &slot.command {
             Some(command) => Ok(command.clone()),
-            None => state_command(&self.file, id, slot.loc),
+            None => state_command(self.file.as_deref(), id, slot.loc),
         }
     }
 
@@ -374,6 +375,19 @@ impl State {
             last_error: slot.last_error.clone(),
             finished_ms: slot.finished_ms,
         })
+    }
+
+    fn stats(&self) -> Stats {
+        let oldest = self
+            .pending
+            .first()
+            .and_then(|id| self.slots.get(id))
+            .map(|slot| slot.accepted_ms);
+        Stats {
+            pending: self.pending.len() as u64,
+            dead: self.dead,
+            oldest_pending_ms: oldest,
+        }
     }
 
     fn live_key(&self, key: u128, now_ms: u64) -> bool {
@@ -442,7 +456,12 @@ impl State {
 }
 
 /// The command of entry `id`, read back from its record at `loc`.
-fn state_command(file: &File, id: u64, loc: Loc) -> Result<StoredCommand, OutboxError> {
+fn state_command(file: Option<&File>, id: u64, loc: Loc) -> Result<StoredCommand, OutboxError> {
+    let Some(file) = file else {
+        return Err(OutboxError::Corrupt(format!(
+            "entry {id}: no file to read it back from"
+        )));
+    };
     let mut bytes = vec![0; loc.len];
     file.read_exact_at(&mut bytes, loc.offset).map_err(|e| {
         OutboxError::Corrupt(format!(
@@ -573,7 +592,7 @@ struct Replayed {
     torn: Option<u64>,
 }
 
-fn replay(path: &Path, file: Arc<File>, bytes: &[u8]) -> Result<Replayed, OutboxError> {
+fn replay(path: &Path, file: Option<Arc<File>>, bytes: &[u8]) -> Result<Replayed, OutboxError> {
     log::check_header(bytes).map_err(|e| {
         let advice = match e {
             HeaderError::Version(_) => "Use the build that wrote it",
@@ -596,6 +615,14 @@ fn replay(path: &Path, file: Arc<File>, bytes: &[u8]) -> Result<Replayed, Outbox
         end: scanned.end,
         torn: scanned.torn,
     })
+}
+
+/// What the log `bytes` (a whole file) hold, as [`Store::open`] would read
+/// them, without a file: for tools and the fuzz target. `Err` is what
+/// opening such a file says (the file named `<bytes>`).
+pub fn inspect(bytes: &[u8]) -> Result<Stats, OutboxError> {
+    let replayed = replay(Path::new("<bytes>"), None, bytes)?;
+    Ok(replayed.state.stats())
 }
 
 /// What [`Store::salvage`] read and wrote.
@@ -651,7 +678,7 @@ impl Store {
             .read_to_end(&mut bytes)
             .map_err(io_error(path, "read"))?;
         let file = Arc::new(file);
-        let replayed = match replay(path, Arc::clone(&file), &bytes) {
+        let replayed = match replay(path, Some(Arc::clone(&file)), &bytes) {
             Ok(replayed) => replayed,
             Err(e @ OutboxError::Unreadable { .. }) if mode == OpenMode::Replace => {
                 let aside = sibling(path, &format!(".unreadable-{}", now_ms()));
@@ -710,7 +737,7 @@ impl Store {
             .read_to_end(&mut bytes)
             .map_err(io_error(from, "read"))?;
         let (frames, skipped) = log::salvage(&bytes);
-        let mut state = State::new(Arc::new(file));
+        let mut state = State::new(Some(Arc::new(file)));
         let mut bad_records = 0;
         let mut delivered = 0;
         for frame in &frames {
@@ -913,7 +940,7 @@ impl Store {
         log.file = Arc::clone(&file);
         log.end = after;
         log.compact_at = COMPACT_MIN.max(after.saturating_mul(2));
-        state.file = file;
+        state.file = Some(file);
         state.slots.retain(|_, s| s.state != EntryState::Delivered);
         for (id, loc) in locs {
             if let Some(slot) = state.slots.get_mut(&id) {
@@ -957,7 +984,7 @@ impl Store {
             }
             let command = match slot.command.take() {
                 Some(command) => command,
-                None => state_command(&state.file, id, slot.loc)?,
+                None => state_command(state.file.as_deref(), id, slot.loc)?,
             };
             ready.push(Entry {
                 id,
@@ -1000,17 +1027,7 @@ impl Store {
 
     /// Counts for metrics and health.
     pub fn stats(&self) -> Stats {
-        let state = lock(&self.state);
-        let oldest = state
-            .pending
-            .first()
-            .and_then(|id| state.slots.get(id))
-            .map(|slot| slot.accepted_ms);
-        Stats {
-            pending: state.pending.len() as u64,
-            dead: state.dead,
-            oldest_pending_ms: oldest,
-        }
+        lock(&self.state).stats()
     }
 
     /// The log's length in bytes.
