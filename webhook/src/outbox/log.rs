@@ -339,14 +339,22 @@ fn next_good_frame(bytes: &[u8], from: usize) -> Option<Frame<'_>> {
     None
 }
 
+/// Whether `rest` is all zeros: space written ahead of the frames (see
+/// the store's preallocation), not a torn write.
+fn is_padding(rest: &[u8]) -> bool {
+    rest.iter().all(|&b| b == 0)
+}
+
 /// A good file, frame by frame.
 #[derive(Debug)]
 pub struct Scanned<'a> {
     /// Its good frames, in order.
     pub frames: Vec<Frame<'a>>,
-    /// Where the good frames end: the file's length once a torn tail is cut.
+    /// Where the good frames end: the file's length once a torn tail (or
+    /// the zeros written ahead) is cut.
     pub end: u64,
-    /// The length of a torn tail after `end` (an interrupted last write).
+    /// The length of a torn tail after `end` (an interrupted last write);
+    /// `None` when only zeros follow the frames.
     pub torn: Option<u64>,
 }
 
@@ -363,8 +371,8 @@ pub struct Damage {
 }
 
 /// Reads every frame of `bytes` (the whole file, header checked already).
-/// A bad frame with nothing good after it is a torn tail; one followed by a
-/// good frame is [`Damage`].
+/// Zeros after the frames are space written ahead; a bad frame with nothing
+/// good after it is a torn tail; one followed by a good frame is [`Damage`].
 pub fn scan(bytes: &[u8]) -> Result<Scanned<'_>, Damage> {
     let mut frames = Vec::new();
     let mut at = HEADER_LEN as usize;
@@ -375,6 +383,10 @@ pub fn scan(bytes: &[u8]) -> Result<Scanned<'_>, Damage> {
                 frames.push(frame);
             }
             Err(what) => {
+                if is_padding(&bytes[at..]) {
+                    // Space the store wrote ahead (zeros), not yet used.
+                    break;
+                }
                 if let Some(good) = next_good_frame(bytes, at + 1) {
                     return Err(Damage {
                         offset: at as u64,
@@ -416,6 +428,9 @@ pub fn salvage(bytes: &[u8]) -> (Vec<Frame<'_>>, Skipped) {
                 frames.push(frame);
             }
             Err(_) => {
+                if is_padding(&bytes[at..]) {
+                    break;
+                }
                 let next = next_good_frame(bytes, at + 1);
                 let resume = next.map_or(bytes.len(), |f| f.offset as usize);
                 skipped.push((at as u64, (resume - at) as u64));
@@ -525,6 +540,24 @@ mod tests {
             let torn = (cut > first_end).then(|| (cut - first_end) as u64);
             assert_eq!(scanned.torn, torn, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn zeros_after_the_frames_are_space_written_ahead_not_a_torn_tail() {
+        let mut bytes = file(&[vec![next(1)]]);
+        let end = bytes.len() as u64;
+        bytes.resize(4096, 0);
+        let scanned = scan(&bytes).unwrap();
+        assert_eq!(
+            (ids(&scanned), scanned.end, scanned.torn),
+            (vec![1], end, None)
+        );
+        assert_eq!(salvage(&bytes).1, []);
+        // A frame torn while it was written into that space is torn.
+        let torn = file(&[vec![next(2)]])[HEADER_LEN as usize..].to_vec();
+        bytes[end as usize..end as usize + 10].copy_from_slice(&torn[..10]);
+        let scanned = scan(&bytes).unwrap();
+        assert_eq!((scanned.end, scanned.torn), (end, Some(4096 - end)));
     }
 
     #[test]

@@ -211,10 +211,14 @@ async fn a_power_cut_mid_write_is_cut_off_at_start_and_nothing_acknowledged_is_l
     assert_eq!(first.len(), 20);
     service.child.kill().unwrap();
     service.child.wait().unwrap();
-    let good = std::fs::metadata(&store).unwrap().len();
-    let torn = torn_frame();
+    // The torn frame goes where the next commit would have written it: right
+    // after the last good frame, into the zeros written ahead (or past them).
     let mut bytes = std::fs::read(&store).unwrap();
-    bytes.extend_from_slice(&torn);
+    let good = log::scan(&bytes).unwrap().end;
+    let torn = torn_frame();
+    let at = good as usize;
+    bytes.resize(bytes.len().max(at + torn.len()), 0);
+    bytes[at..at + torn.len()].copy_from_slice(&torn);
     std::fs::write(&store, &bytes).unwrap();
 
     let log_path = dir.path().join("service.log");
