@@ -22,14 +22,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use webhook::outbox::{worker, Outbox};
 use webhook::settings::{Settings, Sources};
-use webhook::state::AppState;
+use webhook::state::{AppState, Parts};
 use webhook::twilio::SignedRequest;
+use webhook::webhooks::catalog::Catalog;
 use webhook::webhooks::secrets::MapSecrets;
 use webhook::zeebe::{JournalDispatcher, SyncPolicy};
 use webhook::Service;
@@ -78,6 +79,7 @@ fn pipeline(c: &mut Criterion) {
             ],
             toml: None,
             reload_interval: None,
+            ..Sources::default()
         },
         ..Settings::default()
     };
@@ -87,7 +89,7 @@ fn pipeline(c: &mut Criterion) {
     let service = Service::new(settings.clone()).with_secrets(Arc::new(secrets));
     let (registry, _loader) = service.load().expect("the example BPMN loads");
     let state = AppState::fixed(registry, dispatcher.clone(), settings.clone());
-    let routes = webhook::http::routes(state);
+    let routes = webhook::http::routes(state, None);
 
     // The default path: the outbox, and its worker delivering to the journal.
     let store_dir = std::env::var_os("OUTBOX_BENCH_DIR")
@@ -98,14 +100,15 @@ fn pipeline(c: &mut Criterion) {
         Outbox::open(store_dir.join("outbox.log"), Default::default()).expect("an outbox")
     });
     let (registry, _loader) = service.load().expect("the example BPMN loads");
-    let outbox_state = AppState::new(
+    let outbox_state = AppState::new(Parts {
         settings,
-        Arc::new(RwLock::new(Arc::new(registry))),
-        dispatcher.clone(),
-        Some(outbox.clone()),
-        None,
-    );
-    let outbox_routes = webhook::http::routes(outbox_state);
+        catalog: Arc::new(Catalog::new(&registry)),
+        dispatcher: dispatcher.clone(),
+        outbox: Some(outbox.clone()),
+        dedup_key: None,
+        discovery: None,
+    });
+    let outbox_routes = webhook::http::routes(outbox_state, None);
     let delivering = {
         let _runtime = runtime.enter();
         worker::spawn(outbox.clone(), dispatcher)

@@ -8,18 +8,21 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::admin;
+use crate::http::connections::{cap_for, fd_limits, Connections};
 use crate::http::server;
 use crate::http::workers::Workers;
 use crate::outbox::{worker, Outbox, OutboxError};
 use crate::settings::Settings;
-use crate::state::AppState;
+use crate::state::{self, AppState};
+use crate::webhooks::catalog::Catalog;
+use crate::webhooks::discovery::{self, Discovery};
 use crate::webhooks::secrets::{EnvSecrets, SecretSource};
 use crate::webhooks::watch::{self, Loader};
 use crate::webhooks::{DefinitionErrors, Registry};
@@ -37,6 +40,9 @@ pub enum StartError {
     /// The Zeebe settings (flags and environment) are wrong.
     #[error("{0}")]
     Zeebe(SettingsError),
+    /// `--from-cluster` without the cluster's REST API address.
+    #[error("--from-cluster needs the cluster's REST API address: --zeebe-rest-address, or CAMUNDA_CLIENT_RESTADDRESS / ZEEBE_REST_ADDRESS (SaaS: CAMUNDA_CLIENT_CLOUD_CLUSTERID and CAMUNDA_CLIENT_CLOUD_REGION)")]
+    NoRestAddress,
     /// The outbox could not be opened.
     #[error("{0}")]
     Outbox(OutboxError),
@@ -67,6 +73,7 @@ pub struct Service {
     settings: Settings,
     secrets: Arc<dyn SecretSource>,
     dispatcher: Option<Arc<dyn Dispatcher>>,
+    zeebe: Option<ZeebeSettings>,
 }
 
 impl std::fmt::Debug for Service {
@@ -83,16 +90,25 @@ impl Service {
     /// where the settings and the usual Camunda environment variables say
     /// (the embedded journal when no Zeebe is configured).
     pub fn new(settings: Settings) -> Service {
+        let secrets = Arc::new(EnvSecrets::new(settings.sources.secret_prefix.clone()));
         Service {
             settings,
-            secrets: Arc::new(EnvSecrets::default()),
+            secrets,
             dispatcher: None,
+            zeebe: None,
         }
     }
 
     /// Reads `{{secrets.NAME}}` from `secrets` instead of the environment.
     pub fn with_secrets(mut self, secrets: Arc<dyn SecretSource>) -> Service {
         self.secrets = secrets;
+        self
+    }
+
+    /// Reaches the cluster with these settings instead of the ones the
+    /// flags and the process environment give.
+    pub fn with_zeebe(mut self, zeebe: ZeebeSettings) -> Service {
+        self.zeebe = Some(zeebe);
         self
     }
 
@@ -111,7 +127,8 @@ impl Service {
             self.settings.sources.roots(),
             engine,
             Arc::clone(&self.secrets),
-        );
+        )
+        .with_tenant(self.settings.sources.tenant_id.clone());
         let registry = loader.load()?;
         Ok((registry, loader))
     }
@@ -119,8 +136,11 @@ impl Service {
     /// Starts everything and serves until [`Running::stop`].
     pub async fn start(self) -> Result<Running, StartError> {
         let settings = &self.settings;
-        if settings.sources.bpmn.is_empty() && settings.sources.toml.is_none() {
-            tracing::warn!("no --bpmn or --config given: no webhooks will be served");
+        let sources = &settings.sources;
+        if sources.bpmn.is_empty() && sources.toml.is_none() && !sources.from_cluster {
+            tracing::warn!(
+                "no --bpmn, --config or --from-cluster given: no webhooks will be served"
+            );
         }
         let (registry, loader) = self.load().map_err(StartError::Definitions)?;
         let ids: Vec<&str> = registry.ids().collect();
@@ -142,11 +162,32 @@ impl Service {
             None => None,
         };
         // Transports may spawn tasks, so they are built inside the runtime.
-        let dispatcher = match &self.dispatcher {
-            Some(dispatcher) => Arc::clone(dispatcher),
-            None => ZeebeSettings::from_process_env(&settings.delivery.zeebe)
-                .and_then(|zeebe| zeebe.build_dispatcher(&settings.delivery.journal))
-                .map_err(StartError::Zeebe)?,
+        let (dispatcher, cluster) = match (&self.dispatcher, sources.from_cluster) {
+            (Some(dispatcher), false) if self.zeebe.is_none() => (Arc::clone(dispatcher), None),
+            (given, _) => {
+                let zeebe = match &self.zeebe {
+                    Some(zeebe) => zeebe.clone(),
+                    None => ZeebeSettings::from_process_env(&settings.delivery.zeebe)
+                        .map_err(StartError::Zeebe)?,
+                };
+                let connection = zeebe
+                    .connect(&settings.delivery.journal)
+                    .map_err(StartError::Zeebe)?;
+                let dispatcher = given.clone().unwrap_or(connection.dispatcher);
+                (dispatcher, connection.cluster)
+            }
+        };
+        let discovery = match (sources.from_cluster, cluster) {
+            (false, _) => None,
+            (true, None) => return Err(StartError::NoRestAddress),
+            (true, Some(client)) => {
+                tracing::info!(cluster = client.base_url(), interval = ?sources.discovery_interval, "reading webhooks from the cluster's deployed definitions");
+                Some(Discovery::new(
+                    client,
+                    settings.feel.engine(),
+                    Arc::clone(&self.secrets),
+                ))
+            }
         };
         let outbox = match &settings.delivery.outbox_path {
             Some(path) => {
@@ -174,37 +215,62 @@ impl Service {
             .as_ref()
             .zip(settings.admin_listen)
             .map(|(l, asked)| local_addr(l, asked));
+        let max_connections = match settings.limits.max_connections {
+            0 => fd_limits().map_or(0, |(soft, _)| cap_for(soft)),
+            n => n,
+        };
+        tracing::info!(max_connections, "connection cap");
+        let connections = Connections::new(max_connections);
         let workers = Workers::start(settings.workers).map_err(StartError::Workers)?;
         tracing::debug!(workers = workers.len(), "connection workers started");
 
-        let shared = Arc::new(RwLock::new(Arc::new(registry)));
+        let catalog = Arc::new(Catalog::new(&registry));
         let mut background = Vec::new();
-        if let Some(interval) = settings.sources.reload_interval {
-            background.push(watch::spawn(loader, Arc::clone(&shared), interval));
+        if let Some(interval) = sources.reload_interval {
+            background.push(watch::spawn(loader, Arc::clone(&catalog), interval));
         }
+        let discovery_status = discovery.map(|discovery| {
+            let status = Arc::new(discovery::Status::default());
+            background.push(discovery::spawn(
+                discovery,
+                Arc::clone(&catalog),
+                Arc::clone(&status),
+                sources.discovery_interval,
+            ));
+            status
+        });
         if let Some(outbox) = &outbox {
             background.push(worker::spawn(outbox.clone(), Arc::clone(&dispatcher)));
         }
         if let (Some(listener), Some(outbox)) = (admin_listener, &outbox) {
             let outbox = outbox.clone();
+            let token = settings.admin_token.clone();
             background.push(tokio::spawn(async move {
-                if let Err(e) = admin::server::serve(outbox, listener, std::future::pending()).await
+                if let Err(e) =
+                    admin::server::serve(outbox, token, listener, std::future::pending()).await
                 {
                     tracing::error!(error = %e, "the admin endpoint stopped");
                 }
             }));
         }
-        let state = AppState::new(self.settings.clone(), shared, dispatcher, outbox, dedup_key);
+        let state = AppState::new(state::Parts {
+            settings: self.settings.clone(),
+            catalog,
+            dispatcher,
+            outbox,
+            dedup_key,
+            discovery: discovery_status,
+        });
         tracing::info!(%addr, "listening");
         let (stop, stopped) = oneshot::channel::<()>();
-        let routes = crate::http::routes(state.clone());
+        let routes = crate::http::routes(state.clone(), Some(Arc::clone(&connections)));
         let limits = self.settings.limits.clone();
         let server = tokio::spawn(async move {
             let shutdown = async {
                 // A dropped sender stops the server too.
                 let _ = stopped.await;
             };
-            server::serve(routes, &limits, &workers, listener, shutdown).await;
+            server::serve(routes, &limits, &connections, &workers, listener, shutdown).await;
             workers.stop().await;
         });
         Ok(Running {

@@ -41,6 +41,14 @@ pub(crate) struct OutboxArgs {
     /// The running service's --admin-listen address (e.g. 127.0.0.1:8081).
     #[arg(long, value_name = "ADDR")]
     pub(crate) admin: Option<SocketAddr>,
+    /// The running service's --admin-token.
+    #[arg(
+        long,
+        env = "WEBHOOK_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) admin_token: Option<String>,
     #[command(subcommand)]
     pub(crate) op: OutboxOp,
 }
@@ -129,6 +137,18 @@ pub(crate) struct ServeArgs {
     /// A TOML file defining webhooks without BPMN.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also serve the webhooks of the process definitions deployed to the cluster (polled through its REST API).
+    #[arg(long, env = "WEBHOOK_FROM_CLUSTER")]
+    from_cluster: bool,
+    /// How often the cluster is polled for deployed webhooks, in milliseconds.
+    #[arg(long, env = "WEBHOOK_DISCOVERY_INTERVAL_MS", default_value_t = s::DEFAULT_DISCOVERY_INTERVAL_MS, value_parser = clap::value_parser!(u64).range(1..))]
+    discovery_interval_ms: u64,
+    /// The tenant of webhooks defined in files (deployed ones take their definition's tenant).
+    #[arg(long, env = "WEBHOOK_TENANT_ID")]
+    tenant_id: Option<String>,
+    /// `{{secrets.NAME}}` reads the environment variable <PREFIX>NAME.
+    #[arg(long, env = "WEBHOOK_SECRET_PREFIX", default_value = s::DEFAULT_SECRET_PREFIX)]
+    secret_prefix: String,
     /// The address to listen on.
     #[arg(long, env = "WEBHOOK_LISTEN", default_value_t = s::DEFAULT_LISTEN)]
     listen: SocketAddr,
@@ -156,16 +176,19 @@ pub(crate) struct ServeArgs {
     /// How long a client may take to send the body after the headers, in milliseconds (400 after).
     #[arg(long, env = "WEBHOOK_BODY_READ_TIMEOUT_MS", default_value_t = s::DEFAULT_BODY_READ_TIMEOUT_MS)]
     body_read_timeout_ms: u64,
-    /// Requests one webhook handles at once; more get 429 with Retry-After (0: no limit).
+    /// Requests one webhook processes at once (past the signature check); more get 429 with Retry-After (0: no limit).
     #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = s::DEFAULT_MAX_IN_FLIGHT)]
     max_in_flight: usize,
+    /// Client connections open at once; at the cap the oldest one not processing a request makes room (0: the open-files limit less a reserve).
+    #[arg(long, env = "WEBHOOK_MAX_CONNECTIONS", default_value_t = s::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
     /// Threads serving connections, each with its own single-threaded runtime (0: one per CPU core).
     #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = s::DEFAULT_WORKERS)]
     workers: usize,
-    /// The Zeebe gRPC gateway (also ZEEBE_ADDRESS / ZEEBE_GRPC_ADDRESS).
+    /// The Zeebe gRPC gateway (also ZEEBE_GRPC_ADDRESS / ZEEBE_ADDRESS / CAMUNDA_CLIENT_GRPCADDRESS).
     #[arg(long)]
     zeebe_address: Option<String>,
-    /// The Camunda REST API (also ZEEBE_REST_ADDRESS / CAMUNDA_REST_ADDRESS).
+    /// The Camunda REST API (also ZEEBE_REST_ADDRESS / CAMUNDA_CLIENT_RESTADDRESS); --from-cluster reads it.
     #[arg(long)]
     zeebe_rest_address: Option<String>,
     /// The embedded journal used when no Zeebe is configured.
@@ -206,6 +229,14 @@ pub(crate) struct ServeArgs {
     /// Serve the outbox admin endpoint (POST /outbox, for `webhook outbox --admin`) on this loopback address.
     #[arg(long, env = "WEBHOOK_ADMIN_LISTEN", value_name = "ADDR")]
     admin_listen: Option<SocketAddr>,
+    /// A bearer token the admin endpoint requires (`webhook outbox --admin` sends it from WEBHOOK_ADMIN_TOKEN).
+    #[arg(
+        long,
+        env = "WEBHOOK_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
     /// How often watched files are checked, in milliseconds (0: never).
     #[arg(long, default_value_t = s::DEFAULT_RELOAD_INTERVAL_MS)]
     reload_interval_ms: u64,
@@ -226,9 +257,14 @@ impl ServeArgs {
                 toml: self.config,
                 reload_interval: (self.reload_interval_ms > 0)
                     .then(|| Duration::from_millis(self.reload_interval_ms)),
+                tenant_id: self.tenant_id,
+                from_cluster: self.from_cluster,
+                discovery_interval: Duration::from_millis(self.discovery_interval_ms),
+                secret_prefix: self.secret_prefix,
             },
             listen: self.listen,
             admin_listen: self.admin_listen,
+            admin_token: self.admin_token.map(webhook::secret::Secret::new),
             workers: self.workers,
             requests: s::RequestSettings {
                 public_url: self.public_url,
@@ -242,6 +278,7 @@ impl ServeArgs {
                 header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
                 body_read_timeout: Duration::from_millis(self.body_read_timeout_ms),
                 max_in_flight: self.max_in_flight,
+                max_connections: self.max_connections,
             },
             feel: defaults.feel,
             delivery: s::Delivery {

@@ -45,6 +45,15 @@ pub enum AppError {
     /// The request is malformed (form, JSON, query string).
     #[error("{0}")]
     BadRequest(String),
+    /// The request lacks valid credentials (the admin endpoint's token).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The request may not be served here (the admin endpoint's Host check).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The body's content type is not one this endpoint takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The webhook is already handling as many requests as it may.
     #[error("this webhook is already handling {limit} requests; retry later")]
     TooManyRequests {
@@ -83,7 +92,11 @@ impl AppError {
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BodyRead(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::MissingSignature(_) | AppError::InvalidSignature => StatusCode::UNAUTHORIZED,
+            AppError::MissingSignature(_)
+            | AppError::InvalidSignature
+            | AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::ActivationConditionNotMet | AppError::InvalidInput { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -101,7 +114,11 @@ impl AppError {
             AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::PayloadTooLarge { .. } => "too_large",
             AppError::BodyRead(_) | AppError::BadRequest(_) => "bad_request",
-            AppError::MissingSignature(_) | AppError::InvalidSignature => "unauthorized",
+            AppError::MissingSignature(_)
+            | AppError::InvalidSignature
+            | AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::ActivationConditionNotMet => "not_activated",
             AppError::InvalidInput { .. } => "invalid_input",

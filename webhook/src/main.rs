@@ -64,6 +64,9 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 fn serve(args: ServeArgs) -> ExitCode {
     init_logs(args.log_format);
+    // Idle clients must not be able to run the service out of descriptors:
+    // use all the system allows (the connection cap stays below it).
+    webhook::http::connections::raise_fd_limit();
     let service = Service::new(args.into_settings());
     let served = runtime(true).and_then(|runtime| {
         runtime
@@ -102,7 +105,7 @@ fn outbox(args: OutboxArgs) -> ExitCode {
     let answer = runtime(false).and_then(|runtime| {
         runtime.block_on(async {
             match args.admin {
-                Some(addr) => admin::client::request(addr, &op).await,
+                Some(addr) => admin::client::request(addr, args.admin_token.as_deref(), &op).await,
                 None => {
                     let outbox = Outbox::open_with(
                         &args.outbox,
@@ -173,6 +176,7 @@ fn check(args: CheckArgs) -> ExitCode {
             bpmn: args.paths,
             toml: args.config,
             reload_interval: None,
+            ..Sources::default()
         },
         ..Settings::default()
     };

@@ -26,10 +26,15 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 10_000;
 /// The default of [`Limits::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+/// The default of [`Limits::max_connections`]: derived from the limit on
+/// open files.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 0;
 /// The default number of connection worker threads (`0`: one per CPU core).
 pub const DEFAULT_WORKERS: usize = 0;
 /// The default of [`Sources::reload_interval`], in milliseconds.
 pub const DEFAULT_RELOAD_INTERVAL_MS: u64 = 2000;
+/// The default of [`Sources::discovery_interval`], in milliseconds (Camunda's).
+pub const DEFAULT_DISCOVERY_INTERVAL_MS: u64 = 5000;
 /// The default of [`Delivery::dispatch_timeout`], in milliseconds.
 pub const DEFAULT_DISPATCH_TIMEOUT_MS: u64 = 10_000;
 /// The default outbox store file (an append-only log), relative to the
@@ -65,6 +70,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The loopback address of the admin endpoint (`POST /outbox`), if any.
     pub admin_listen: Option<SocketAddr>,
+    /// A bearer token the admin endpoint requires, if any.
+    pub admin_token: Option<crate::secret::Secret>,
     /// Threads serving connections, each with its own single-threaded
     /// runtime (see [`crate::http::workers`]); `0`: one per CPU core.
     pub workers: usize,
@@ -84,6 +91,7 @@ impl Default for Settings {
             sources: Sources::default(),
             listen: DEFAULT_LISTEN,
             admin_listen: None,
+            admin_token: None,
             workers: DEFAULT_WORKERS,
             requests: RequestSettings::default(),
             limits: Limits::default(),
@@ -102,6 +110,16 @@ pub struct Sources {
     pub toml: Option<PathBuf>,
     /// How often directories are checked for changes; `None` disables reloads.
     pub reload_interval: Option<Duration>,
+    /// The tenant of webhooks defined in files, unless a file says otherwise
+    /// (deployed webhooks take their definition's tenant).
+    pub tenant_id: Option<String>,
+    /// Read webhooks from the process definitions deployed to the cluster
+    /// too (its REST API address is in the Zeebe settings).
+    pub from_cluster: bool,
+    /// How often the cluster is polled (a fixed delay between polls).
+    pub discovery_interval: Duration,
+    /// `{{secrets.NAME}}` reads the environment variable `<prefix>NAME`.
+    pub secret_prefix: String,
 }
 
 impl Default for Sources {
@@ -110,6 +128,10 @@ impl Default for Sources {
             bpmn: Vec::new(),
             toml: None,
             reload_interval: Some(Duration::from_millis(DEFAULT_RELOAD_INTERVAL_MS)),
+            tenant_id: None,
+            from_cluster: false,
+            discovery_interval: Duration::from_millis(DEFAULT_DISCOVERY_INTERVAL_MS),
+            secret_prefix: DEFAULT_SECRET_PREFIX.to_owned(),
         }
     }
 }
@@ -160,8 +182,13 @@ pub struct Limits {
     /// How long a client may take to send the body, counted from the end of
     /// the headers.
     pub body_read_timeout: Duration,
-    /// Requests one webhook handles at once; more get 429 (0: no limit).
+    /// Requests one webhook processes at once (past their signature check);
+    /// more get 429 (0: no limit).
     pub max_in_flight: usize,
+    /// Client connections open at once; at the cap the oldest connection
+    /// not processing a request is closed for a new one (0: the limit on
+    /// open files less a reserve, see [`crate::http::connections`]).
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -172,6 +199,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_millis(DEFAULT_HEADER_READ_TIMEOUT_MS),
             body_read_timeout: Duration::from_millis(DEFAULT_BODY_READ_TIMEOUT_MS),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -195,11 +223,14 @@ impl Default for FeelLimits {
 }
 
 impl FeelLimits {
-    /// The FEEL engine with these limits.
+    /// The FEEL engine with these limits, in Camunda's dialect: the
+    /// expressions come from Camunda models (`feel::Dialect` lists where it
+    /// differs from the standard).
     pub fn engine(&self) -> feel::Engine {
         feel::Engine::builder()
             .fuel(self.fuel)
             .max_depth(self.max_depth)
+            .dialect(feel::Dialect::Camunda)
             .build()
     }
 }

@@ -1,11 +1,12 @@
 //! [`AppState`]: what every request shares. Cheap to clone (one `Arc`).
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::settings::Settings;
-use crate::webhooks::watch::SharedRegistry;
+use crate::webhooks::catalog::Catalog;
+use crate::webhooks::discovery;
 use crate::webhooks::{ContextParts, Registry, WebhookDefinition};
 use crate::zeebe::Dispatcher;
 
@@ -15,14 +16,26 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// What a service's state is made of ([`AppState::new`]).
+#[derive(Debug)]
+pub struct Parts {
+    /// The settings.
+    pub settings: Settings,
+    /// The webhooks served (changed whole on reload and discovery).
+    pub catalog: Arc<Catalog>,
+    /// Where commands go.
+    pub dispatcher: Arc<dyn Dispatcher>,
+    /// The durable outbox, when the settings ask for one.
+    pub outbox: Option<Outbox>,
+    /// `--dedup-key`, compiled.
+    pub dedup_key: Option<feel::Expression>,
+    /// Cluster discovery's health, with `--from-cluster`.
+    pub discovery: Option<Arc<discovery::Status>>,
+}
+
 #[derive(Debug)]
 struct Inner {
-    settings: Settings,
-    registry: SharedRegistry,
-    dispatcher: Arc<dyn Dispatcher>,
-    outbox: Option<Outbox>,
-    /// `--dedup-key`, compiled.
-    dedup_key: Option<feel::Expression>,
+    parts: Parts,
     /// The parts of the request context the deduplication key may read
     /// (worked out once; it runs only with an outbox).
     dedup_parts: ContextParts,
@@ -30,27 +43,15 @@ struct Inner {
 }
 
 impl AppState {
-    /// The state of a service: its settings, the webhooks it serves (swapped
-    /// whole on reload), where commands go, the outbox (when the settings
-    /// ask for one) and the compiled `--dedup-key`.
-    pub fn new(
-        settings: Settings,
-        registry: SharedRegistry,
-        dispatcher: Arc<dyn Dispatcher>,
-        outbox: Option<Outbox>,
-        dedup_key: Option<feel::Expression>,
-    ) -> AppState {
-        let dedup_parts = match &dedup_key {
-            Some(dedup) if outbox.is_some() => ContextParts::read_by(dedup, &[]),
+    /// The state of a service.
+    pub fn new(parts: Parts) -> AppState {
+        let dedup_parts = match &parts.dedup_key {
+            Some(dedup) if parts.outbox.is_some() => ContextParts::read_by(dedup, &[]),
             _ => ContextParts::BODY,
         };
         AppState {
             inner: Arc::new(Inner {
-                settings,
-                registry,
-                dispatcher,
-                outbox,
-                dedup_key,
+                parts,
                 dedup_parts,
                 metrics: Metrics::default(),
             }),
@@ -64,26 +65,34 @@ impl AppState {
         dispatcher: Arc<dyn Dispatcher>,
         settings: Settings,
     ) -> AppState {
-        AppState::new(
+        AppState::new(Parts {
             settings,
-            Arc::new(RwLock::new(Arc::new(registry))),
+            catalog: Arc::new(Catalog::new(&registry)),
             dispatcher,
-            None,
-            None,
-        )
+            outbox: None,
+            dedup_key: None,
+            discovery: None,
+        })
     }
 
     /// The settings.
     pub fn settings(&self) -> &Settings {
-        &self.inner.settings
+        &self.inner.parts.settings
     }
 
     /// The current registry (a snapshot: reloads don't affect a running request).
     pub fn registry(&self) -> Arc<Registry> {
-        match self.inner.registry.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        self.inner.parts.catalog.registry()
+    }
+
+    /// Where the webhooks come from, and which are not served.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.parts.catalog
+    }
+
+    /// Cluster discovery's health, with `--from-cluster`.
+    pub fn discovery(&self) -> Option<&discovery::Status> {
+        self.inner.parts.discovery.as_deref()
     }
 
     /// The webhook with this id.
@@ -93,17 +102,17 @@ impl AppState {
 
     /// Where commands go.
     pub fn dispatcher(&self) -> &dyn Dispatcher {
-        &*self.inner.dispatcher
+        &*self.inner.parts.dispatcher
     }
 
     /// The durable outbox, unless the service runs without one.
     pub fn outbox(&self) -> Option<&Outbox> {
-        self.inner.outbox.as_ref()
+        self.inner.parts.outbox.as_ref()
     }
 
     /// The compiled `--dedup-key`, if one was given.
     pub fn dedup_key(&self) -> Option<&feel::Expression> {
-        self.inner.dedup_key.as_ref()
+        self.inner.parts.dedup_key.as_ref()
     }
 
     /// The parts of the request context the deduplication key may read.

@@ -12,12 +12,21 @@ use crate::http_client::HttpClient;
 /// How long connecting to the admin endpoint may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Sends `op` to the admin endpoint at `addr` and returns its JSON answer;
-/// any status but 200 is an error carrying the endpoint's reason.
-pub async fn request(addr: SocketAddr, op: &Op) -> Result<serde_json::Value, String> {
+/// Sends `op` to the admin endpoint at `addr` (with its bearer `token`, if
+/// it has one) and returns its JSON answer; any status but 200 is an error
+/// carrying the endpoint's reason.
+pub async fn request(
+    addr: SocketAddr,
+    token: Option<&str>,
+    op: &Op,
+) -> Result<serde_json::Value, String> {
     let body = serde_json::to_vec(op).map_err(|e| format!("cannot encode the command: {e}"))?;
-    let request = hyper::Request::post(format!("http://{addr}/outbox"))
-        .header(hyper::header::CONTENT_TYPE, "application/json")
+    let mut request = hyper::Request::post(format!("http://{addr}/outbox"))
+        .header(hyper::header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let request = request
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("cannot build a request to {addr}: {e}"))?;
     let client = HttpClient::new(&[], CONNECT_TIMEOUT)?;

@@ -13,6 +13,8 @@ use tracing::Instrument;
 use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
+use super::connections::{self, Connections};
+use super::limits::InFlight;
 use super::{limits, reply};
 use crate::error::{json_reply, AppError};
 use crate::inbound::pipeline::{self, Decision};
@@ -46,6 +48,9 @@ pub struct Inbound<S> {
     pub headers: HeaderMap,
     /// The body, not read yet (so the size limit applies while reading).
     pub body: S,
+    /// The webhooks' in-flight slots: a request takes one once its
+    /// signature checked out, so slow or unsigned clients hold none.
+    pub in_flight: Arc<InFlight>,
 }
 
 /// `/inbound/<id>`: never fails at the warp level; every outcome is a response.
@@ -113,6 +118,7 @@ where
         query,
         headers,
         body,
+        in_flight,
     } = request;
     let webhook = webhook.ok_or(AppError::UnknownWebhook(id))?;
     if !SERVED_METHODS.contains(&method) || !webhook.method.allows(method.as_str()) {
@@ -122,6 +128,10 @@ where
     let body = limits::read_body(body, &headers, settings.body_limit).await?;
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;
+    // Only now, past the signature check, does the request take a slot of
+    // its webhook and mark its connection as one that must not be shed.
+    let _slot = in_flight.try_acquire(&webhook.id)?;
+    let _processing = connections::processing();
     // Only the parts some expression may read are built.
     let parts = webhook.context_parts.union(state.dedup_parts());
     let vars = request_context::build(&verified, parts)
@@ -139,28 +149,41 @@ where
         Some(_) => pipeline::dedup_keys(&webhook.id, verified.headers(), &vars, state.dedup_key())?,
         None => Vec::new(),
     };
+    // The facts `correlation` needs, taken before the command moves on.
+    let summary = webhook
+        .response_expression
+        .is_some()
+        .then(|| command.without_variables());
     let delivered = delivery::deliver(state, &webhook, command, keys).await?;
-    tracing::info!(outcome = ?delivered.outcome, "dispatched");
+    tracing::info!(?delivered, "dispatched");
 
-    let reply = match &webhook.response_expression {
-        Some(expr) => reply::from_expression(
+    let reply = match (&webhook.response_expression, summary) {
+        (Some(expr), Some(command)) => reply::from_expression(
             expr,
             &vars,
-            &delivered.outcome,
+            &delivery::correlation(&command, &delivered),
             settings.camunda_compatible_responses,
         ),
-        None => reply::accepted(settings.camunda_compatible_responses),
+        _ => reply::accepted(settings.camunda_compatible_responses),
     };
-    Ok((reply, delivered.label))
+    Ok((reply, delivered.label()))
 }
 
-/// `GET /health`: 200 with the loaded webhook ids (and the outbox's state);
-/// 503 with the reason while the outbox cannot store events.
+/// `GET /health`: the served webhook ids, the ones left out and why, the
+/// outbox and cluster discovery. 200 while the service can take events
+/// (`status` `ok`, or `degraded` when Zeebe has been unreachable for a
+/// while: the outbox keeps the events); 503 with the `reason` while the
+/// outbox cannot store events (a full disk) or cluster discovery is failing
+/// (or has not completed a poll yet).
 pub async fn health(state: AppState) -> Result<Response, Infallible> {
     let registry = state.registry();
     let ids: Vec<&str> = registry.ids().collect();
     let mut body = serde_json::json!({"status": "ok", "webhooks": ids});
     let mut status = StatusCode::OK;
+    let skipped = state.catalog().skipped();
+    if !skipped.is_empty() {
+        body["skipped"] = serde_json::json!(*skipped);
+    }
     if let Some(outbox) = state.outbox() {
         if let Some((reason, since)) = outbox.unavailable() {
             status = StatusCode::SERVICE_UNAVAILABLE;
@@ -181,14 +204,43 @@ pub async fn health(state: AppState) -> Result<Response, Infallible> {
             Err(e) => tracing::error!(error = %e, "cannot read the outbox for /health"),
         }
     }
+    if let Some(discovery) = state.discovery() {
+        let health = discovery.health();
+        if let Some(reason) = &health.reason {
+            // Both can fail at once: say both.
+            let reason = match body["reason"].as_str() {
+                Some(outbox) => format!("{outbox}; {reason}"),
+                None => reason.clone(),
+            };
+            status = StatusCode::SERVICE_UNAVAILABLE;
+            body["status"] = "unavailable".into();
+            body["reason"] = reason.into();
+        }
+        body["discovery"] = serde_json::json!(health);
+    }
     Ok(json_reply(status, &body))
 }
 
 /// `GET /metrics`: Prometheus text format.
-pub async fn metrics(state: AppState) -> Result<Response, Infallible> {
+pub async fn metrics(
+    state: AppState,
+    connections: Option<Arc<Connections>>,
+) -> Result<Response, Infallible> {
     let mut text = state.metrics().render();
+    text.push_str(&format!(
+        "# HELP webhook_webhooks_active Webhooks being served.\n\
+         # TYPE webhook_webhooks_active gauge\n\
+         webhook_webhooks_active {}\n",
+        state.registry().len()
+    ));
     if let Some(outbox) = state.outbox() {
         text.push_str(&outbox.render_metrics().await);
+    }
+    if let Some(discovery) = state.discovery() {
+        text.push_str(&discovery.render_metrics());
+    }
+    if let Some(connections) = connections {
+        text.push_str(&connections.render_metrics());
     }
     let mut r = Response::new(text.into());
     r.headers_mut().insert(

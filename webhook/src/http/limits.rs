@@ -7,7 +7,8 @@
 //! | body read time | [`with_deadline`] around the body stream | 400 naming the timeout, connection closed |
 //! | body size | [`read_body`] | 413 |
 //! | form / query pairs ([`crate::form::MAX_PAIRS`]) | [`crate::form::parse`] | 400 |
-//! | requests in flight per webhook | [`InFlight`] in `routes` | 429 + `Retry-After` |
+//! | requests in flight per webhook, taken once the signature checked out | [`InFlight`] in the handler | 429 + `Retry-After` |
+//! | open connections | [`super::connections`], below the open-files limit | the oldest idle one is closed for a new one |
 //! | FEEL fuel and depth | [`crate::settings::FeelLimits`], for every configured expression | 422 |
 //!
 //! The numbers are [`crate::settings::Limits`].

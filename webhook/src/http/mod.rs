@@ -4,6 +4,7 @@
 //! and the success replies ([`reply`]). Failures become replies in
 //! [`crate::error`].
 
+pub mod connections;
 pub mod handlers;
 pub mod limits;
 pub mod reply;

@@ -11,7 +11,6 @@ use warp::http::{header, HeaderName, HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use crate::webhooks::Compiled;
-use crate::zeebe::Outcome;
 
 /// Empty TwiML: "received, no reply".
 pub const EMPTY_TWIML: &str = "<Response/>";
@@ -29,38 +28,8 @@ pub fn accepted(camunda_compatible: bool) -> Response {
     r
 }
 
-/// `correlation` in the response expression: what Zeebe answered.
-pub fn correlation_json(outcome: &Outcome) -> Json {
-    let mut map = serde_json::Map::new();
-    match outcome {
-        Outcome::ProcessInstanceCreated {
-            process_instance_key,
-            tenant_id,
-        } => {
-            map.insert("type".into(), "processInstanceCreated".into());
-            map.insert("processInstanceKey".into(), (*process_instance_key).into());
-            map.insert("tenantId".into(), tenant_id.clone().into());
-        }
-        Outcome::MessagePublished {
-            message_key,
-            tenant_id,
-        } => {
-            map.insert("type".into(), "messagePublished".into());
-            map.insert("messageKey".into(), (*message_key).into());
-            map.insert("tenantId".into(), tenant_id.clone().into());
-        }
-        Outcome::MessageAlreadyPublished => {
-            map.insert("type".into(), "messageAlreadyPublished".into());
-        }
-        Outcome::Journaled => {
-            map.insert("type".into(), "journaled".into());
-        }
-    }
-    Json::Object(map)
-}
-
 /// Evaluates `inbound.responseExpression` over the request context plus
-/// `correlation`. The result may be a context `{body, statusCode, headers}`
+/// `correlation` ([`crate::inbound::delivery::correlation`]). The result may be a context `{body, statusCode, headers}`
 /// or a bare string (sent as the body: TwiML when it starts with `<`).
 ///
 /// The event was already accepted when this runs, so a failing expression is
@@ -69,13 +38,13 @@ pub fn correlation_json(outcome: &Outcome) -> Json {
 pub fn from_expression(
     expr: &Compiled,
     context: &feel::Context,
-    outcome: &Outcome,
+    correlation: &Json,
     camunda_compatible: bool,
 ) -> Response {
     let vars = crate::inbound::request_context::with_entry(
         context,
         "correlation",
-        Value::from_json(&correlation_json(outcome)),
+        Value::from_json(correlation),
     );
     let evaluation = match expr.expression.evaluate(&vars) {
         Ok(e) => e,

@@ -14,6 +14,7 @@ use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
 use warp::{Buf, Filter, Rejection};
 
+use super::connections::Connections;
 use super::handlers::{self, Inbound};
 use super::limits::{self, BodyError, InFlight};
 use crate::error::AppError;
@@ -43,8 +44,12 @@ where
     Box::pin(limits::with_deadline(Box::pin(bytes), limit))
 }
 
-/// All routes: `/inbound/<id>`, `GET /health`, `GET /metrics`.
-pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+/// All routes: `/inbound/<id>`, `GET /health`, `GET /metrics`
+/// (`connections`: the server's, for the metrics; `None` in process).
+pub fn routes(
+    state: AppState,
+    connections: Option<Arc<Connections>>,
+) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     let body_timeout = state.settings().limits.body_read_timeout;
     let in_flight = Arc::new(InFlight::new(state.settings().limits.max_in_flight));
     let inbound = warp::path!("inbound" / String)
@@ -56,12 +61,12 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
         .and(with_state(state.clone()))
         .and_then(
             move |id: String,
-             method: Method,
-             path: FullPath,
-             query: Option<String>,
-             headers: HeaderMap,
-             body: BodyStream,
-             state: AppState| {
+                  method: Method,
+                  path: FullPath,
+                  query: Option<String>,
+                  headers: HeaderMap,
+                  body: BodyStream,
+                  state: AppState| {
                 let webhook = state.webhook(&id);
                 let request = Inbound {
                     id,
@@ -71,32 +76,11 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
                     query,
                     headers,
                     body,
+                    in_flight: Arc::clone(&in_flight),
                 };
-                let in_flight = Arc::clone(&in_flight);
-                async move {
-                    // Only configured ids take a slot, so random paths cannot
-                    // grow the per-webhook map.
-                    let permit = match request.webhook {
-                        Some(_) => match in_flight.try_acquire(&request.id) {
-                            Ok(permit) => permit,
-                            Err(busy) => {
-                                tracing::warn!(webhook = %request.id, error = %busy, "too many requests in flight");
-                                state.metrics().record(
-                                    Some(&request.id),
-                                    busy.outcome(),
-                                    Duration::ZERO,
-                                );
-                                return Ok(busy.into_response());
-                            }
-                        },
-                        None => None,
-                    };
-                    // Boxed: the pipeline's state machine is a few KB, and
-                    // warp and hyper would otherwise move it by value.
-                    let response = Box::pin(handlers::inbound(request, state)).await;
-                    drop(permit);
-                    response
-                }
+                // Boxed: the pipeline's state machine is a few KB, and warp
+                // and hyper would otherwise move it by value.
+                Box::pin(handlers::inbound(request, state))
             },
         );
     let health = warp::path!("health")
@@ -106,6 +90,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(with_state(state))
+        .and(warp::any().map(move || connections.clone()))
         .and_then(handlers::metrics);
     inbound
         .or(health)

@@ -1,9 +1,12 @@
 //! Accepting connections and serving them on the worker threads, with the
-//! HTTP/1 limits of [`super::limits::http1`], until shutdown.
+//! HTTP/1 limits of [`super::limits::http1`] and the connection cap of
+//! [`super::connections`], until shutdown.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::connections::{self, Connections};
 use super::limits;
 use super::workers::Workers;
 use crate::settings::Limits;
@@ -16,6 +19,7 @@ use crate::settings::Limits;
 pub async fn serve<F>(
     filter: F,
     limits: &Limits,
+    connections: &Arc<Connections>,
     workers: &Workers,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -43,15 +47,28 @@ pub async fn serve<F>(
             },
             () = &mut shutdown => break,
         };
+        let Some(admitted) = connections.admit().await else {
+            // At the cap and every connection is processing a request.
+            tracing::debug!(%remote, "connection refused: at the connection cap");
+            continue;
+        };
         let filter = filter.clone();
         let http1 = http1.clone();
         let watcher = graceful.watcher();
         workers.serve(stream, move |stream| async move {
+            let conn = Arc::clone(admitted.conn());
             let service = hyper_util::service::TowerToHyperService::new(warp::service(filter));
             let connection = http1.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            let served = connections::serve_as(Arc::clone(&conn), watcher.watch(connection));
+            tokio::select! {
+                result = served => {
+                    if let Err(e) = result {
+                        tracing::debug!(%remote, error = %e, "connection ended with an error");
+                    }
+                }
+                () = conn.shed() => tracing::debug!(%remote, "connection shed to make room for a new one"),
             }
+            drop(admitted);
         });
     }
     drop(listener);

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use serde_json::{json, Map, Value as Json};
+
 use crate::error::AppError;
 use crate::outbox::{is_retryable, Enqueued, Outbox, OutboxError};
 use crate::settings::DispatchMode;
@@ -13,29 +15,100 @@ use crate::zeebe::{Command, DispatchError, Dispatcher, Outcome, StatusCode as Gr
 
 /// What became of an accepted command.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivered {
-    /// Zeebe's answer, or [`Outcome::Journaled`] when the event waits in the
-    /// outbox (or was a duplicate).
-    pub outcome: Outcome,
-    /// The metrics label: `accepted` or `duplicate`.
-    pub label: &'static str,
+pub enum Delivered {
+    /// Zeebe (or the journal standing in for it) took it and answered.
+    Sent(Outcome),
+    /// It waits in the outbox under this entry id; the worker delivers it.
+    Queued(u64),
+    /// A deduplication key was seen within the window: the same answer as
+    /// the first time, nothing sent.
+    Duplicate,
 }
 
 impl Delivered {
-    fn accepted(outcome: Outcome) -> Delivered {
-        Delivered {
-            outcome,
-            label: "accepted",
+    /// The metrics label: `accepted` or `duplicate`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Delivered::Duplicate => "duplicate",
+            _ => "accepted",
         }
     }
+}
 
-    fn duplicate() -> Delivered {
-        tracing::info!("duplicate delivery: answered, not dispatched");
-        Delivered {
-            outcome: Outcome::Journaled,
-            label: "duplicate",
+/// `correlation`, as the response expression sees it: what is known about
+/// the command's fate when the reply is written. Every form has `type` and
+/// the command's own facts (`command`, `tenantId`, and `bpmnProcessId` with
+/// `version`, or `messageName` with `correlationKey` and `messageId`);
+/// Zeebe's keys come only with an inline dispatch.
+///
+/// | `type` | when | Zeebe's keys |
+/// |---|---|---|
+/// | `processInstanceCreated` | sent inline (sync mode, or no outbox) | `processInstanceKey` |
+/// | `messagePublished` | sent inline | `messageKey` |
+/// | `messageAlreadyPublished` | sent inline; Zeebe had that message id | – |
+/// | `journaled` | sent inline to the embedded journal (no Zeebe) | – |
+/// | `queued` | committed to the outbox; `outboxEntry` is its id | – |
+/// | `duplicate` | a Twilio retry (or another duplicate) of an accepted event | – |
+pub fn correlation(command: &Command, delivered: &Delivered) -> Json {
+    let mut map = Map::new();
+    let (kind, facts) = match delivered {
+        Delivered::Sent(outcome) => match outcome {
+            Outcome::ProcessInstanceCreated {
+                process_instance_key,
+                tenant_id,
+            } => (
+                "processInstanceCreated",
+                json!({"processInstanceKey": process_instance_key, "tenantId": tenant_id}),
+            ),
+            Outcome::MessagePublished {
+                message_key,
+                tenant_id,
+            } => (
+                "messagePublished",
+                json!({"messageKey": message_key, "tenantId": tenant_id}),
+            ),
+            Outcome::MessageAlreadyPublished => ("messageAlreadyPublished", json!({})),
+            Outcome::Journaled => ("journaled", json!({})),
+        },
+        Delivered::Queued(entry) => ("queued", json!({"outboxEntry": entry})),
+        Delivered::Duplicate => ("duplicate", json!({})),
+    };
+    map.insert("type".into(), kind.into());
+    match command {
+        Command::CreateProcessInstance {
+            bpmn_process_id,
+            version,
+            tenant_id,
+            ..
+        } => {
+            map.insert("command".into(), "createProcessInstance".into());
+            map.insert("bpmnProcessId".into(), bpmn_process_id.clone().into());
+            map.insert("version".into(), (*version).into());
+            map.insert("tenantId".into(), tenant_id.clone().into());
+        }
+        Command::PublishMessage {
+            name,
+            correlation_key,
+            message_id,
+            tenant_id,
+            ..
+        } => {
+            map.insert("command".into(), "publishMessage".into());
+            map.insert("messageName".into(), name.clone().into());
+            map.insert("correlationKey".into(), correlation_key.clone().into());
+            map.insert("messageId".into(), message_id.clone().into());
+            map.insert("tenantId".into(), tenant_id.clone().into());
         }
     }
+    // Zeebe's answer (its tenant included) goes over the command's facts.
+    if let Json::Object(facts) = facts {
+        for (key, value) in facts {
+            if !value.is_null() || !map.contains_key(&key) {
+                map.insert(key, value);
+            }
+        }
+    }
+    Json::Object(map)
 }
 
 /// Delivers `command` for `webhook` as the settings (and the webhook's own
@@ -51,7 +124,7 @@ pub async fn deliver(
     let Some(outbox) = state.outbox() else {
         return dispatch_inline(state.dispatcher(), timeout, command)
             .await
-            .map(Delivered::accepted);
+            .map(Delivered::Sent);
     };
     let mode = webhook.dispatch.unwrap_or(state.settings().delivery.mode);
     match mode {
@@ -114,9 +187,12 @@ async fn queue(
     {
         Enqueued::Stored(entry) => {
             tracing::info!(entry, "queued in the outbox");
-            Ok(Delivered::accepted(Outcome::Journaled))
+            Ok(Delivered::Queued(entry))
         }
-        Enqueued::Duplicate => Ok(Delivered::duplicate()),
+        Enqueued::Duplicate => {
+            tracing::info!("duplicate delivery: answered, not dispatched");
+            Ok(Delivered::Duplicate)
+        }
     }
 }
 
@@ -134,12 +210,13 @@ async fn dispatch_sync(
         return queue(outbox, webhook, command, keys).await;
     }
     if outbox.claim(keys.clone()).await.map_err(outbox_error)? == Enqueued::Duplicate {
-        return Ok(Delivered::duplicate());
+        tracing::info!("duplicate delivery: answered, not dispatched");
+        return Ok(Delivered::Duplicate);
     }
     match dispatch_inline(dispatcher, timeout, command.clone()).await {
         Ok(outcome) => {
             outbox.set_reachable(true);
-            Ok(Delivered::accepted(outcome))
+            Ok(Delivered::Sent(outcome))
         }
         Err(AppError::Dispatch(e)) if is_retryable(e.status) => {
             outbox.set_reachable(false);
@@ -154,5 +231,65 @@ async fn dispatch_sync(
             }
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publish() -> Command {
+        Command::PublishMessage {
+            name: "reply".into(),
+            correlation_key: "+1555".into(),
+            message_id: "".into(),
+            time_to_live: Duration::from_secs(60),
+            tenant_id: Some("t1".into()),
+            variables: Map::new(),
+        }
+    }
+
+    #[test]
+    fn correlation_says_what_is_known_in_each_mode() {
+        let queued = correlation(&publish(), &Delivered::Queued(42));
+        assert_eq!(
+            queued,
+            json!({"type": "queued", "outboxEntry": 42, "command": "publishMessage",
+                   "messageName": "reply", "correlationKey": "+1555", "messageId": "", "tenantId": "t1"})
+        );
+        let sent = correlation(
+            &publish(),
+            &Delivered::Sent(Outcome::MessagePublished {
+                message_key: 7,
+                tenant_id: Some("t1".into()),
+            }),
+        );
+        assert_eq!(sent["type"], "messagePublished");
+        assert_eq!(sent["messageKey"], 7);
+        assert_eq!(sent["tenantId"], "t1");
+        let start = Command::CreateProcessInstance {
+            bpmn_process_id: "order".into(),
+            version: 3,
+            tenant_id: None,
+            variables: Map::new(),
+        };
+        let created = correlation(
+            &start,
+            &Delivered::Sent(Outcome::ProcessInstanceCreated {
+                process_instance_key: 9,
+                tenant_id: Some("<default>".into()),
+            }),
+        );
+        assert_eq!(
+            created,
+            json!({"type": "processInstanceCreated", "command": "createProcessInstance",
+                   "bpmnProcessId": "order", "version": 3, "processInstanceKey": 9, "tenantId": "<default>"})
+        );
+        assert_eq!(
+            correlation(&start, &Delivered::Duplicate)["type"],
+            "duplicate"
+        );
+        assert_eq!(Delivered::Duplicate.label(), "duplicate");
+        assert_eq!(Delivered::Queued(1).label(), "accepted");
     }
 }

@@ -202,11 +202,12 @@ pub fn command(
                 }
                 None => String::new(),
             };
-            // Without a message id expression, Twilio's MessageSid lets
-            // Zeebe drop a message we deliver twice.
+            // Without a message id expression the id is empty, as in
+            // Camunda: Zeebe then never drops a message as a duplicate (a
+            // status callback repeats its message's MessageSid).
             let message_id = match message_id {
                 Some(expr) => key_text(expr, vars)?.unwrap_or_default(),
-                None => message_sid(vars).unwrap_or_default(),
+                None => String::new(),
             };
             Command::PublishMessage {
                 name: name.clone(),
@@ -220,9 +221,15 @@ pub fn command(
     })
 }
 
-/// The deduplication keys of a request, namespaced by webhook: its
-/// `I-Twilio-Idempotency-Token` and the value of `dedup_key`
-/// (`request.body.MessageSid` without one).
+/// The deduplication keys of a request, namespaced by webhook.
+///
+/// Twilio's `I-Twilio-Idempotency-Token` is the same on every retry of one
+/// callback and differs between callbacks, so it is the key whenever it is
+/// there. Without it, the fallback must still tell distinct events apart:
+/// status callbacks repeat their message's `MessageSid` once per status, so
+/// the key is `MessageSid` plus the status (`MessageStatus`, else
+/// `SmsStatus`). A `dedup_key` expression (`--dedup-key`) is the operator's
+/// own key and is used as well, token or not.
 pub fn dedup_keys(
     webhook: &str,
     headers: &HeaderMap,
@@ -234,6 +241,7 @@ pub fn dedup_keys(
         .get("i-twilio-idempotency-token")
         .map(|v| String::from_utf8_lossy(v.as_bytes()))
         .filter(|t| !t.is_empty());
+    let has_token = token.is_some();
     if let Some(token) = token {
         keys.push(format!("{webhook}\u{0}token\u{0}{token}"));
     }
@@ -245,7 +253,8 @@ pub fn dedup_keys(
             })?;
             as_key(evaluation.value)
         }
-        None => message_sid(vars),
+        None if has_token => None,
+        None => sid_and_status(vars),
     };
     if let Some(value) = value.filter(|v| !v.is_empty()) {
         keys.push(format!("{webhook}\u{0}key\u{0}{value}"));
@@ -253,9 +262,13 @@ pub fn dedup_keys(
     Ok(keys)
 }
 
-/// `request.body.MessageSid`, when the body has one.
-fn message_sid(vars: &feel::Context) -> Option<String> {
-    rc::text_at(vars, &["request", "body", "MessageSid"]).map(str::to_owned)
+/// `MessageSid` and the status of the body, when it has a `MessageSid`.
+fn sid_and_status(vars: &feel::Context) -> Option<String> {
+    let sid = rc::text_at(vars, &["request", "body", "MessageSid"])?;
+    let status = rc::text_at(vars, &["request", "body", "MessageStatus"])
+        .or_else(|| rc::text_at(vars, &["request", "body", "SmsStatus"]))
+        .unwrap_or_default();
+    Some(format!("{sid}\u{0}{status}"))
 }
 
 #[cfg(test)]

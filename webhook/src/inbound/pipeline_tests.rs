@@ -163,10 +163,10 @@ fn keys_are_text_and_null_keys_are_refused_where_required() {
 }
 
 #[test]
-fn without_a_message_id_expression_the_message_sid_is_used() {
+fn without_a_message_id_expression_the_message_id_is_empty_as_in_camunda() {
     let hook = webhook("message = \"m\"\ncorrelation_key = \"=request.body.From\"");
     match command(&hook, &sms(), Map::new()).unwrap() {
-        Command::PublishMessage { message_id, .. } => assert_eq!(message_id, "SM1"),
+        Command::PublishMessage { message_id, .. } => assert_eq!(message_id, ""),
         other => panic!("{other:?}"),
     }
 }
@@ -187,30 +187,62 @@ fn a_runaway_expression_is_a_422_naming_the_property() {
     assert!(expression.unwrap().contains("for i in"));
 }
 
+fn status_callback(status: &str) -> Context {
+    request(&[
+        ("MessageSid", "SM1"),
+        ("MessageStatus", status),
+        ("SmsStatus", status),
+    ])
+}
+
 #[test]
-fn dedup_keys_are_namespaced_by_webhook() {
+fn the_idempotency_token_is_the_key_when_twilio_sends_one() {
     let mut headers = HeaderMap::new();
+    headers.insert(
+        "i-twilio-idempotency-token",
+        HeaderValue::from_static("tok"),
+    );
+    // Not the MessageSid as well: a status callback repeats it.
+    assert_eq!(
+        dedup_keys("hook", &headers, &status_callback("sent"), None).unwrap(),
+        ["hook\u{0}token\u{0}tok"]
+    );
+}
+
+#[test]
+fn without_a_token_the_message_sid_and_status_tell_callbacks_apart() {
+    let headers = HeaderMap::new();
+    let sent = dedup_keys("hook", &headers, &status_callback("sent"), None).unwrap();
+    let delivered = dedup_keys("hook", &headers, &status_callback("delivered"), None).unwrap();
+    assert_eq!(sent, ["hook\u{0}key\u{0}SM1\u{0}sent"]);
+    assert_ne!(sent, delivered);
+    // An inbound SMS has SmsStatus only.
     assert_eq!(
         dedup_keys("hook", &headers, &sms(), None).unwrap(),
-        ["hook\u{0}key\u{0}SM1"]
+        ["hook\u{0}key\u{0}SM1\u{0}received"]
     );
+    // No MessageSid: nothing to deduplicate on.
+    assert!(dedup_keys("hook", &headers, &request(&[]), None)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn a_dedup_key_expression_is_used_beside_the_token_and_namespaced() {
+    let order = feel::Engine::new()
+        .compile_expression("request.body.Body")
+        .unwrap();
+    assert_eq!(
+        dedup_keys("other", &HeaderMap::new(), &sms(), Some(&order)).unwrap(),
+        ["other\u{0}key\u{0}hello"]
+    );
+    let mut headers = HeaderMap::new();
     headers.insert(
         "i-twilio-idempotency-token",
         HeaderValue::from_static("tok"),
     );
     assert_eq!(
-        dedup_keys("hook", &headers, &sms(), None).unwrap(),
-        ["hook\u{0}token\u{0}tok", "hook\u{0}key\u{0}SM1"]
+        dedup_keys("hook", &headers, &sms(), Some(&order)).unwrap(),
+        ["hook\u{0}token\u{0}tok", "hook\u{0}key\u{0}hello"]
     );
-    let status = feel::Engine::new()
-        .compile_expression("request.body.MessageSid + request.body.SmsStatus")
-        .unwrap();
-    assert_eq!(
-        dedup_keys("other", &HeaderMap::new(), &sms(), Some(&status)).unwrap(),
-        ["other\u{0}key\u{0}SM1received"]
-    );
-    // No token and no key: nothing to deduplicate on.
-    assert!(dedup_keys("hook", &HeaderMap::new(), &request(&[]), None)
-        .unwrap()
-        .is_empty());
 }

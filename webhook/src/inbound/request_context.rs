@@ -14,7 +14,6 @@
 use std::sync::Arc;
 
 use feel::{Context, Value};
-use serde_json::Value as Json;
 use warp::http::HeaderMap;
 
 use super::verification::Verified;
@@ -31,8 +30,9 @@ pub enum Body {
     Form(Vec<Pair>),
     /// XML, kept as text.
     Xml(String),
-    /// Anything else, parsed as JSON.
-    Json(Json),
+    /// Anything else, parsed as JSON into FEEL values (numbers keep every
+    /// digit a FEEL number holds, up to 28; an `f64` would keep 15 to 17).
+    Json(Value),
 }
 
 /// Why the request could not be turned into a context.
@@ -67,7 +67,9 @@ pub fn parse_body(media_type: Option<&str>, body: &[u8]) -> Result<Body, Context
             .map(Body::Xml)
             .map_err(|_| ContextError::XmlEncoding);
     }
-    serde_json::from_slice(body)
+    let text =
+        std::str::from_utf8(body).map_err(|e| ContextError::Json(format!("not UTF-8: {e}")))?;
+    Value::from_json_text(text)
         .map(Body::Json)
         .map_err(|e| ContextError::Json(e.to_string()))
 }
@@ -115,7 +117,7 @@ pub fn body_value(body: &Body) -> Value {
         Body::Empty => Value::Context(Context::new()),
         Body::Form(pairs) => Value::Context(first_values(pairs)),
         Body::Xml(text) => Value::string(text.as_str()),
-        Body::Json(value) => Value::from_json(value),
+        Body::Json(value) => value.clone(),
     }
 }
 
@@ -229,7 +231,7 @@ mod tests {
     use serde_json::json;
     use warp::http::HeaderValue;
 
-    fn json_of(context: Context) -> Json {
+    fn json_of(context: Context) -> serde_json::Value {
         Value::Context(context).to_json()
     }
 
@@ -273,10 +275,10 @@ mod tests {
         );
         assert_eq!(
             parse_body(None, b"[1,2]").unwrap(),
-            Body::Json(json!([1, 2]))
+            Body::Json(Value::from_json(&json!([1, 2])))
         );
         assert_eq!(
-            body_value(&Body::Json(json!([1, 2]))).to_json(),
+            body_value(&Body::Json(Value::from_json(&json!([1, 2])))).to_json(),
             json!([1, 2])
         );
         assert_eq!(parse_body(Some("text/plain"), b"").unwrap(), Body::Empty);
@@ -285,6 +287,26 @@ mod tests {
             parse_body(Some("application/json"), b"{nope"),
             Err(ContextError::Json(_))
         ));
+    }
+
+    #[test]
+    fn json_numbers_keep_their_digits() {
+        let body = parse_body(
+            Some("application/json"),
+            br#"{"amount": 1234567890123456789.123456789, "id": 9007199254740993}"#,
+        )
+        .unwrap();
+        let Body::Json(value) = body else {
+            panic!("not JSON")
+        };
+        // An f64 would make these 1234567890123456800 and 9007199254740992.
+        assert_eq!(
+            value.to_string(),
+            "{amount: 1234567890123456789.123456789, id: 9007199254740993}"
+        );
+        let error = parse_body(None, b"{\"a\": [1,").unwrap_err();
+        assert!(error.to_string().contains("not valid JSON"), "{error}");
+        assert!(parse_body(None, b"\xff").is_err());
     }
 
     #[test]

@@ -59,13 +59,13 @@ impl RecordedHttp {
     }
 }
 
-type Answer = hyper::Response<Full<Bytes>>;
-type Handler =
+pub(super) type Answer = hyper::Response<Full<Bytes>>;
+pub(super) type Handler =
     Arc<dyn Fn(RecordedHttp) -> Pin<Box<dyn Future<Output = Answer> + Send>> + Send + Sync>;
 
 /// A running HTTP fake: the listener task and its stop signal.
 #[derive(Debug)]
-struct HttpServer {
+pub(super) struct HttpServer {
     addr: SocketAddr,
     tls: bool,
     closed: Arc<Notify>,
@@ -73,7 +73,7 @@ struct HttpServer {
 }
 
 impl HttpServer {
-    async fn start(
+    pub(super) async fn start(
         closed: Arc<Notify>,
         handler: Handler,
         tls: Option<TlsAcceptor>,
@@ -114,7 +114,7 @@ impl HttpServer {
     }
 
     /// `http://127.0.0.1:<port>`, or `https://localhost:<port>` with TLS.
-    fn base_url(&self) -> String {
+    pub(super) fn base_url(&self) -> String {
         if self.tls {
             format!("https://localhost:{}", self.addr.port())
         } else {
@@ -192,7 +192,7 @@ async fn record(request: hyper::Request<Incoming>) -> RecordedHttp {
     }
 }
 
-fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Answer {
+pub(super) fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Answer {
     let mut response = hyper::Response::new(Full::new(body.into()));
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);

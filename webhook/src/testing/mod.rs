@@ -11,6 +11,9 @@
 //! - [`FakeRestGateway`]: the REST API v2 (`/v2/process-instances`,
 //!   `/v2/messages/publication`), answering errors as problem+json the way
 //!   Camunda does.
+//! - [`FakeCamunda`]: a cluster's REST API with deployments tests change at
+//!   run time (search with cursor paging, statistics, XML, `DELETED`
+//!   definitions, tenants, Basic or bearer auth), for cluster discovery.
 //! - [`FakeTokenEndpoint`]: an OAuth token endpoint that counts requests and
 //!   hands out `token-1`, `token-2`, … so tests can see caching and refresh.
 //!
@@ -51,9 +54,11 @@
 //! # }
 //! ```
 
+mod camunda;
 mod grpc;
 mod http;
 
+pub use camunda::{FakeAuth, FakeCamunda, FakeDefinition};
 pub use grpc::{FakeGateway, GrpcCall, RecordedGrpc};
 pub use http::{FakeRestGateway, FakeTokenEndpoint, RecordedHttp};
 

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use roxmltree::{Document, Node};
 
-use super::{DefinitionError, DefinitionErrors, ElementKind, MessageRef, Origin, RawWebhook};
+use super::{
+    DefinitionError, DefinitionErrors, ElementKind, MessageRef, Origin, RawWebhook, Source,
+};
 
 /// The BPMN 2.0 model namespace.
 pub const BPMN_NS: &str = "http://www.omg.org/spec/BPMN/20100524/MODEL";
@@ -30,22 +32,46 @@ fn zeebe_attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.attribute((ZEEBE_NS, name))
 }
 
-/// Parses a BPMN document; elements without `inbound.type` are not webhooks
-/// and are skipped, connectors of another type too.
+/// Parses a BPMN file; elements without `inbound.type` are not webhooks and
+/// are skipped, connectors of another type too. Any broken element fails
+/// the file.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, DefinitionErrors> {
-    let doc = Document::parse(text).map_err(|e| {
-        DefinitionErrors(vec![DefinitionError::file(
-            path,
-            format!("not well-formed XML: {e}"),
-        )])
-    })?;
+    let (webhooks, errors) = read(&Source::File(path.to_owned()), text);
+    if errors.is_empty() {
+        Ok(webhooks)
+    } else {
+        Err(DefinitionErrors(errors))
+    }
+}
+
+/// Reads the webhook elements of a BPMN document, and every element that is
+/// broken beside them (a deployed definition keeps its good elements). For a
+/// [`Source::Deployed`] definition only its own process is read, and the
+/// webhooks carry its version and tenant.
+pub fn read(source: &Source, text: &str) -> (Vec<RawWebhook>, Vec<DefinitionError>) {
+    let doc = match Document::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let error = DefinitionError::source(source, format!("not well-formed XML: {e}"));
+            return (Vec::new(), vec![error]);
+        }
+    };
     let root = doc.root_element();
     if !is(root, BPMN_NS, "definitions") {
-        return Err(DefinitionErrors(vec![DefinitionError::file(
-            path,
+        let error = DefinitionError::source(
+            source,
             "not a BPMN 2.0 document (the root must be bpmn:definitions)",
-        )]));
+        );
+        return (Vec::new(), vec![error]);
     }
+    let (only_process, version, tenant_id) = match source {
+        Source::File(_) => (None, -1, None),
+        Source::Deployed(d) => (
+            Some(d.process_id.as_str()),
+            d.version,
+            Some(d.tenant_id.clone()),
+        ),
+    };
 
     let messages: HashMap<&str, MessageRef> = children(root, BPMN_NS, "message")
         .filter_map(|m| {
@@ -70,6 +96,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, DefinitionError
     let mut errors = Vec::new();
     for process in children(root, BPMN_NS, "process") {
         let process_id = process.attribute("id").unwrap_or_default();
+        if only_process.is_some_and(|only| only != process_id) {
+            continue;
+        }
         for node in process.descendants() {
             let tag = node.tag_name().name();
             if !node.is_element() || node.tag_name().namespace() != Some(BPMN_NS) {
@@ -91,7 +120,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, DefinitionError
             let element_id = node.attribute("id").unwrap_or("<no id>").to_owned();
             let line = doc.text_pos_at(node.range().start).row;
             let origin = Origin {
-                file: path.to_owned(),
+                source: source.clone(),
                 element_id,
                 line: Some(line),
             };
@@ -180,18 +209,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, DefinitionError
                 origin,
                 kind,
                 process_id: process_id.to_owned(),
-                version: -1,
-                tenant_id: None,
+                version,
+                tenant_id: tenant_id.clone(),
                 message,
                 properties,
             });
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(DefinitionErrors(errors))
-    }
+    (out, errors)
 }
 
 /// The element's own `zeebe:property` pairs, in document order (a property

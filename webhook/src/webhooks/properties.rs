@@ -435,7 +435,7 @@ mod tests {
         );
         RawWebhook {
             origin: Origin {
-                file: "f.bpmn".into(),
+                source: crate::webhooks::Source::File("f.bpmn".into()),
                 element_id: "E1".into(),
                 line: Some(3),
             },
@@ -605,7 +605,7 @@ mod tests {
                 ("inbound.hmacSecret", "{{secrets.MISSING}}"),
             ],
         );
-        assert!(text.contains("SECRET_MISSING"), "{text}");
+        assert!(text.contains("secret `MISSING` is not available"), "{text}");
         let text = errors(
             ElementKind::StartEvent,
             &[

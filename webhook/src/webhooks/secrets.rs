@@ -1,6 +1,6 @@
 //! `{{secrets.NAME}}` and the legacy `secrets.NAME` in `inbound.*` properties,
-//! resolved from the environment (`SECRET_NAME`) as Camunda's self-managed
-//! environment provider does.
+//! resolved from the environment (`SECRET_NAME`; the prefix is a setting) as
+//! Camunda's self-managed environment provider does.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -12,6 +12,11 @@ use regex::{Captures, Regex};
 pub trait SecretSource: Send + Sync {
     /// The value of secret `name`, if it exists.
     fn get(&self, name: &str) -> Option<String>;
+
+    /// Where secret `name` would be, to tell an operator what to set.
+    fn location(&self, name: &str) -> String {
+        format!("secret `{name}`")
+    }
 }
 
 /// Secrets from environment variables: `{{secrets.X}}` reads `<prefix>X`.
@@ -29,9 +34,22 @@ impl Default for EnvSecrets {
     }
 }
 
+impl EnvSecrets {
+    /// Secrets from the variables named `<prefix>NAME`.
+    pub fn new(prefix: impl Into<String>) -> EnvSecrets {
+        EnvSecrets {
+            prefix: prefix.into(),
+        }
+    }
+}
+
 impl SecretSource for EnvSecrets {
     fn get(&self, name: &str) -> Option<String> {
         std::env::var(format!("{}{name}", self.prefix)).ok()
+    }
+
+    fn location(&self, name: &str) -> String {
+        format!("the environment variable {}{name}", self.prefix)
     }
 }
 
@@ -47,14 +65,19 @@ impl SecretSource for MapSecrets {
 
 /// A secret a property names but the source doesn't have.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingSecret(pub String);
+pub struct MissingSecret {
+    /// Its name.
+    pub name: String,
+    /// Where it would be ([`SecretSource::location`]).
+    pub location: String,
+}
 
 impl fmt::Display for MissingSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "secret `{0}` is not available (set the environment variable SECRET_{0})",
-            self.0
+            "secret `{}` is not available (set {})",
+            self.name, self.location
         )
     }
 }
@@ -84,7 +107,10 @@ pub fn resolve(value: &str, source: &dyn SecretSource) -> Result<String, Missing
         match source.get(name) {
             Some(v) => v,
             None => {
-                missing.get_or_insert_with(|| MissingSecret(name.to_owned()));
+                missing.get_or_insert_with(|| MissingSecret {
+                    name: name.to_owned(),
+                    location: source.location(name),
+                });
                 String::new()
             }
         }
@@ -132,7 +158,14 @@ mod tests {
     #[test]
     fn missing_is_an_error_naming_the_variable() {
         let err = resolve("{{secrets.NOPE}}", &source()).unwrap_err();
-        assert_eq!(err, MissingSecret("NOPE".into()));
-        assert!(err.to_string().contains("SECRET_NOPE"));
+        assert_eq!(err.name, "NOPE");
+        let err = resolve("{{secrets.NOPE}}", &EnvSecrets::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the environment variable SECRET_NOPE"),
+            "{err}"
+        );
+        let err = resolve("{{secrets.NOPE}}", &EnvSecrets::new("CAMUNDA_SECRET_")).unwrap_err();
+        assert!(err.to_string().contains("CAMUNDA_SECRET_NOPE"), "{err}");
     }
 }

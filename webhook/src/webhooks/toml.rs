@@ -24,7 +24,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{DefinitionError, DefinitionErrors, ElementKind, MessageRef, Origin, RawWebhook};
+use super::{
+    DefinitionError, DefinitionErrors, ElementKind, MessageRef, Origin, RawWebhook, Source,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,7 +74,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<RawWebhook>, DefinitionError
     let mut errors = Vec::new();
     for (index, entry) in file.webhook.into_iter().enumerate() {
         let origin = Origin {
-            file: path.to_owned(),
+            source: Source::File(path.to_owned()),
             element_id: format!("webhook[{index}] {}", entry.id),
             line: None,
         };

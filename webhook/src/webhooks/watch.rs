@@ -8,14 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::catalog::Catalog;
 use super::secrets::SecretSource;
 use super::{load_file, DefinitionError, DefinitionErrors, Registry, WebhookDefinition};
-
-/// The registry the handlers read; swapped whole on reload.
-pub type SharedRegistry = Arc<RwLock<Arc<Registry>>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Stamp {
@@ -35,6 +33,8 @@ pub struct Loader {
     roots: Vec<PathBuf>,
     engine: feel::Engine,
     secrets: Arc<dyn SecretSource>,
+    /// The tenant of the files' webhooks, unless a file names one.
+    tenant: Option<String>,
     files: BTreeMap<PathBuf, FileState>,
 }
 
@@ -66,8 +66,15 @@ impl Loader {
             roots,
             engine,
             secrets,
+            tenant: None,
             files: BTreeMap::new(),
         }
+    }
+
+    /// Puts the files' webhooks in `tenant` (unless a file names one).
+    pub fn with_tenant(mut self, tenant: Option<String>) -> Loader {
+        self.tenant = tenant;
+        self
     }
 
     /// Whether any root is a directory (only then is polling useful for new files).
@@ -102,7 +109,7 @@ impl Loader {
                 modified: None,
                 len: 0,
             });
-            match load_file(&path, &self.engine, &*self.secrets) {
+            match load_file(&path, &self.engine, &*self.secrets, self.tenant.as_deref()) {
                 Ok(definitions) => {
                     self.files.insert(path, FileState { stamp, definitions });
                 }
@@ -150,7 +157,7 @@ impl Loader {
             if old.is_some_and(|f| f.stamp == now) {
                 continue;
             }
-            match load_file(&path, &self.engine, &*self.secrets) {
+            match load_file(&path, &self.engine, &*self.secrets, self.tenant.as_deref()) {
                 Ok(definitions) => {
                     tracing::info!(file = %path.display(), webhooks = definitions.len(), "webhook file loaded");
                     self.files.insert(
@@ -196,10 +203,11 @@ impl Loader {
     }
 }
 
-/// Polls the sources every `interval` and swaps in each valid new registry.
+/// Polls the sources every `interval` and hands each valid new set to the
+/// catalog.
 pub fn spawn(
     mut loader: Loader,
-    shared: SharedRegistry,
+    catalog: Arc<Catalog>,
     interval: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -221,11 +229,8 @@ pub fn spawn(
             loader = back;
             if let Some(registry) = registry {
                 let ids: Vec<&str> = registry.ids().collect();
-                tracing::info!(webhooks = ?ids, "webhooks reloaded");
-                match shared.write() {
-                    Ok(mut guard) => *guard = Arc::new(registry),
-                    Err(poisoned) => *poisoned.into_inner() = Arc::new(registry),
-                }
+                tracing::info!(webhooks = ?ids, "webhook files reloaded");
+                catalog.set_files(&registry);
             }
         }
     })

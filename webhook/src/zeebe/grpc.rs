@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
-use super::auth::TokenCache;
+use super::auth::Authorizer;
 use super::proto::gateway_client::GatewayClient;
 use super::proto::{CreateProcessInstanceRequest, PublishMessageRequest};
 use super::{
@@ -24,7 +24,7 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct GrpcDispatcher {
     client: GatewayClient<Channel>,
-    auth: Option<Arc<TokenCache>>,
+    auth: Option<Arc<Authorizer>>,
     address: String,
     timeout: Duration,
     backpressure_retries: u32,
@@ -37,7 +37,7 @@ impl GrpcDispatcher {
     pub(crate) fn new(
         address: &str,
         extra_ca_pem: Option<&[u8]>,
-        auth: Option<Arc<TokenCache>>,
+        auth: Option<Arc<Authorizer>>,
         timeout: Duration,
         connect_timeout: Duration,
         backpressure_retries: u32,
@@ -154,7 +154,7 @@ impl GrpcDispatcher {
             let value = MetadataValue::try_from(header.as_str()).map_err(|_| {
                 DispatchError::new(
                     StatusCode::Unauthenticated,
-                    "the OAuth access token contains characters not allowed in a header",
+                    "the authorization (access token or Basic credentials) contains characters not allowed in a header",
                 )
             })?;
             request.metadata_mut().insert("authorization", value);

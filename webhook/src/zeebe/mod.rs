@@ -16,6 +16,7 @@
 //! the gateways for tests are in `crate::testing` (cargo feature `testing`).
 
 mod auth;
+pub mod cluster;
 pub(crate) mod grpc;
 mod journal;
 pub mod proto;
@@ -23,11 +24,11 @@ mod rest;
 mod retry;
 mod settings;
 
-pub use auth::OAuthCredentials;
+pub use auth::{Auth, OAuthCredentials};
 pub use grpc::GrpcDispatcher;
 pub use journal::{JournalDispatcher, SyncPolicy};
 pub use rest::RestDispatcher;
-pub use settings::{SettingsError, Transport, ZeebeAddresses, ZeebeSettings};
+pub use settings::{Connection, SettingsError, Transport, ZeebeAddresses, ZeebeSettings};
 
 use std::fmt;
 use std::future::Future;
@@ -71,6 +72,41 @@ pub enum Command {
         /// The variables (a JSON object).
         variables: serde_json::Map<String, serde_json::Value>,
     },
+}
+
+impl Command {
+    /// The same command without its variables (what a reply may tell about
+    /// it), cheap to keep beside the command that goes on.
+    pub fn without_variables(&self) -> Command {
+        match self {
+            Command::CreateProcessInstance {
+                bpmn_process_id,
+                version,
+                tenant_id,
+                ..
+            } => Command::CreateProcessInstance {
+                bpmn_process_id: bpmn_process_id.clone(),
+                version: *version,
+                tenant_id: tenant_id.clone(),
+                variables: serde_json::Map::new(),
+            },
+            Command::PublishMessage {
+                name,
+                correlation_key,
+                message_id,
+                time_to_live,
+                tenant_id,
+                ..
+            } => Command::PublishMessage {
+                name: name.clone(),
+                correlation_key: correlation_key.clone(),
+                message_id: message_id.clone(),
+                time_to_live: *time_to_live,
+                tenant_id: tenant_id.clone(),
+                variables: serde_json::Map::new(),
+            },
+        }
+    }
 }
 
 mod millis {

@@ -9,7 +9,7 @@ use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::TokenCache;
+use super::auth::Authorizer;
 use super::{
     retry, ttl_millis, Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode,
 };
@@ -21,7 +21,7 @@ use crate::http_client::{excerpt, HttpClient, HttpResponse};
 #[derive(Debug, Clone)]
 pub struct RestDispatcher {
     client: HttpClient,
-    auth: Option<Arc<TokenCache>>,
+    auth: Option<Arc<Authorizer>>,
     /// Without a trailing `/` and without `/v2`.
     base_url: String,
     timeout: Duration,
@@ -31,7 +31,7 @@ pub struct RestDispatcher {
 impl RestDispatcher {
     pub(crate) fn new(
         client: HttpClient,
-        auth: Option<Arc<TokenCache>>,
+        auth: Option<Arc<Authorizer>>,
         base_url: &str,
         timeout: Duration,
         backpressure_retries: u32,

@@ -1,5 +1,7 @@
-//! Where commands go: environment variables and flags → [`ZeebeSettings`] →
-//! the [`Dispatcher`].
+//! How to reach the cluster: environment variables and flags →
+//! [`ZeebeSettings`] → the [`Dispatcher`] and, when a REST address is known,
+//! the [`ClusterClient`] discovery reads deployed definitions with; both
+//! share one [`Authorizer`] (one cached OAuth token).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::auth::{OAuthCredentials, TokenCache};
+use super::auth::{Auth, Authorizer, OAuthCredentials};
+use super::cluster::ClusterClient;
 use super::grpc::GrpcDispatcher;
 use super::journal::{JournalDispatcher, SyncPolicy};
 use super::rest::RestDispatcher;
@@ -53,17 +56,24 @@ pub enum Transport {
 ///
 /// | setting | flag / variables, first non-empty wins | default |
 /// |---|---|---|
-/// | gRPC gateway | `--zeebe-address`, `ZEEBE_GRPC_ADDRESS`, `ZEEBE_ADDRESS` | – |
-/// | REST API | `--zeebe-rest-address`, `ZEEBE_REST_ADDRESS`, `CAMUNDA_REST_ADDRESS` | – |
+/// | gRPC gateway | `--zeebe-address`, `ZEEBE_GRPC_ADDRESS`, `ZEEBE_ADDRESS`, `CAMUNDA_CLIENT_GRPCADDRESS` | – |
+/// | REST API | `--zeebe-rest-address`, `ZEEBE_REST_ADDRESS`, `CAMUNDA_REST_ADDRESS`, `CAMUNDA_CLIENT_RESTADDRESS` | – |
+/// | SaaS cluster | `CAMUNDA_CLIENT_CLOUD_CLUSTERID` with `CAMUNDA_CLIENT_CLOUD_REGION` (or `CAMUNDA_CLUSTER_ID` with `CAMUNDA_CLUSTER_REGION`) give both addresses when neither is set | – |
 /// | transport | gRPC when a gRPC address is set, else REST; `CAMUNDA_PREFER_REST_OVER_GRPC=true` picks REST when both are set; addresses given as flags replace those from the environment | journal |
 /// | plaintext vs TLS | the scheme: `http://` plaintext, `https://` TLS; a gRPC address without scheme (`host:port`, as in the console's files) uses TLS unless `ZEEBE_INSECURE_CONNECTION=true` | TLS |
 /// | extra CA (PEM) | `ZEEBE_CA_CERTIFICATE_PATH`, `CAMUNDA_CA_CERTIFICATE_PATH` | compiled-in web roots only |
-/// | OAuth client | `ZEEBE_CLIENT_ID` / `CAMUNDA_CLIENT_ID` and `ZEEBE_CLIENT_SECRET` / `CAMUNDA_CLIENT_SECRET` (both or neither) | no auth |
-/// | token URL | `ZEEBE_AUTHORIZATION_SERVER_URL`, `CAMUNDA_OAUTH_URL` | `https://login.cloud.camunda.io/oauth/token` |
-/// | audience | `ZEEBE_TOKEN_AUDIENCE`, `CAMUNDA_TOKEN_AUDIENCE` | `zeebe.camunda.io` |
-/// | OAuth scope | `ZEEBE_TOKEN_SCOPE`, `CAMUNDA_TOKEN_SCOPE` | none |
-/// | auth strategy | `CAMUNDA_AUTH_STRATEGY`: `NONE` ignores the credentials, `OAUTH` requires them | OAuth iff credentials are set |
+/// | auth method | `CAMUNDA_CLIENT_AUTH_METHOD` (`none`, `basic`, `oidc`), else `CAMUNDA_AUTH_STRATEGY` (`NONE`, `BASIC`, `OAUTH`) | OAuth when client credentials are set, else none |
+/// | Basic user | `CAMUNDA_CLIENT_AUTH_USERNAME`, `CAMUNDA_BASIC_AUTH_USERNAME` and `CAMUNDA_CLIENT_AUTH_PASSWORD`, `CAMUNDA_BASIC_AUTH_PASSWORD` | – |
+/// | OAuth client | `CAMUNDA_CLIENT_AUTH_CLIENTID` / `ZEEBE_CLIENT_ID` / `CAMUNDA_CLIENT_ID` and `CAMUNDA_CLIENT_AUTH_CLIENTSECRET` / `ZEEBE_CLIENT_SECRET` / `CAMUNDA_CLIENT_SECRET` (both or neither) | no auth |
+/// | token URL | `CAMUNDA_CLIENT_AUTH_TOKENURL`, `ZEEBE_AUTHORIZATION_SERVER_URL`, `CAMUNDA_OAUTH_URL` | `https://login.cloud.camunda.io/oauth/token` |
+/// | audience | `CAMUNDA_CLIENT_AUTH_AUDIENCE`, `ZEEBE_TOKEN_AUDIENCE`, `CAMUNDA_TOKEN_AUDIENCE` | `zeebe.camunda.io` |
+/// | OAuth scope | `CAMUNDA_CLIENT_AUTH_SCOPE`, `ZEEBE_TOKEN_SCOPE`, `CAMUNDA_TOKEN_SCOPE` | none |
 /// | deadline per call | `ZEEBE_REQUEST_TIMEOUT`: milliseconds, or a number with `ms`/`s`, or ISO `PT…S` | 10 s |
+///
+/// The `CAMUNDA_CLIENT_*` names are the environment form of Camunda's own
+/// `camunda.client.*` properties; their dashed spellings
+/// (`CAMUNDA_CLIENT_REST-ADDRESS`, `CAMUNDA_CLIENT_AUTH_CLIENT-ID`, …), which
+/// some deployment files use, are read as well.
 ///
 /// `CAMUNDA_CREDENTIALS_SCOPES` in the console's credentials file lists the
 /// products a client may use (`Zeebe,Operate,…`); it is not an OAuth scope and
@@ -73,8 +83,11 @@ pub enum Transport {
 pub struct ZeebeSettings {
     /// Where commands go; `None` = the embedded journal.
     pub transport: Option<Transport>,
-    /// OAuth client credentials, when the gateway needs a token.
-    pub oauth: Option<OAuthCredentials>,
+    /// The REST API's base URL (no trailing `/`, no `/v2`) whenever one is
+    /// configured, whatever the transport: cluster discovery reads it.
+    pub rest_api: Option<String>,
+    /// How calls authenticate.
+    pub auth: Auth,
     /// A PEM file with extra CA certificates to trust.
     pub ca_certificate_path: Option<PathBuf>,
     /// Deadline of one dispatch (token fetch included).
@@ -94,7 +107,8 @@ impl Default for ZeebeSettings {
     fn default() -> Self {
         Self {
             transport: None,
-            oauth: None,
+            rest_api: None,
+            auth: Auth::None,
             ca_certificate_path: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -233,25 +247,37 @@ impl ZeebeSettings {
         let (grpc, rest) = if grpc_flag.is_some() || rest_flag.is_some() {
             (grpc_flag, rest_flag)
         } else {
-            (
-                env.first(&["ZEEBE_GRPC_ADDRESS", "ZEEBE_ADDRESS"]),
-                env.first(&["ZEEBE_REST_ADDRESS", "CAMUNDA_REST_ADDRESS"]),
-            )
+            let grpc = env.first(&[
+                "ZEEBE_GRPC_ADDRESS",
+                "ZEEBE_ADDRESS",
+                "CAMUNDA_CLIENT_GRPCADDRESS",
+                "CAMUNDA_CLIENT_GRPC-ADDRESS",
+            ]);
+            let rest = env.first(&[
+                "ZEEBE_REST_ADDRESS",
+                "CAMUNDA_REST_ADDRESS",
+                "CAMUNDA_CLIENT_RESTADDRESS",
+                "CAMUNDA_CLIENT_REST-ADDRESS",
+            ]);
+            match (grpc, rest) {
+                (None, None) => saas_addresses(&env),
+                found => found,
+            }
         };
-        let transport = match (grpc, rest) {
-            (Some(_), Some((name, value))) if prefer_rest => Some(Transport::Rest {
-                base_url: rest_base_url(name, &value)?,
-            }),
+        let rest_api = match &rest {
+            Some((name, value)) => Some(rest_base_url(name, value)?),
+            None => None,
+        };
+        let transport = match (grpc, rest_api.clone()) {
+            (Some(_), Some(base_url)) if prefer_rest => Some(Transport::Rest { base_url }),
             (Some((name, value)), _) => Some(Transport::Grpc {
                 address: grpc_address(name, &value, insecure)?,
             }),
-            (None, Some((name, value))) => Some(Transport::Rest {
-                base_url: rest_base_url(name, &value)?,
-            }),
+            (None, Some(base_url)) => Some(Transport::Rest { base_url }),
             (None, None) => None,
         };
 
-        let oauth = oauth_credentials(&env)?;
+        let auth = auth(&env)?;
         let ca_certificate_path = env
             .first(&["ZEEBE_CA_CERTIFICATE_PATH", "CAMUNDA_CA_CERTIFICATE_PATH"])
             .map(|(_, path)| PathBuf::from(path));
@@ -263,7 +289,8 @@ impl ZeebeSettings {
         };
         Ok(Self {
             transport,
-            oauth,
+            rest_api,
+            auth,
             ca_certificate_path,
             request_timeout,
             ..Self::default()
@@ -278,6 +305,57 @@ impl ZeebeSettings {
         &self,
         journal_path: &Path,
     ) -> Result<Arc<dyn Dispatcher>, SettingsError> {
+        self.connect(journal_path).map(|c| c.dispatcher)
+    }
+
+    /// The dispatcher (see [`ZeebeSettings::build_dispatcher`]) and, when a
+    /// REST address is configured, the client discovery reads the cluster
+    /// with; both authenticate through the same [`Authorizer`].
+    pub fn connect(&self, journal_path: &Path) -> Result<Connection, SettingsError> {
+        let extra_roots = match &self.ca_certificate_path {
+            Some(path) => read_pem_certificates(path)
+                .map_err(|m| SettingsError::new("ZEEBE_CA_CERTIFICATE_PATH", m))?,
+            None => Vec::new(),
+        };
+        let rest_api = self.rest_api.as_deref().or(match &self.transport {
+            Some(Transport::Rest { base_url }) => Some(base_url.as_str()),
+            _ => None,
+        });
+        let needs_http = rest_api.is_some() || self.auth != Auth::None;
+        let http = if needs_http {
+            Some(
+                HttpClient::new(&extra_roots, self.connect_timeout)
+                    .map_err(|m| SettingsError::new("TLS", m))?,
+            )
+        } else {
+            None
+        };
+        let auth = http
+            .as_ref()
+            .and_then(|http| Authorizer::new(&self.auth, http))
+            .map(Arc::new);
+        let cluster = match (rest_api, &http) {
+            (Some(base_url), Some(http)) => Some(ClusterClient::new(
+                http.clone(),
+                auth.clone(),
+                base_url,
+                self.request_timeout,
+            )),
+            _ => None,
+        };
+        let dispatcher = self.dispatcher(journal_path, http, auth)?;
+        Ok(Connection {
+            dispatcher,
+            cluster,
+        })
+    }
+
+    fn dispatcher(
+        &self,
+        journal_path: &Path,
+        http: Option<HttpClient>,
+        auth: Option<Arc<Authorizer>>,
+    ) -> Result<Arc<dyn Dispatcher>, SettingsError> {
         let Some(transport) = &self.transport else {
             let journal = JournalDispatcher::open(journal_path, self.journal_sync)
                 .map_err(|err| SettingsError::new("--journal", err.to_string()))?;
@@ -287,27 +365,7 @@ impl ZeebeSettings {
             );
             return Ok(Arc::new(journal));
         };
-        let extra_roots = match &self.ca_certificate_path {
-            Some(path) => read_pem_certificates(path)
-                .map_err(|m| SettingsError::new("ZEEBE_CA_CERTIFICATE_PATH", m))?,
-            None => Vec::new(),
-        };
-        let needs_http = matches!(transport, Transport::Rest { .. }) || self.oauth.is_some();
-        let http = if needs_http {
-            Some(
-                HttpClient::new(&extra_roots, self.connect_timeout)
-                    .map_err(|m| SettingsError::new("TLS", m))?,
-            )
-        } else {
-            None
-        };
-        let auth = match (&self.oauth, &http) {
-            (Some(oauth), Some(http)) => {
-                Some(Arc::new(TokenCache::new(oauth.clone(), http.clone())))
-            }
-            _ => None,
-        };
-        let client_id = self.oauth.as_ref().map(|o| o.client_id.as_str());
+        let auth_method = self.auth.method();
         match transport {
             Transport::Grpc { address } => {
                 let pem = match &self.ca_certificate_path {
@@ -328,7 +386,7 @@ impl ZeebeSettings {
                     self.backpressure_retries,
                 )
                 .map_err(|m| SettingsError::new("--zeebe-address / ZEEBE_ADDRESS", m))?;
-                tracing::info!(%address, oauth_client = client_id, "dispatching to Zeebe over gRPC");
+                tracing::info!(%address, auth = auth_method, "dispatching to Zeebe over gRPC");
                 Ok(Arc::new(grpc))
             }
             Transport::Rest { base_url } => {
@@ -338,7 +396,7 @@ impl ZeebeSettings {
                         "the HTTP client was not set up",
                     ));
                 };
-                tracing::info!(%base_url, oauth_client = client_id, "dispatching to the Camunda REST API");
+                tracing::info!(%base_url, auth = auth_method, "dispatching to the Camunda REST API");
                 Ok(Arc::new(RestDispatcher::new(
                     http,
                     auth,
@@ -351,44 +409,152 @@ impl ZeebeSettings {
     }
 }
 
-fn oauth_credentials(env: &Env<'_>) -> Result<Option<OAuthCredentials>, SettingsError> {
-    let strategy = env.first(&["CAMUNDA_AUTH_STRATEGY"]);
-    let strategy_upper = strategy.as_ref().map(|(_, v)| v.to_ascii_uppercase());
-    match strategy_upper.as_deref() {
-        None | Some("OAUTH") => {}
-        Some("NONE") => return Ok(None),
-        Some(other) => {
+/// What [`ZeebeSettings::connect`] builds.
+#[derive(Debug)]
+pub struct Connection {
+    /// Where commands go.
+    pub dispatcher: Arc<dyn Dispatcher>,
+    /// The REST API, when an address for it is configured.
+    pub cluster: Option<ClusterClient>,
+}
+
+/// A setting's value and the name it was read under.
+type Named = Option<(&'static str, String)>;
+
+/// Both addresses of a SaaS cluster (gRPC, REST) from its id and region
+/// (Camunda's `camunda.client.cloud.*` settings), when both are set.
+fn saas_addresses(env: &Env<'_>) -> (Named, Named) {
+    let cluster = env.first(&[
+        "CAMUNDA_CLIENT_CLOUD_CLUSTERID",
+        "CAMUNDA_CLIENT_CLOUD_CLUSTER-ID",
+        "CAMUNDA_CLUSTER_ID",
+    ]);
+    let region = env.first(&["CAMUNDA_CLIENT_CLOUD_REGION", "CAMUNDA_CLUSTER_REGION"]);
+    match (cluster, region) {
+        (Some((name, cluster)), Some((_, region))) => (
+            Some((name, format!("{cluster}.{region}.zeebe.camunda.io:443"))),
+            Some((name, format!("https://{region}.zeebe.camunda.io/{cluster}"))),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// The auth method from `CAMUNDA_CLIENT_AUTH_METHOD`, else
+/// `CAMUNDA_AUTH_STRATEGY`, else OAuth when client credentials are set.
+fn auth(env: &Env<'_>) -> Result<Auth, SettingsError> {
+    let method = env
+        .first(&["CAMUNDA_CLIENT_AUTH_METHOD"])
+        .map(|(name, value)| {
+            let method = match value.to_ascii_lowercase().as_str() {
+                "none" => Some(Method::None),
+                "basic" => Some(Method::Basic),
+                "oidc" | "oauth" => Some(Method::OAuth),
+                _ => None,
+            };
+            (name, value, method)
+        });
+    let strategy = env.first(&["CAMUNDA_AUTH_STRATEGY"]).map(|(name, value)| {
+        let method = match value.to_ascii_uppercase().as_str() {
+            "NONE" => Some(Method::None),
+            "BASIC" => Some(Method::Basic),
+            "OAUTH" => Some(Method::OAuth),
+            _ => None,
+        };
+        (name, value, method)
+    });
+    let chosen = match method.or(strategy) {
+        Some((name, value, None)) => {
             return Err(SettingsError::new(
-                "CAMUNDA_AUTH_STRATEGY",
-                format!("{other:?} is not supported; use NONE or OAUTH"),
+                name,
+                format!("{value:?} is not supported; use none, basic or oidc (CAMUNDA_CLIENT_AUTH_METHOD) or NONE, BASIC or OAUTH (CAMUNDA_AUTH_STRATEGY)"),
             ))
         }
+        Some((name, _, Some(method))) => Some((name, method)),
+        None => None,
+    };
+    match chosen {
+        Some((_, Method::None)) => Ok(Auth::None),
+        Some((name, Method::Basic)) => basic_credentials(env, name),
+        Some((name, Method::OAuth)) => match oauth_credentials(env)? {
+            Some(credentials) => Ok(Auth::OAuth(credentials)),
+            None => Err(SettingsError::new(
+                name,
+                "OAuth needs a client id and secret (CAMUNDA_CLIENT_AUTH_CLIENTID and CAMUNDA_CLIENT_AUTH_CLIENTSECRET, or ZEEBE_CLIENT_ID and ZEEBE_CLIENT_SECRET)",
+            )),
+        },
+        None => Ok(oauth_credentials(env)?.map_or(Auth::None, Auth::OAuth)),
     }
-    let id = env.first(&["ZEEBE_CLIENT_ID", "CAMUNDA_CLIENT_ID"]);
-    let secret = env.first(&["ZEEBE_CLIENT_SECRET", "CAMUNDA_CLIENT_SECRET"]);
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    None,
+    Basic,
+    OAuth,
+}
+
+fn basic_credentials(env: &Env<'_>, chosen_by: &str) -> Result<Auth, SettingsError> {
+    let username = env.first(&[
+        "CAMUNDA_CLIENT_AUTH_USERNAME",
+        "CAMUNDA_BASIC_AUTH_USERNAME",
+    ]);
+    let password = env.first(&[
+        "CAMUNDA_CLIENT_AUTH_PASSWORD",
+        "CAMUNDA_BASIC_AUTH_PASSWORD",
+    ]);
+    match (username, password) {
+        (Some((_, username)), Some((_, password))) => Ok(Auth::Basic {
+            username,
+            password: Secret::new(password),
+        }),
+        (None, _) => Err(SettingsError::new(
+            chosen_by,
+            "basic authentication needs CAMUNDA_CLIENT_AUTH_USERNAME (or CAMUNDA_BASIC_AUTH_USERNAME)",
+        )),
+        (Some(_), None) => Err(SettingsError::new(
+            chosen_by,
+            "basic authentication needs CAMUNDA_CLIENT_AUTH_PASSWORD (or CAMUNDA_BASIC_AUTH_PASSWORD)",
+        )),
+    }
+}
+
+/// OAuth client credentials from the environment; `None` when neither a
+/// client id nor a secret is set.
+fn oauth_credentials(env: &Env<'_>) -> Result<Option<OAuthCredentials>, SettingsError> {
+    let id = env.first(&[
+        "CAMUNDA_CLIENT_AUTH_CLIENTID",
+        "CAMUNDA_CLIENT_AUTH_CLIENT-ID",
+        "ZEEBE_CLIENT_ID",
+        "CAMUNDA_CLIENT_ID",
+    ]);
+    let secret = env.first(&[
+        "CAMUNDA_CLIENT_AUTH_CLIENTSECRET",
+        "CAMUNDA_CLIENT_AUTH_CLIENT-SECRET",
+        "ZEEBE_CLIENT_SECRET",
+        "CAMUNDA_CLIENT_SECRET",
+    ]);
     let (client_id, client_secret) = match (id, secret) {
         (Some((_, id)), Some((_, secret))) => (id, secret),
-        (None, None) if strategy_upper.is_none() => return Ok(None),
-        (None, None) => {
-            return Err(SettingsError::new(
-                "CAMUNDA_AUTH_STRATEGY",
-                "OAUTH needs ZEEBE_CLIENT_ID and ZEEBE_CLIENT_SECRET (or the CAMUNDA_ names)",
-            ))
-        }
+        (None, None) => return Ok(None),
         (Some((name, _)), None) => {
             return Err(SettingsError::new(
                 name,
-                "a client id is set but no client secret (ZEEBE_CLIENT_SECRET or CAMUNDA_CLIENT_SECRET)",
+                "a client id is set but no client secret (CAMUNDA_CLIENT_AUTH_CLIENTSECRET, ZEEBE_CLIENT_SECRET or CAMUNDA_CLIENT_SECRET)",
             ))
         }
         (None, Some((name, _))) => {
             return Err(SettingsError::new(
                 name,
-                "a client secret is set but no client id (ZEEBE_CLIENT_ID or CAMUNDA_CLIENT_ID)",
+                "a client secret is set but no client id (CAMUNDA_CLIENT_AUTH_CLIENTID, ZEEBE_CLIENT_ID or CAMUNDA_CLIENT_ID)",
             ))
         }
     };
-    let token_url = match env.first(&["ZEEBE_AUTHORIZATION_SERVER_URL", "CAMUNDA_OAUTH_URL"]) {
+    let token_url = match env.first(&[
+        "CAMUNDA_CLIENT_AUTH_TOKENURL",
+        "CAMUNDA_CLIENT_AUTH_TOKEN-URL",
+        "ZEEBE_AUTHORIZATION_SERVER_URL",
+        "CAMUNDA_OAUTH_URL",
+    ]) {
         Some((name, url)) => {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(SettingsError::new(
@@ -401,10 +567,18 @@ fn oauth_credentials(env: &Env<'_>) -> Result<Option<OAuthCredentials>, Settings
         None => DEFAULT_TOKEN_URL.to_owned(),
     };
     let audience = env
-        .first(&["ZEEBE_TOKEN_AUDIENCE", "CAMUNDA_TOKEN_AUDIENCE"])
+        .first(&[
+            "CAMUNDA_CLIENT_AUTH_AUDIENCE",
+            "ZEEBE_TOKEN_AUDIENCE",
+            "CAMUNDA_TOKEN_AUDIENCE",
+        ])
         .map_or_else(|| DEFAULT_AUDIENCE.to_owned(), |(_, v)| v);
     let scope = env
-        .first(&["ZEEBE_TOKEN_SCOPE", "CAMUNDA_TOKEN_SCOPE"])
+        .first(&[
+            "CAMUNDA_CLIENT_AUTH_SCOPE",
+            "ZEEBE_TOKEN_SCOPE",
+            "CAMUNDA_TOKEN_SCOPE",
+        ])
         .map(|(_, v)| v);
     Ok(Some(OAuthCredentials {
         token_url,

@@ -34,7 +34,10 @@ fn missing_secret_stops_start_up() {
     let text = load_error(&[bpmn("broken/missing-secret.bpmn")]);
     assert!(text.contains("StartEvent_Secret"), "{text}");
     assert!(text.contains("property `inbound.hmacSecret`"), "{text}");
-    assert!(text.contains("SECRET_NOT_SET_ANYWHERE_42"), "{text}");
+    assert!(
+        text.contains("secret `NOT_SET_ANYWHERE_42` is not available"),
+        "{text}"
+    );
 }
 
 #[test]

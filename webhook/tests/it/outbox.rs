@@ -11,15 +11,13 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use webhook::outbox::Outbox;
-use webhook::settings::{DispatchMode, OutboxSettings, Settings};
+use webhook::settings::{DispatchMode, OutboxSettings};
 use webhook::testing::{FakeGateway, GrpcCall};
 use webhook::zeebe::{
     Command, DispatchError, DispatchFuture, Dispatcher, StatusCode, Transport, ZeebeSettings,
 };
 
-use crate::support::{
-    self, bpmn, form_body, send, service, settings, sign_form, App, FakeDispatcher, FORM, TOKEN,
-};
+use crate::support::{self, bpmn, form_body, send, sign_form, App, FakeDispatcher, FORM, TOKEN};
 
 const BURST: usize = 40;
 
@@ -103,15 +101,6 @@ impl Dispatcher for Counting {
     }
 }
 
-pub(crate) fn fast_retries() -> OutboxSettings {
-    OutboxSettings {
-        retry_base: Duration::from_millis(50),
-        retry_max: Duration::from_millis(400),
-        degraded_after: Duration::from_millis(300),
-        ..OutboxSettings::default()
-    }
-}
-
 async fn start(dispatcher: Arc<dyn Dispatcher>, dir: &Path) -> (App, Outbox) {
     start_with_mode(dispatcher, dir, DispatchMode::Outbox).await
 }
@@ -123,30 +112,10 @@ async fn start_with_mode(
     dir: &Path,
     mode: DispatchMode,
 ) -> (App, Outbox) {
-    start_over(&[bpmn("start-event.bpmn")], dispatcher, dir, |settings| {
+    support::spawn_with_outbox(&[bpmn("start-event.bpmn")], dispatcher, dir, |settings| {
         settings.delivery.mode = mode;
     })
     .await
-}
-
-pub(crate) async fn start_over(
-    sources: &[std::path::PathBuf],
-    dispatcher: Arc<dyn Dispatcher>,
-    dir: &Path,
-    tweak: impl FnOnce(&mut Settings),
-) -> (App, Outbox) {
-    let mut settings = settings(sources);
-    settings.delivery.outbox_path = Some(dir.join("outbox.log"));
-    settings.delivery.outbox = fast_retries();
-    tweak(&mut settings);
-    let running = support::start(service(settings).with_dispatcher(dispatcher)).await;
-    let app = App {
-        addr: running.addr(),
-        dispatcher: FakeDispatcher::new(),
-        running,
-    };
-    let outbox = app.outbox();
-    (app, outbox)
 }
 
 /// Sends the burst concurrently; returns the MessageSids answered 2xx.
@@ -310,7 +279,7 @@ async fn duplicate_twilio_deliveries_start_one_process() {
 async fn a_dedup_key_from_a_header_works_on_a_body_only_webhook() {
     let dir = tempfile::tempdir().unwrap();
     let dispatcher = FakeDispatcher::new();
-    let (app, outbox) = start_over(
+    let (app, outbox) = support::spawn_with_outbox(
         &[bpmn("intermediate-catch.bpmn")],
         dispatcher.clone(),
         dir.path(),
@@ -630,7 +599,7 @@ async fn the_admin_endpoint_runs_operator_commands() {
     use webhook::admin::Op;
     use webhook::outbox::EntryState;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.log"), fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), support::fast_retries()).unwrap();
     let command = Command::CreateProcessInstance {
         bpmn_process_id: "p".into(),
         version: -1,
@@ -638,11 +607,16 @@ async fn the_admin_endpoint_runs_operator_commands() {
         variables: Default::default(),
     };
     outbox.accept("w", command, Vec::new()).await.unwrap();
-    let api = routes(outbox.clone());
+    let guard = webhook::admin::server::Guard {
+        addr: "127.0.0.1:9".parse().unwrap(),
+        token: None,
+    };
+    let api = routes(outbox.clone(), guard);
 
     let list = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
         .json(&Op::List {
             state: EntryState::Pending,
             limit: 10,
@@ -657,6 +631,7 @@ async fn the_admin_endpoint_runs_operator_commands() {
     let missing = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
         .json(&Op::Show { id: 42 })
         .reply(&api)
         .await;
@@ -666,6 +641,8 @@ async fn the_admin_endpoint_runs_operator_commands() {
     let bad = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
+        .header("content-type", "application/json")
         .body(r#"{"op":"dropEverything"}"#)
         .reply(&api)
         .await;
@@ -684,7 +661,7 @@ async fn a_webhook_can_ask_for_sync_dispatch_in_its_definition() {
     let gateway = FakeGateway::start().await.unwrap();
     gateway.fail_next(1, StatusCode::NotFound);
     let dispatcher = grpc_dispatcher(&gateway, dir.path());
-    let (app, outbox) = start_over(&[toml], dispatcher, dir.path(), |_| {}).await;
+    let (app, outbox) = support::spawn_with_outbox(&[toml], dispatcher, dir.path(), |_| {}).await;
     // The global mode is `outbox`, but this webhook answers with Zeebe's 404.
     let answer = send(
         app.addr,
@@ -712,7 +689,7 @@ async fn concurrent_accepts_share_commits_and_keep_ids_dedup_and_order_keys_righ
     const TASKS: usize = 200;
     const KEYS: usize = 50;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.log"), fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), support::fast_retries()).unwrap();
     let tasks: Vec<_> = (0..TASKS)
         .map(|n| {
             let outbox = outbox.clone();
@@ -782,11 +759,11 @@ async fn a_dropped_outbox_can_be_reopened_at_once() {
         tenant_id: None,
         variables: Default::default(),
     };
-    let outbox = Outbox::open(&path, fast_retries()).unwrap();
+    let outbox = Outbox::open(&path, support::fast_retries()).unwrap();
     outbox.accept("w", command, vec!["k".into()]).await.unwrap();
     drop(outbox);
     // The writer thread has let go of the file: no "open in another process".
-    let again = Outbox::open(&path, fast_retries()).unwrap();
+    let again = Outbox::open(&path, support::fast_retries()).unwrap();
     assert_eq!(again.stats().await.unwrap().pending, 1);
     assert_eq!(
         again.claim(vec!["k".into()]).await.unwrap(),
@@ -820,7 +797,7 @@ async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
     let dir = tempfile::tempdir().unwrap();
     let settings = OutboxSettings {
         concurrency: 3,
-        ..fast_retries()
+        ..support::fast_retries()
     };
     let outbox = Outbox::open(dir.path().join("outbox.log"), settings).unwrap();
     for n in 0..30 {

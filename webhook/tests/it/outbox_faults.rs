@@ -15,10 +15,9 @@ use webhook::testing::{FakeGateway, GrpcCall, Reply};
 use webhook::zeebe::Command;
 
 use super::outbox::{
-    drained, fast_retries, message_sid, metric, send_sms, signed, sms_fields, start_binary,
-    start_binary_logging, start_over,
+    drained, message_sid, metric, send_sms, signed, sms_fields, start_binary, start_binary_logging,
 };
-use crate::support::{bpmn, send, FakeDispatcher, FORM};
+use crate::support::{bpmn, fast_retries, send, spawn_with_outbox, FakeDispatcher, FORM};
 
 /// A free loopback address.
 fn free_addr() -> SocketAddr {
@@ -469,7 +468,7 @@ fn dispatched(dispatcher: &FakeDispatcher) -> HashMap<String, usize> {
 async fn a_full_disk_answers_503_with_retry_after_and_recovers_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let dispatcher = FakeDispatcher::new();
-    let (app, outbox) = start_over(
+    let (app, outbox) = spawn_with_outbox(
         &[bpmn("start-event.bpmn")],
         dispatcher.clone(),
         dir.path(),
@@ -556,7 +555,7 @@ async fn a_real_full_disk_on_a_small_tmpfs_answers_503_and_loses_nothing() {
     let filler = tmpfs.path().join("filler");
     std::fs::write(&filler, vec![1u8; 200 * 1024]).unwrap();
     let dispatcher = FakeDispatcher::new();
-    let (app, outbox) = start_over(
+    let (app, outbox) = spawn_with_outbox(
         &[bpmn("start-event.bpmn")],
         dispatcher.clone(),
         tmpfs.path(),

@@ -260,7 +260,7 @@ async fn handler_level_with_warp_test() {
     let settings = settings(&[bpmn("start-event-v1.bpmn")]);
     let (registry, _) = service(settings.clone()).load().unwrap();
     let state = webhook::state::AppState::fixed(registry, dispatcher.clone(), settings);
-    let api = webhook::http::routes(state);
+    let api = webhook::http::routes(state, None);
     let res = warp::test::request()
         .method("GET")
         .path("/inbound/sms-legacy?x=1")

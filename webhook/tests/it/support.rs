@@ -4,13 +4,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use webhook::outbox::Outbox;
-use webhook::settings::{Settings, Sources};
+use webhook::settings::{OutboxSettings, Settings, Sources};
 use webhook::webhooks::secrets::MapSecrets;
 use webhook::zeebe::{Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode};
 use webhook::{Running, Service};
@@ -133,6 +133,7 @@ pub fn settings(sources: &[PathBuf]) -> Settings {
             bpmn,
             toml: toml.into_iter().next(),
             reload_interval: None,
+            ..Sources::default()
         },
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Settings::default()
@@ -172,6 +173,38 @@ pub async fn start(service: Service) -> Running {
         Ok(running) => running,
         Err(e) => panic!("the service did not start:\n{e}"),
     }
+}
+
+/// Outbox retries fast enough for tests.
+pub fn fast_retries() -> OutboxSettings {
+    OutboxSettings {
+        retry_base: Duration::from_millis(50),
+        retry_max: Duration::from_millis(400),
+        degraded_after: Duration::from_millis(300),
+        ..OutboxSettings::default()
+    }
+}
+
+/// The app with an outbox in `dir` (quick retries), delivering through
+/// `dispatcher`, which also takes the inline dispatches of sync mode.
+pub async fn spawn_with_outbox(
+    sources: &[std::path::PathBuf],
+    dispatcher: Arc<dyn Dispatcher>,
+    dir: &Path,
+    tweak: impl FnOnce(&mut Settings),
+) -> (App, Outbox) {
+    let mut settings = settings(sources);
+    settings.delivery.outbox_path = Some(dir.join("outbox.log"));
+    settings.delivery.outbox = fast_retries();
+    tweak(&mut settings);
+    let running = start(service(settings).with_dispatcher(dispatcher)).await;
+    let app = App {
+        addr: running.addr(),
+        dispatcher: FakeDispatcher::new(),
+        running,
+    };
+    let outbox = app.outbox();
+    (app, outbox)
 }
 
 /// An HTTP answer.

@@ -8,7 +8,7 @@ use webhook::zeebe::{OAuthCredentials, StatusCode, ZeebeSettings};
 use crate::support::{build, create, grpc_config, oauth, publish, rest_config, TIMEOUT};
 
 fn with_oauth(mut config: ZeebeSettings, oauth: OAuthCredentials) -> ZeebeSettings {
-    config.oauth = Some(oauth);
+    config.auth = webhook::zeebe::Auth::OAuth(oauth);
     config
 }
 

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use webhook::zeebe::{http_status, StatusCode, Transport, ZeebeAddresses, ZeebeSettings};
+use webhook::zeebe::{
+    http_status, Auth, OAuthCredentials, StatusCode, Transport, ZeebeAddresses, ZeebeSettings,
+};
 
 use crate::support::env;
 
@@ -26,6 +28,14 @@ fn rest(base_url: &str) -> Option<Transport> {
 
 /// Environment variables as (name, value) pairs.
 type Vars = &'static [(&'static str, &'static str)];
+
+/// The OAuth credentials the settings hold; fails the test otherwise.
+fn oauth_of(settings: &ZeebeSettings) -> OAuthCredentials {
+    match &settings.auth {
+        Auth::OAuth(credentials) => credentials.clone(),
+        other => panic!("expected OAuth, got {other:?}"),
+    }
+}
 
 fn no_flags() -> ZeebeAddresses {
     ZeebeAddresses::default()
@@ -201,14 +211,32 @@ fn bad_settings_are_named_in_the_error() {
             "no client id",
         ),
         (
-            &[("CAMUNDA_AUTH_STRATEGY", "BASIC")],
+            &[("CAMUNDA_AUTH_STRATEGY", "KERBEROS")],
             "CAMUNDA_AUTH_STRATEGY",
             "not supported",
         ),
         (
+            &[("CAMUNDA_CLIENT_AUTH_METHOD", "saml")],
+            "CAMUNDA_CLIENT_AUTH_METHOD",
+            "not supported",
+        ),
+        (
+            &[("CAMUNDA_AUTH_STRATEGY", "BASIC")],
+            "CAMUNDA_AUTH_STRATEGY",
+            "needs CAMUNDA_CLIENT_AUTH_USERNAME",
+        ),
+        (
+            &[
+                ("CAMUNDA_CLIENT_AUTH_METHOD", "basic"),
+                ("CAMUNDA_CLIENT_AUTH_USERNAME", "demo"),
+            ],
+            "CAMUNDA_CLIENT_AUTH_METHOD",
+            "needs CAMUNDA_CLIENT_AUTH_PASSWORD",
+        ),
+        (
             &[("CAMUNDA_AUTH_STRATEGY", "OAUTH")],
             "CAMUNDA_AUTH_STRATEGY",
-            "needs ZEEBE_CLIENT_ID",
+            "needs a client id and secret",
         ),
         (
             &[
@@ -256,7 +284,7 @@ fn oauth_from_the_console_credentials_file() {
         &no_flags(),
     )
     .unwrap();
-    let oauth = config.oauth.expect("oauth configured");
+    let oauth = oauth_of(&config);
     assert_eq!(oauth.client_id, "client");
     assert_eq!(oauth.client_secret.expose(), "secret");
     assert_eq!(
@@ -289,7 +317,7 @@ fn oauth_names_precedence_and_defaults() {
         &no_flags(),
     )
     .unwrap();
-    let oauth = config.oauth.unwrap();
+    let oauth = oauth_of(&config);
     assert_eq!(oauth.client_id, "zeebe-id");
     assert_eq!(oauth.client_secret.expose(), "zeebe-secret");
     assert_eq!(
@@ -299,13 +327,13 @@ fn oauth_names_precedence_and_defaults() {
     assert_eq!(oauth.audience.as_deref(), Some("zeebe.camunda.io"));
     assert_eq!(oauth.scope.as_deref(), Some("zeebe-api"));
 
-    let defaults = ZeebeSettings::from_env_and_flags(
-        &env(&[("CAMUNDA_CLIENT_ID", "i"), ("CAMUNDA_CLIENT_SECRET", "s")]),
-        &no_flags(),
-    )
-    .unwrap()
-    .oauth
-    .unwrap();
+    let defaults = oauth_of(
+        &ZeebeSettings::from_env_and_flags(
+            &env(&[("CAMUNDA_CLIENT_ID", "i"), ("CAMUNDA_CLIENT_SECRET", "s")]),
+            &no_flags(),
+        )
+        .unwrap(),
+    );
     assert_eq!(
         defaults.token_url,
         "https://login.cloud.camunda.io/oauth/token"
@@ -320,7 +348,7 @@ fn oauth_names_precedence_and_defaults() {
         &no_flags(),
     )
     .unwrap();
-    assert_eq!(none.oauth, None);
+    assert_eq!(none.auth, Auth::None);
 }
 
 #[test]
@@ -406,4 +434,107 @@ fn the_process_environment_can_be_read() {
             "{error}"
         ),
     }
+}
+
+#[test]
+fn camundas_client_names_give_addresses_and_auth() {
+    let settings = ZeebeSettings::from_env_and_flags(
+        &env(&[
+            ("CAMUNDA_CLIENT_RESTADDRESS", "http://camunda:8080"),
+            ("CAMUNDA_CLIENT_GRPCADDRESS", "http://camunda:26500"),
+            ("CAMUNDA_CLIENT_AUTH_METHOD", "oidc"),
+            ("CAMUNDA_CLIENT_AUTH_CLIENTID", "connectors"),
+            ("CAMUNDA_CLIENT_AUTH_CLIENTSECRET", "s3cret"),
+            (
+                "CAMUNDA_CLIENT_AUTH_TOKENURL",
+                "http://keycloak/realms/camunda-platform/protocol/openid-connect/token",
+            ),
+            ("CAMUNDA_CLIENT_AUTH_AUDIENCE", "orchestration-api"),
+        ]),
+        &no_flags(),
+    )
+    .unwrap();
+    // gRPC dispatches; the REST address is still there for discovery.
+    assert_eq!(
+        settings.transport,
+        Some(Transport::Grpc {
+            address: "http://camunda:26500".into()
+        })
+    );
+    assert_eq!(settings.rest_api.as_deref(), Some("http://camunda:8080"));
+    let oauth = oauth_of(&settings);
+    assert_eq!(oauth.client_id, "connectors");
+    assert_eq!(oauth.client_secret.expose(), "s3cret");
+    assert_eq!(oauth.audience.as_deref(), Some("orchestration-api"));
+    assert!(oauth.token_url.starts_with("http://keycloak/"));
+}
+
+#[test]
+fn basic_auth_from_either_family_of_names() {
+    for pairs in [
+        [
+            ("CAMUNDA_CLIENT_AUTH_METHOD", "basic"),
+            ("CAMUNDA_CLIENT_AUTH_USERNAME", "demo"),
+            ("CAMUNDA_CLIENT_AUTH_PASSWORD", "pw"),
+        ],
+        [
+            ("CAMUNDA_AUTH_STRATEGY", "BASIC"),
+            ("CAMUNDA_BASIC_AUTH_USERNAME", "demo"),
+            ("CAMUNDA_BASIC_AUTH_PASSWORD", "pw"),
+        ],
+    ] {
+        let settings = ZeebeSettings::from_env_and_flags(&env(&pairs), &no_flags()).unwrap();
+        match &settings.auth {
+            Auth::Basic { username, password } => {
+                assert_eq!(username, "demo");
+                assert_eq!(password.expose(), "pw");
+            }
+            other => panic!("{pairs:?}: {other:?}"),
+        }
+        assert!(!format!("{settings:?}").contains("\"pw\""));
+    }
+    // The method named first wins over OAuth credentials lying around.
+    let settings = ZeebeSettings::from_env_and_flags(
+        &env(&[
+            ("CAMUNDA_CLIENT_AUTH_METHOD", "none"),
+            ("ZEEBE_CLIENT_ID", "i"),
+            ("ZEEBE_CLIENT_SECRET", "s"),
+        ]),
+        &no_flags(),
+    )
+    .unwrap();
+    assert_eq!(settings.auth, Auth::None);
+}
+
+#[test]
+fn a_saas_cluster_id_and_region_give_both_addresses() {
+    let settings = ZeebeSettings::from_env_and_flags(
+        &env(&[
+            ("CAMUNDA_CLIENT_CLOUD_CLUSTERID", "abc-123"),
+            ("CAMUNDA_CLIENT_CLOUD_REGION", "bru-2"),
+        ]),
+        &no_flags(),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.transport,
+        Some(Transport::Grpc {
+            address: "https://abc-123.bru-2.zeebe.camunda.io:443".into()
+        })
+    );
+    assert_eq!(
+        settings.rest_api.as_deref(),
+        Some("https://bru-2.zeebe.camunda.io/abc-123")
+    );
+    // An address given outright wins.
+    let settings = ZeebeSettings::from_env_and_flags(
+        &env(&[
+            ("CAMUNDA_CLIENT_CLOUD_CLUSTERID", "abc-123"),
+            ("CAMUNDA_CLIENT_CLOUD_REGION", "bru-2"),
+            ("ZEEBE_REST_ADDRESS", "http://local:8080"),
+        ]),
+        &no_flags(),
+    )
+    .unwrap();
+    assert_eq!(settings.rest_api.as_deref(), Some("http://local:8080"));
 }

@@ -95,7 +95,7 @@ async fn rest_and_oauth_over_tls_with_a_private_ca() {
     assert!(tokens.token_url().starts_with("https://"));
     let mut config = rest_config(gateway.base_url(), TIMEOUT);
     config.ca_certificate_path = Some(cert.ca_path.clone());
-    config.oauth = Some(oauth(tokens.token_url()));
+    config.auth = webhook::zeebe::Auth::OAuth(oauth(tokens.token_url()));
 
     let outcome = build(&config).dispatch(publish("m", "k", "", None)).await;
 
