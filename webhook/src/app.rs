@@ -170,6 +170,10 @@ impl Service {
                     None => ZeebeSettings::from_process_env(&settings.delivery.zeebe)
                         .map_err(StartError::Zeebe)?,
                 };
+                // Refused before anything is opened (the journal file included).
+                if sources.from_cluster && zeebe.rest_api_address().is_none() {
+                    return Err(StartError::NoRestAddress);
+                }
                 let connection = zeebe
                     .connect(&settings.delivery.journal)
                     .map_err(StartError::Zeebe)?;

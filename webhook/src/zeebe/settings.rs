@@ -308,6 +308,15 @@ impl ZeebeSettings {
         self.connect(journal_path).map(|c| c.dispatcher)
     }
 
+    /// The cluster's REST API address: the one given for the REST API, else the REST
+    /// transport's. Cluster discovery needs one.
+    pub fn rest_api_address(&self) -> Option<&str> {
+        self.rest_api.as_deref().or(match &self.transport {
+            Some(Transport::Rest { base_url }) => Some(base_url.as_str()),
+            _ => None,
+        })
+    }
+
     /// The dispatcher (see [`ZeebeSettings::build_dispatcher`]) and, when a
     /// REST address is configured, the client discovery reads the cluster
     /// with; both authenticate through the same [`Authorizer`].
@@ -317,10 +326,7 @@ impl ZeebeSettings {
                 .map_err(|m| SettingsError::new("ZEEBE_CA_CERTIFICATE_PATH", m))?,
             None => Vec::new(),
         };
-        let rest_api = self.rest_api.as_deref().or(match &self.transport {
-            Some(Transport::Rest { base_url }) => Some(base_url.as_str()),
-            _ => None,
-        });
+        let rest_api = self.rest_api_address();
         let needs_http = rest_api.is_some() || self.auth != Auth::None;
         let http = if needs_http {
             Some(

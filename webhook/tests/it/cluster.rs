@@ -597,7 +597,9 @@ async fn file_webhooks_come_first_and_deployments_appear_at_run_time() {
 async fn from_cluster_without_a_rest_address_is_refused_at_start() {
     // No REST address at all (the default settings have none).
     let zeebe = ZeebeSettings::default();
-    let error = support::service(cluster_settings(|_| {}))
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let error = support::service(cluster_settings(|s| s.delivery.journal = journal.clone()))
         .with_zeebe(zeebe)
         .start()
         .await
@@ -608,4 +610,6 @@ async fn from_cluster_without_a_rest_address_is_refused_at_start() {
             .contains("--from-cluster needs the cluster's REST API address"),
         "{error}"
     );
+    // Refused before anything was opened: the journal was not created.
+    assert!(!journal.exists(), "the journal was created");
 }
