@@ -1,0 +1,316 @@
+//! The state the outbox log describes, in memory: every entry but the
+//! commands of finished ones, the pending set, order keys and deduplication
+//! keys. It changes only through [`State::apply`], on replay and after each
+//! durable commit alike.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use super::{Entry, EntryState, Stats};
+use crate::outbox::command::StoredCommand;
+use crate::outbox::log::{self, FrameBuilder, Key, Record};
+use crate::outbox::OutboxError;
+
+/// A compaction frame is closed once it passes this size.
+const SNAPSHOT_FRAME: usize = 4 << 20;
+/// Live keys per record in a snapshot.
+const KEYS_PER_RECORD: usize = 10_000;
+
+/// Where a record's JSON is in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Loc {
+    pub(super) offset: u64,
+    pub(super) len: usize,
+}
+
+/// One entry in memory: everything but the command, which only pending
+/// entries keep (the others are read back from `loc` when asked for).
+#[derive(Debug)]
+pub(super) struct Slot {
+    pub(super) state: EntryState,
+    pub(super) webhook: String,
+    pub(super) order_key: Option<String>,
+    pub(super) command: Option<StoredCommand>,
+    pub(super) accepted_ms: u64,
+    pub(super) attempts: u32,
+    pub(super) next_attempt_ms: u64,
+    pub(super) last_error: Option<String>,
+    pub(super) finished_ms: Option<u64>,
+    /// The record holding the command.
+    pub(super) loc: Loc,
+}
+
+/// A new log file's bytes, and where each kept entry's record is in them.
+pub(super) type Snapshot = (Vec<u8>, Vec<(u64, Loc)>);
+
+/// The state the log describes.
+#[derive(Debug)]
+pub(super) struct State {
+    /// The log, for reading commands back (`None`: replayed from bytes
+    /// alone, see [`super::inspect`]).
+    pub(super) file: Option<Arc<File>>,
+    pub(super) next_id: u64,
+    pub(super) slots: BTreeMap<u64, Slot>,
+    pub(super) pending: BTreeSet<u64>,
+    pub(super) dead: u64,
+    /// Pending entries per order key.
+    pub(super) order: HashMap<String, u32>,
+    /// Deduplication keys → expiry (Unix ms).
+    pub(super) keys: HashMap<u128, u64>,
+}
+
+impl State {
+    pub(super) fn new(file: Option<Arc<File>>) -> State {
+        State {
+            file,
+            next_id: 1,
+            slots: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            dead: 0,
+            order: HashMap::new(),
+            keys: HashMap::new(),
+        }
+    }
+
+    fn count_order(&mut self, key: Option<&str>, up: bool) {
+        let Some(key) = key else { return };
+        if up {
+            *self.order.entry(key.to_owned()).or_default() += 1;
+        } else if let Some(n) = self.order.get_mut(key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.order.remove(key);
+            }
+        }
+    }
+
+    /// Takes `id` out of the pending/dead bookkeeping (not out of `slots`).
+    fn leave(&mut self, id: u64, state: EntryState, order_key: Option<&str>) {
+        match state {
+            EntryState::Pending => {
+                self.pending.remove(&id);
+                self.count_order(order_key, false);
+            }
+            EntryState::Dead => self.dead = self.dead.saturating_sub(1),
+            EntryState::Delivered => {}
+        }
+    }
+
+    fn enter(&mut self, id: u64, state: EntryState, order_key: Option<&str>) {
+        match state {
+            EntryState::Pending => {
+                self.pending.insert(id);
+                self.count_order(order_key, true);
+            }
+            EntryState::Dead => self.dead += 1,
+            EntryState::Delivered => {}
+        }
+    }
+
+    /// Applies one durable record. `loc` is where its JSON is in the file.
+    pub(super) fn apply(&mut self, record: Record, loc: Loc) {
+        match record {
+            Record::Event { entry, state, keys } => {
+                self.keys.extend(keys);
+                self.next_id = self.next_id.max(entry.id.saturating_add(1));
+                if let Some(old) = self.slots.remove(&entry.id) {
+                    self.leave(entry.id, old.state, old.order_key.as_deref());
+                }
+                self.enter(entry.id, state, entry.order_key.as_deref());
+                let slot = Slot {
+                    state,
+                    webhook: entry.webhook,
+                    order_key: entry.order_key,
+                    command: (state == EntryState::Pending).then_some(entry.command),
+                    accepted_ms: entry.accepted_ms,
+                    attempts: entry.attempts,
+                    next_attempt_ms: entry.next_attempt_ms,
+                    last_error: entry.last_error,
+                    finished_ms: entry.finished_ms,
+                    loc,
+                };
+                self.slots.insert(entry.id, slot);
+            }
+            Record::Keys { keys } => self.keys.extend(keys),
+            Record::Release { keys } => {
+                for key in keys {
+                    self.keys.remove(&key);
+                }
+            }
+            Record::Settle {
+                id,
+                state,
+                attempts,
+                next_attempt_ms,
+                last_error,
+                finished_ms,
+            } => {
+                let Some(slot) = self.slots.get_mut(&id) else {
+                    // Its event was purged, or lost to damage that salvage
+                    // skipped: nothing to settle.
+                    return;
+                };
+                let from = slot.state;
+                slot.state = state;
+                slot.attempts = attempts;
+                slot.next_attempt_ms = next_attempt_ms;
+                slot.last_error = last_error;
+                slot.finished_ms = finished_ms;
+                if state != EntryState::Pending {
+                    slot.command = None;
+                }
+                if from != state {
+                    let order_key = slot.order_key.clone();
+                    self.leave(id, from, order_key.as_deref());
+                    self.enter(id, state, order_key.as_deref());
+                }
+            }
+            Record::Forget { ids } => {
+                for id in ids {
+                    let purgeable = self
+                        .slots
+                        .get(&id)
+                        .is_some_and(|s| s.state != EntryState::Pending);
+                    if purgeable {
+                        if let Some(slot) = self.slots.remove(&id) {
+                            self.leave(id, slot.state, slot.order_key.as_deref());
+                        }
+                    }
+                }
+            }
+            Record::NextId { next_id } => self.next_id = self.next_id.max(next_id),
+        }
+    }
+
+    /// The command of `slot`: from memory, or read back from the log.
+    pub(super) fn command(&self, id: u64, slot: &Slot) -> Result<StoredCommand, OutboxError> {
+        match &slot.command {
+            Some(command) => Ok(command.clone()),
+            None => state_command(self.file.as_deref(), id, slot.loc),
+        }
+    }
+
+    pub(super) fn entry(&self, id: u64, slot: &Slot) -> Result<Entry, OutboxError> {
+        Ok(Entry {
+            id,
+            webhook: slot.webhook.clone(),
+            order_key: slot.order_key.clone(),
+            command: self.command(id, slot)?,
+            accepted_ms: slot.accepted_ms,
+            attempts: slot.attempts,
+            next_attempt_ms: slot.next_attempt_ms,
+            last_error: slot.last_error.clone(),
+            finished_ms: slot.finished_ms,
+        })
+    }
+
+    pub(super) fn stats(&self) -> Stats {
+        let oldest = self
+            .pending
+            .first()
+            .and_then(|id| self.slots.get(id))
+            .map(|slot| slot.accepted_ms);
+        Stats {
+            pending: self.pending.len() as u64,
+            dead: self.dead,
+            oldest_pending_ms: oldest,
+        }
+    }
+
+    pub(super) fn live_key(&self, key: u128, now_ms: u64) -> bool {
+        self.keys.get(&key).is_some_and(|&expiry| expiry > now_ms)
+    }
+
+    /// The live state as a new log file: its bytes, and where each kept
+    /// entry's record is in them. Delivered entries and expired keys are
+    /// left out.
+    pub(super) fn snapshot(&self, now_ms: u64) -> Result<Snapshot, OutboxError> {
+        let mut out = log::header().to_vec();
+        let mut locs = Vec::new();
+        let mut frame = FrameBuilder::default();
+        let mut in_frame: Vec<(u64, (usize, usize))> = Vec::new();
+        let encode = |e: serde_json::Error| OutboxError::Corrupt(e.to_string());
+        let flush = |out: &mut Vec<u8>,
+                     frame: &mut FrameBuilder,
+                     in_frame: &mut Vec<(u64, (usize, usize))>,
+                     locs: &mut Vec<(u64, Loc)>| {
+            let start = out.len() as u64;
+            out.extend_from_slice(frame.finish());
+            for (id, (at, len)) in in_frame.drain(..) {
+                let offset = start + at as u64;
+                locs.push((id, Loc { offset, len }));
+            }
+            *frame = FrameBuilder::default();
+        };
+        frame
+            .push(&Record::NextId {
+                next_id: self.next_id,
+            })
+            .map_err(encode)?;
+        for (&id, slot) in &self.slots {
+            if slot.state == EntryState::Delivered {
+                continue;
+            }
+            let record = Record::Event {
+                entry: self.entry(id, slot)?,
+                state: slot.state,
+                keys: Vec::new(),
+            };
+            in_frame.push((id, frame.push(&record).map_err(encode)?));
+            if frame.len() >= SNAPSHOT_FRAME {
+                flush(&mut out, &mut frame, &mut in_frame, &mut locs);
+            }
+        }
+        let live: Vec<Key> = self
+            .keys
+            .iter()
+            .filter(|(_, &expiry)| expiry > now_ms)
+            .map(|(&k, &e)| (k, e))
+            .collect();
+        for chunk in live.chunks(KEYS_PER_RECORD) {
+            frame
+                .push(&Record::Keys {
+                    keys: chunk.to_vec(),
+                })
+                .map_err(encode)?;
+            if frame.len() >= SNAPSHOT_FRAME {
+                flush(&mut out, &mut frame, &mut in_frame, &mut locs);
+            }
+        }
+        flush(&mut out, &mut frame, &mut in_frame, &mut locs);
+        Ok((out, locs))
+    }
+}
+
+/// The command of entry `id`, read back from its record at `loc`.
+pub(super) fn state_command(
+    file: Option<&File>,
+    id: u64,
+    loc: Loc,
+) -> Result<StoredCommand, OutboxError> {
+    let Some(file) = file else {
+        return Err(OutboxError::Corrupt(format!(
+            "entry {id}: no file to read it back from"
+        )));
+    };
+    let mut bytes = vec![0; loc.len];
+    file.read_exact_at(&mut bytes, loc.offset).map_err(|e| {
+        OutboxError::Corrupt(format!(
+            "entry {id}: cannot read it back at byte {}: {e}",
+            loc.offset
+        ))
+    })?;
+    match log::decode(&bytes) {
+        Ok(Record::Event { entry, .. }) if entry.id == id => Ok(entry.command),
+        Ok(_) => Err(OutboxError::Corrupt(format!(
+            "entry {id}: the record at byte {} is another one",
+            loc.offset
+        ))),
+        Err(e) => Err(OutboxError::Corrupt(format!(
+            "entry {id}: the record at byte {} does not decode: {e}",
+            loc.offset
+        ))),
+    }
+}
