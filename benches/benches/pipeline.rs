@@ -117,13 +117,19 @@ fn pipeline(c: &mut Criterion) {
     let signed = SignedRequest::form(TOKEN, &format!("{PUBLIC_URL}{PATH}"), sms_form());
     let signature = signed.signature.clone();
     let body = signed.form_body().expect("a form body");
+    // Each request carries its own idempotency token (Twilio's header, not
+    // covered by the signature), so each is a new event to store and
+    // deliver, never a duplicate answered from the deduplication keys.
+    let sent = std::sync::atomic::AtomicU64::new(0);
     let send = || {
+        let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         warp::test::request()
             .method("POST")
             .path(PATH)
             .header("host", "hooks.example.com")
             .header("content-type", "application/x-www-form-urlencoded")
             .header("x-twilio-signature", &signature)
+            .header("i-twilio-idempotency-token", format!("bench-{n}"))
             .body(body.clone())
     };
     // Outside the timing: the pipeline must accept this request.

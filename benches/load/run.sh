@@ -3,6 +3,9 @@
 # default, no Zeebe) beside a bare warp hello-world, on loopback only.
 #   bash benches/load/run.sh [DURATION] [CONNECTIONS] [ROUNDS]   (default 30s, 64, 3)
 #   NO_OUTBOX=1 bash benches/load/run.sh ...   (the in-memory path: no durable outbox)
+#   DUPLICATES=1 bash benches/load/run.sh ...   (the same event every time: the
+#     deduplication shortcut; by default each request is a new event, see
+#     twilio-sms.lua)
 #   JOURNAL=/dev/shm/journal.jsonl bash benches/load/run.sh ...   (the journal elsewhere;
 #     default: a temporary directory, removed afterwards)
 # Each round loads the service, then bare warp, for DURATION each; alternating
