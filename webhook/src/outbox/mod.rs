@@ -28,7 +28,7 @@ pub mod worker;
 mod writer;
 
 pub use command::{order_key, StoredCommand};
-pub use store::{inspect, Enqueued, Entry, EntryState, OpenMode, Salvaged, Stats};
+pub use store::{inspect, Enqueued, Entry, EntryState, OpenMode, Salvaged, Settlement, Stats};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -279,10 +279,13 @@ impl Outbox {
         }
     }
 
-    /// Records a delivery attempt (through the group-commit writer): moves
-    /// the pending entry to `to`, or rewrites it when `to` is pending.
-    pub(crate) async fn settle(&self, entry: Entry, to: EntryState) -> Result<(), OutboxError> {
-        self.write(Write::Settle { entry, to }).await.map(|_| ())
+    /// Records delivery attempts, in one write through the group-commit
+    /// writer (see [`Settlement`]).
+    pub(crate) async fn settle(&self, settlements: Vec<Settlement>) -> Result<(), OutboxError> {
+        if settlements.is_empty() {
+            return Ok(());
+        }
+        self.write(Write::Settle(settlements)).await.map(|_| ())
     }
 
     /// Forgets claimed keys.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 
-use super::{is_retryable, now_ms, Entry, EntryState, Outbox};
+use super::{is_retryable, now_ms, Entry, EntryState, Outbox, Settlement};
 use crate::zeebe::{millis, Command, DispatchError, Dispatcher, StatusCode};
 
 /// How long one attempt may take before it counts as `DEADLINE_EXCEEDED`.
@@ -60,36 +60,46 @@ async fn run(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) {
             let _ = tokio::time::timeout(wait, outbox.inner.wake.notified()).await;
             continue;
         }
-        // At most `concurrency` calls to Zeebe at once, but the outcomes are
-        // recorded outside that limit: while they wait for their (group)
-        // commit, the next entries of the round are already being sent.
+        // At most `concurrency` calls to Zeebe at once; the round's outcomes
+        // are then recorded in one write (one record each, one commit).
         let calls = Semaphore::new(concurrency);
-        let unrecorded = std::sync::atomic::AtomicBool::new(false);
-        futures_util::stream::iter(entries)
-            .for_each_concurrent(None, |entry| async {
-                if !deliver(&outbox, &*dispatcher, &calls, entry).await {
-                    unrecorded.store(true, Ordering::Relaxed);
-                }
-            })
+        let settlements: Vec<Settlement> = futures_util::stream::iter(entries)
+            .map(|entry| deliver(&outbox, &*dispatcher, &calls, entry))
+            .buffer_unordered(usize::MAX)
+            .collect()
             .await;
-        if unrecorded.load(Ordering::Relaxed) {
-            // The store cannot write (a full disk): those entries are still
-            // pending, and sending them again at once would only repeat the
-            // same calls. Wait until it may have recovered.
+        let delivered = settlements.len();
+        if let Err(e) = outbox.settle(settlements).await {
+            // Those entries stay pending as they were: they will be sent
+            // again (at least once), which Zeebe's message id deduplication
+            // absorbs. The store cannot write (a full disk): sending them
+            // again at once would only repeat the same calls, so wait until
+            // it may have recovered.
+            tracing::error!(entries = delivered, error = %e, "outbox: cannot record the deliveries");
             tokio::time::sleep(IDLE_POLL).await;
         }
     }
 }
 
-/// Sends one entry and records the outcome; `false` when the outcome could
-/// not be recorded.
+/// Sends one entry; returns the outcome to record.
 async fn deliver(
     outbox: &Outbox,
     dispatcher: &dyn Dispatcher,
     calls: &Semaphore,
-    mut entry: Entry,
-) -> bool {
-    let command = Command::from(entry.command.clone());
+    entry: Entry,
+) -> Settlement {
+    let Entry {
+        id,
+        webhook,
+        command,
+        attempts,
+        next_attempt_ms,
+        last_error,
+        ..
+    } = entry;
+    // The command is handed over, not copied: the store reads it back from
+    // its log if the entry stays pending.
+    let command = Command::from(command);
     let is_publish = matches!(command, Command::PublishMessage { .. });
     let result = {
         // The semaphore is never closed, so `acquire` always succeeds.
@@ -102,52 +112,50 @@ async fn deliver(
             )),
         }
     };
-    entry.attempts = entry.attempts.saturating_add(1);
+    let attempts = attempts.saturating_add(1);
     let now = now_ms();
-    let to = match result {
+    let finished = |to, last_error| Settlement {
+        id,
+        to,
+        attempts,
+        next_attempt_ms,
+        last_error,
+        finished_ms: Some(now),
+    };
+    match result {
         Ok(outcome) => {
             outbox.set_reachable(true);
-            tracing::info!(id = entry.id, webhook = %entry.webhook, ?outcome, "outbox: delivered");
-            entry.finished_ms = Some(now);
-            entry.last_error = None;
-            EntryState::Delivered
+            tracing::info!(id, %webhook, ?outcome, "outbox: delivered");
+            finished(EntryState::Delivered, None)
         }
         Err(e) if e.status == StatusCode::AlreadyExists && is_publish => {
             outbox.set_reachable(true);
-            tracing::info!(id = entry.id, "outbox: message id already published");
-            entry.finished_ms = Some(now);
-            EntryState::Delivered
+            tracing::info!(id, "outbox: message id already published");
+            finished(EntryState::Delivered, last_error)
         }
         Err(e) if is_retryable(e.status) => {
             outbox.set_reachable(false);
             outbox.inner.retries.fetch_add(1, Ordering::Relaxed);
             let settings = outbox.settings();
             let delay = jitter(
-                backoff(settings.retry_base, settings.retry_max, entry.attempts),
-                entry.id ^ u64::from(entry.attempts),
+                backoff(settings.retry_base, settings.retry_max, attempts),
+                id ^ u64::from(attempts),
             );
-            tracing::warn!(id = entry.id, attempts = entry.attempts, error = %e, ?delay, "outbox: will retry");
-            entry.next_attempt_ms = now.saturating_add(millis(delay));
-            entry.last_error = Some(e.to_string());
-            EntryState::Pending
+            tracing::warn!(id, attempts, error = %e, ?delay, "outbox: will retry");
+            Settlement {
+                id,
+                to: EntryState::Pending,
+                attempts,
+                next_attempt_ms: now.saturating_add(millis(delay)),
+                last_error: Some(e.to_string()),
+                finished_ms: None,
+            }
         }
         Err(e) => {
             outbox.set_reachable(true);
             outbox.inner.dead_letters.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(id = entry.id, webhook = %entry.webhook, error = %e, "outbox: dead letter");
-            entry.finished_ms = Some(now);
-            entry.last_error = Some(e.to_string());
-            EntryState::Dead
-        }
-    };
-    let id = entry.id;
-    match outbox.settle(entry, to).await {
-        Ok(()) => true,
-        Err(e) => {
-            // The entry stays pending as it was: it will be sent again (at
-            // least once), which Zeebe's message id deduplication absorbs.
-            tracing::error!(id, error = %e, "outbox: cannot record the delivery");
-            false
+            tracing::error!(id, %webhook, error = %e, "outbox: dead letter");
+            finished(EntryState::Dead, Some(e.to_string()))
         }
     }
 }

@@ -143,20 +143,49 @@ pub fn digest(key: &str) -> u128 {
     u128::from_le_bytes(first)
 }
 
+/// The outcome of one delivery attempt: move the pending entry `id` to `to`
+/// (delivered or dead), or rewrite it in place when `to` is pending (a retry
+/// is scheduled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    /// The entry.
+    pub id: u64,
+    /// Where it goes.
+    pub to: EntryState,
+    /// Delivery attempts so far, this one included.
+    pub attempts: u32,
+    /// Not before this time (Unix ms), when it stays pending.
+    pub next_attempt_ms: u64,
+    /// The attempt's failure, if any.
+    pub last_error: Option<String>,
+    /// When it was delivered or declared dead (Unix ms).
+    pub finished_ms: Option<u64>,
+}
+
+impl Settlement {
+    /// `entry` (its attempts, times and error as they are now) moving to `to`.
+    pub fn new(entry: &Entry, to: EntryState) -> Settlement {
+        Settlement {
+            id: entry.id,
+            to,
+            attempts: entry.attempts,
+            next_attempt_ms: entry.next_attempt_ms,
+            last_error: entry.last_error.clone(),
+            finished_ms: entry.finished_ms,
+        }
+    }
+}
+
 /// One write of a batch ([`Store::write_batch`]).
+// Nearly every write is an `Enqueue` (one per accepted request): boxing it
+// would add an allocation per request to save bytes on the rare others.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Write {
     /// Store an accepted event and/or claim deduplication keys.
     Enqueue(Enqueue),
-    /// Record a delivery attempt: move the pending entry to `to` (delivered
-    /// or dead), or rewrite it in place when `to` is pending (a retry is
-    /// scheduled).
-    Settle {
-        /// The entry as it is now.
-        entry: Entry,
-        /// Where it goes.
-        to: EntryState,
-    },
+    /// Record delivery attempts (a round of the worker's, in one write).
+    Settle(Vec<Settlement>),
     /// Forget deduplication keys.
     Release(Vec<String>),
     /// Move dead entries (these ids, or all) back to pending, due at `now_ms`.

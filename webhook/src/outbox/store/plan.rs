@@ -43,16 +43,18 @@ impl Plan<'_> {
     pub(super) fn decide(&mut self, write: Write) -> Answer {
         match write {
             Write::Enqueue(request) => self.enqueue(request),
-            Write::Settle { entry, to } => {
-                self.touched.insert(entry.id);
-                self.record(Record::Settle {
-                    id: entry.id,
-                    state: to,
-                    attempts: entry.attempts,
-                    next_attempt_ms: entry.next_attempt_ms,
-                    last_error: entry.last_error,
-                    finished_ms: entry.finished_ms,
-                })?;
+            Write::Settle(settlements) => {
+                for settled in settlements {
+                    self.touched.insert(settled.id);
+                    self.record(Record::Settle {
+                        id: settled.id,
+                        state: settled.to,
+                        attempts: settled.attempts,
+                        next_attempt_ms: settled.next_attempt_ms,
+                        last_error: settled.last_error,
+                        finished_ms: settled.finished_ms,
+                    })?;
+                }
                 Ok(Written::Settled)
             }
             Write::Release(keys) => {

@@ -47,9 +47,8 @@ fn enqueue(store: &Store, entry: Option<Entry>, keys: &[&str], now_ms: u64) -> E
 }
 
 fn settle(store: &Store, entry: &Entry, to: EntryState) {
-    let entry = entry.clone();
     assert_eq!(
-        one(store, Write::Settle { entry, to }).unwrap(),
+        one(store, Write::Settle(vec![Settlement::new(entry, to)])).unwrap(),
         Written::Settled
     );
 }
@@ -245,15 +244,9 @@ fn settles_and_enqueues_share_a_batch_and_keep_the_key_counts() {
     retry_j.attempts = 1;
     let answers = store
         .write_batch(vec![
-            Write::Settle {
-                entry: first_k.clone(),
-                to: EntryState::Delivered,
-            },
+            Write::Settle(vec![Settlement::new(&first_k, EntryState::Delivered)]),
             request(Some(entry(Some("k"))), &[], 20),
-            Write::Settle {
-                entry: retry_j,
-                to: EntryState::Pending,
-            },
+            Write::Settle(vec![Settlement::new(&retry_j, EntryState::Pending)]),
         ])
         .unwrap();
     assert_eq!(
