@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{Entry, EntryState};
+use super::store::entries::{Entry, EntryState};
 
 /// The first 8 bytes of every outbox file.
 pub const FILE_MAGIC: [u8; 8] = *b"WHOUTBOX";

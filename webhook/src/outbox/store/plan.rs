@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::entries::{digest, Answer, Enqueue, Enqueued, EntryState, Write, Written};
 use super::state::State;
-use super::{digest, Answer, Enqueue, Enqueued, EntryState, Write, Written};
 use crate::outbox::log::{FrameBuilder, Key, Record};
 use crate::outbox::OutboxError;
 

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
-use super::{Entry, EntryState, Stats};
+use super::entries::{Entry, EntryState, Stats};
 use crate::outbox::command::StoredCommand;
 use crate::outbox::log::{self, FrameBuilder, Key, Record};
 use crate::outbox::OutboxError;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::outbox::StoredCommand;
 
 fn entry(order_key: Option<&str>) -> Entry {
     Entry {
