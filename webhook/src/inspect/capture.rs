@@ -158,15 +158,6 @@ impl Inspector {
 /// A byte range in a record's buffer.
 type Span = Range<u32>;
 
-/// One header as kept: its name and value in the buffer, or, for a masked
-/// header, only the value's length.
-#[derive(Debug, Clone)]
-struct Field {
-    name: Span,
-    value: Option<Span>,
-    value_len: usize,
-}
-
 /// How a request ended when it failed.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -189,21 +180,23 @@ pub struct Record {
     webhook: Option<Arc<WebhookDefinition>>,
     method: Method,
     client: Option<SocketAddr>,
-    /// The id, path, query, header names and values and body, one after the
-    /// other.
+    /// The id, path, query, headers and body, one after the other. The
+    /// headers are lines: `name:value\n`, or `name\x01length\n` for a masked
+    /// one (neither a name nor a value can hold `:`-less `\x01` or `\n`).
     data: Vec<u8>,
     id: Span,
     path: Span,
     query: Option<Span>,
-    fields: Vec<Field>,
+    headers: Span,
     body: Span,
     /// The body's length as received.
     body_len: usize,
     /// Whether the id, target or headers were cut at their caps.
     head_cut: bool,
-    /// The signature header's value (never shown: it is only checked again,
-    /// to tell which URL variant it matches).
-    signature: Option<(String, Secret)>,
+    /// The signature header's name (`x-twilio-signature` or the webhook's
+    /// own) and value (never shown: it is only checked again, to tell which
+    /// URL variant it matches).
+    signature: Option<(SignatureHeader, Secret)>,
     /// The furthest stage the request was seen to reach.
     reached: Stage,
     delivered: Option<Delivered>,
@@ -212,6 +205,18 @@ pub struct Record {
     outcome: &'static str,
     elapsed: Duration,
 }
+
+/// Which header the kept signature came from.
+#[derive(Debug, Clone, Copy)]
+enum SignatureHeader {
+    /// `x-twilio-signature`.
+    Twilio,
+    /// The webhook's own signature header.
+    Own,
+}
+
+/// Marks a masked header's line in the buffer.
+const MASK: u8 = 0x01;
 
 /// A request being captured; [`Inspector::record`] keeps it.
 #[derive(Debug)]
@@ -272,33 +277,41 @@ impl Capture {
         let id = push(&mut data, id_kept.as_bytes());
         let path = push(&mut data, path_kept.as_bytes());
         let query = query_kept.map(|q| push(&mut data, q.as_bytes()));
-        let mut fields = Vec::with_capacity(headers.len().min(MAX_HEADER_FIELDS));
+        let headers_start = data.len() as u32;
         let mut signature = None;
         let mut kept = 0;
+        let mut count = 0;
         for (name, value) in headers {
             let name = name.as_str();
-            let shown = !(MASKED.contains(&name) || signature_header == Some(name));
+            let own = signature_header == Some(name);
+            let shown = !(own || MASKED.contains(&name));
             let size = name.len() + if shown { value.len() } else { 0 };
-            if fields.len() == MAX_HEADER_FIELDS || kept + size > MAX_HEADER_BYTES {
+            if count == MAX_HEADER_FIELDS || kept + size > MAX_HEADER_BYTES {
                 head_cut = true;
                 break;
             }
             kept += size;
-            if !shown
-                && signature.is_none()
-                && (signature_header == Some(name) || name == "x-twilio-signature")
-            {
-                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                signature = Some((name.to_owned(), Secret::new(text)));
+            count += 1;
+            data.extend_from_slice(name.as_bytes());
+            if shown {
+                data.push(b':');
+                data.extend_from_slice(value.as_bytes());
+            } else {
+                data.push(MASK);
+                // Digits written in place, without a String.
+                let _ = std::io::Write::write_fmt(&mut data, format_args!("{}", value.len()));
+                if signature.is_none() && (own || name == "x-twilio-signature") {
+                    let which = match signature_header {
+                        Some(_) if own => SignatureHeader::Own,
+                        _ => SignatureHeader::Twilio,
+                    };
+                    let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    signature = Some((which, Secret::new(text)));
+                }
             }
-            let name = push(&mut data, name.as_bytes());
-            let value_span = shown.then(|| push(&mut data, value.as_bytes()));
-            fields.push(Field {
-                name,
-                value: value_span,
-                value_len: value.len(),
-            });
+            data.push(b'\n');
         }
+        let headers_span = headers_start..data.len() as u32;
         let end = data.len() as u32;
         Capture(Record {
             seq: 0,
@@ -310,7 +323,7 @@ impl Capture {
             id,
             path,
             query,
-            fields,
+            headers: headers_span,
             body: end..end,
             body_len: 0,
             head_cut,
@@ -421,13 +434,28 @@ impl Record {
 
     /// The headers in the order received.
     pub fn headers(&self) -> impl Iterator<Item = (&str, HeaderValue<'_>)> {
-        self.fields.iter().map(|f| {
-            let value = match &f.value {
-                Some(v) => HeaderValue::Shown(&self.data[v.start as usize..v.end as usize]),
-                None => HeaderValue::Masked(f.value_len),
-            };
-            (self.text(&f.name), value)
-        })
+        let lines = &self.data[self.headers.start as usize..self.headers.end as usize];
+        lines
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                // The name is a token: ASCII, without `:` or the mask byte.
+                let at = line
+                    .iter()
+                    .position(|b| *b == b':' || *b == MASK)
+                    .unwrap_or(line.len());
+                let name = std::str::from_utf8(&line[..at]).unwrap_or_default();
+                let value = match line.get(at) {
+                    Some(&MASK) => HeaderValue::Masked(
+                        std::str::from_utf8(&line[at + 1..])
+                            .ok()
+                            .and_then(|n| n.parse().ok())
+                            .unwrap_or(0),
+                    ),
+                    _ => HeaderValue::Shown(line.get(at + 1..).unwrap_or_default()),
+                };
+                (name, value)
+            })
     }
 
     /// The first value of header `name` (lower case), if shown.
@@ -456,9 +484,16 @@ impl Record {
 
     /// The signature header's name and value, for checking again only.
     pub(crate) fn signature(&self) -> Option<(&str, &str)> {
-        self.signature
-            .as_ref()
-            .map(|(name, value)| (name.as_str(), value.expose()))
+        let (which, value) = self.signature.as_ref()?;
+        let name = match which {
+            SignatureHeader::Twilio => "x-twilio-signature",
+            SignatureHeader::Own => self
+                .webhook
+                .as_ref()
+                .and_then(|w| w.verification.as_ref())
+                .map_or("", |v| v.header()),
+        };
+        Some((name, value.expose()))
     }
 
     /// The furthest stage the request reached (the failing one when it
@@ -509,15 +544,8 @@ impl Record {
                 + f.body.capacity()
                 + f.expression.as_ref().map_or(0, String::capacity)
         });
-        let signature = self
-            .signature
-            .as_ref()
-            .map_or(0, |(n, v)| n.capacity() + v.expose().len());
-        std::mem::size_of::<Record>()
-            + self.data.capacity()
-            + self.fields.capacity() * std::mem::size_of::<Field>()
-            + failure
-            + signature
+        let signature = self.signature.as_ref().map_or(0, |(_, v)| v.expose().len());
+        std::mem::size_of::<Record>() + self.data.capacity() + failure + signature
     }
 }
 
