@@ -280,8 +280,7 @@ impl Capture {
         let headers_start = data.len() as u32;
         let mut signature = None;
         let mut kept = 0;
-        let mut count = 0;
-        for (name, value) in headers {
+        for (count, (name, value)) in headers.iter().enumerate() {
             let name = name.as_str();
             let own = signature_header == Some(name);
             let shown = !(own || MASKED.contains(&name));
@@ -291,7 +290,6 @@ impl Capture {
                 break;
             }
             kept += size;
-            count += 1;
             data.extend_from_slice(name.as_bytes());
             if shown {
                 data.push(b':');
