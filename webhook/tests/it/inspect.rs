@@ -117,7 +117,7 @@ impl Inspected {
             .method(method)
             .path(path)
             .header("host", host.as_str())
-            .body(body.to_owned());
+            .body(body);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
