@@ -23,7 +23,6 @@ use super::Stage;
 use crate::error::AppError;
 use crate::http::handlers::Inbound;
 use crate::inbound::delivery::Delivered;
-use crate::secret::Secret;
 use crate::sync::lock;
 use crate::webhooks::WebhookDefinition;
 
@@ -40,6 +39,10 @@ pub const MAX_TARGET: usize = 8 * 1024;
 /// reply body.
 pub const MAX_TEXT: usize = 4 * 1024;
 
+/// The longest signature kept to be checked again (Twilio's are 28 or 44
+/// bytes).
+const MAX_SIGNATURE: usize = 1024;
+
 /// Headers whose values are never kept in the open: the signature (a replay
 /// credential for the request), and credentials a proxy or Twilio's basic
 /// authentication may add. A webhook's own signature header is masked too.
@@ -52,10 +55,12 @@ pub const MASKED: [&str; 4] = [
 
 /// The latest requests, newest last; a fixed number of slots, each behind its
 /// own lock, so requests finishing at once on different threads do not wait
-/// for each other (a slot is shared only by requests `capacity` apart).
+/// for each other (a slot is shared only by requests `capacity` apart). A
+/// record moves into its slot without another allocation; readers copy it
+/// out.
 #[derive(Debug)]
 pub struct Inspector {
-    slots: Box<[Mutex<Option<Arc<Record>>>]>,
+    slots: Box<[Mutex<Option<Record>>]>,
     /// The number the next request gets (the first is 1).
     next: AtomicU64,
 }
@@ -111,7 +116,6 @@ impl Inspector {
         if record.data.capacity() > record.data.len() + 1024 {
             record.data.shrink_to_fit();
         }
-        let record = Arc::new(record);
         let evicted = {
             let mut slot = lock(&self.slots[self.slot(seq)]);
             // A slower request numbered `capacity` earlier must not
@@ -130,7 +134,7 @@ impl Inspector {
         (seq % self.slots.len() as u64) as usize
     }
 
-    /// The request numbered `seq`, while it is kept.
+    /// A copy of the request numbered `seq`, while it is kept.
     pub fn get(&self, seq: u64) -> Option<Arc<Record>> {
         if seq == 0 {
             return None;
@@ -138,7 +142,7 @@ impl Inspector {
         lock(&self.slots[self.slot(seq)])
             .as_ref()
             .filter(|r| r.seq == seq)
-            .cloned()
+            .map(|r| Arc::new(r.clone()))
     }
 
     /// The kept requests numbered above `after`, newest first.
@@ -173,16 +177,17 @@ pub struct Failure {
 }
 
 /// One captured request.
-#[derive(Debug)]
+#[derive(Clone)]
 pub struct Record {
     seq: u64,
     time: SystemTime,
     webhook: Option<Arc<WebhookDefinition>>,
     method: Method,
     client: Option<SocketAddr>,
-    /// The id, path, query, headers and body, one after the other. The
-    /// headers are lines: `name:value\n`, or `name\x01length\n` for a masked
-    /// one (neither a name nor a value can hold `:`-less `\x01` or `\n`).
+    /// The id, path, query, headers, signature and body, one after the
+    /// other. The headers are lines: `name:value\n`, or `name\x01length\n`
+    /// for a masked one (neither a name nor a value can hold `\x01` or
+    /// `\n`, nor a name `:`).
     data: Vec<u8>,
     id: Span,
     path: Span,
@@ -193,10 +198,10 @@ pub struct Record {
     body_len: usize,
     /// Whether the id, target or headers were cut at their caps.
     head_cut: bool,
-    /// The signature header's name (`x-twilio-signature` or the webhook's
-    /// own) and value (never shown: it is only checked again, to tell which
-    /// URL variant it matches).
-    signature: Option<(SignatureHeader, Secret)>,
+    /// Which header the signature came from (`x-twilio-signature` or the
+    /// webhook's own) and its value in the buffer (never shown: it is only
+    /// checked again, to tell which URL variant it matches).
+    signature: Option<(SignatureHeader, Span)>,
     /// The furthest stage the request was seen to reach.
     reached: Stage,
     delivered: Option<Delivered>,
@@ -221,6 +226,35 @@ const MASK: u8 = 0x01;
 /// A request being captured; [`Inspector::record`] keeps it.
 #[derive(Debug)]
 pub struct Capture(Record);
+
+impl std::fmt::Debug for Record {
+    /// Never the buffer: it holds the signature.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("seq", &self.seq)
+            .field("id", &self.id())
+            .field("method", &self.method)
+            .field("path", &self.path())
+            .field("status", &self.status)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_digits(data: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    data.extend_from_slice(&digits[at..]);
+}
 
 /// `text` cut to at most `max` bytes, on a character boundary.
 pub(crate) fn cut(text: &str, max: usize) -> &str {
@@ -272,6 +306,7 @@ impl Capture {
                 + path_kept.len()
                 + query_kept.map_or(0, str::len)
                 + header_bytes.min(MAX_HEADER_BYTES)
+                + 4 * headers.len().min(MAX_HEADER_FIELDS)
                 + declared_body.min(MAX_BODY),
         );
         let id = push(&mut data, id_kept.as_bytes());
@@ -296,20 +331,23 @@ impl Capture {
                 data.extend_from_slice(value.as_bytes());
             } else {
                 data.push(MASK);
-                // Digits written in place, without a String.
-                let _ = std::io::Write::write_fmt(&mut data, format_args!("{}", value.len()));
-                if signature.is_none() && (own || name == "x-twilio-signature") {
-                    let which = match signature_header {
-                        Some(_) if own => SignatureHeader::Own,
-                        _ => SignatureHeader::Twilio,
+                push_digits(&mut data, value.len());
+                if signature.is_none()
+                    && (own || name == "x-twilio-signature")
+                    && value.len() <= MAX_SIGNATURE
+                {
+                    let which = if own {
+                        SignatureHeader::Own
+                    } else {
+                        SignatureHeader::Twilio
                     };
-                    let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                    signature = Some((which, Secret::new(text)));
+                    signature = Some((which, value.as_bytes()));
                 }
             }
             data.push(b'\n');
         }
         let headers_span = headers_start..data.len() as u32;
+        let signature = signature.map(|(which, value)| (which, push(&mut data, value)));
         let end = data.len() as u32;
         Capture(Record {
             seq: 0,
@@ -482,7 +520,9 @@ impl Record {
 
     /// The signature header's name and value, for checking again only.
     pub(crate) fn signature(&self) -> Option<(&str, &str)> {
-        let (which, value) = self.signature.as_ref()?;
+        let (which, span) = self.signature.as_ref()?;
+        let value = std::str::from_utf8(&self.data[span.start as usize..span.end as usize])
+            .unwrap_or_default();
         let name = match which {
             SignatureHeader::Twilio => "x-twilio-signature",
             SignatureHeader::Own => self
@@ -491,7 +531,7 @@ impl Record {
                 .and_then(|w| w.verification.as_ref())
                 .map_or("", |v| v.header()),
         };
-        Some((name, value.expose()))
+        Some((name, value))
     }
 
     /// The furthest stage the request reached (the failing one when it
@@ -542,8 +582,7 @@ impl Record {
                 + f.body.capacity()
                 + f.expression.as_ref().map_or(0, String::capacity)
         });
-        let signature = self.signature.as_ref().map_or(0, |(_, v)| v.expose().len());
-        std::mem::size_of::<Record>() + self.data.capacity() + failure + signature
+        std::mem::size_of::<Record>() + self.data.capacity() + failure
     }
 }
 
