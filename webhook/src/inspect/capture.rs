@@ -554,6 +554,12 @@ impl Record {
         self.delivered.as_ref()
     }
 
+    /// Whether the body was read (a request refused for its id, method or
+    /// size never was).
+    pub fn body_read(&self) -> bool {
+        self.reached >= Stage::Signature
+    }
+
     /// Whether the request got past its signature check.
     pub fn verified(&self) -> bool {
         self.reached >= Stage::Context

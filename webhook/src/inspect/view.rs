@@ -175,6 +175,12 @@ fn header_map(record: &Record) -> HeaderMap {
 /// unverified request would have looked like too. Nothing built here is
 /// ever dispatched.
 pub fn context(record: &Record) -> Result<Context, String> {
+    if !record.body_read() {
+        return Err(format!(
+            "the request stopped at its {} before its body was read",
+            record.stage().as_str()
+        ));
+    }
     if !record.complete() {
         return Err(format!(
             "the request was too large to keep whole ({} bytes of body; the inspector keeps {} per request), so its context cannot be rebuilt",
@@ -307,6 +313,7 @@ pub fn signature(record: &Record, webhook: &WebhookDefinition, state: &AppState)
                 "parameters": parameters,
                 "bodySha256": body_hash,
                 "candidates": explained.candidates.iter().map(|(url, matched)| json!({"url": url, "matched": matched})).collect::<Vec<_>>(),
+                "tried": present,
                 "passed": passed,
                 "verdict": verdict,
             })
@@ -853,6 +860,14 @@ pub async fn detail(record: &Record, state: &AppState) -> Json {
         "definition".into(),
         json!({"origin": webhook.origin.to_string(), "description": webhook.describe()}),
     );
+    if !record.body_read() {
+        out.insert(
+            "expressionsNote".into(),
+            "the request stopped before its body was read".into(),
+        );
+        out.insert("reply".into(), failure_reply(record));
+        return Json::Object(out);
+    }
     let signature = signature(record, webhook, state);
     if let Some(url) = signature.get("url").and_then(Json::as_str) {
         out.insert("sign".into(), sign_command(record, url).into());
@@ -960,6 +975,13 @@ pub async fn dry_run(record: &Record, state: &AppState) -> Json {
         "methodAllowed".into(),
         webhook.method.allows(record.method().as_str()).into(),
     );
+    if !record.body_read() {
+        out.insert(
+            "context".into(),
+            json!({"error": "the request was refused before its body was read: there is nothing to run"}),
+        );
+        return Json::Object(out);
+    }
     out.insert("signature".into(), signature(record, &webhook, state));
     let vars = match context(record) {
         Ok(vars) => vars,

@@ -657,6 +657,50 @@ async fn with_an_outbox_the_entry_and_the_deduplication_keys_are_shown() {
 }
 
 #[tokio::test]
+async fn a_request_refused_before_its_body_shows_no_signature_or_context() {
+    let inspected = start(WEBHOOKS, |s| s.requests.body_limit = 64).await;
+    let big = "Body=".to_owned() + &"x".repeat(500);
+    let answer = send(
+        inspected.app.addr,
+        "POST",
+        "/inbound/sms",
+        &[("Content-Type", FORM), ("X-Twilio-Signature", "AAAA")],
+        big.as_bytes(),
+    )
+    .await;
+    assert_eq!(answer.status, 413);
+    let detail = inspected.get("/inspect/api/requests/1").await;
+    assert_eq!(detail["stage"], "body");
+    assert_eq!(detail["outcome"], "too_large");
+    assert_eq!(
+        detail["expressionsNote"],
+        "the request stopped before its body was read"
+    );
+    assert!(detail.get("signature").is_none(), "{detail}");
+    assert!(detail.get("context").is_none(), "{detail}");
+    assert_eq!(detail["reply"]["status"], 413);
+    let (status, run) = inspected.post("/inspect/api/requests/1/dry-run", "").await;
+    assert_eq!(status, 200);
+    assert!(run.get("signature").is_none(), "{run}");
+    assert!(run["context"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("before its body"));
+    let (status, answer) = inspected
+        .post("/inspect/api/requests/1/evaluate", r#"{"expression": "1"}"#)
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("before its body was read"),
+        "{answer}"
+    );
+    inspected.app.stop().await;
+}
+
+#[tokio::test]
 async fn capacity_zero_or_no_admin_endpoint_captures_nothing() {
     let off = start(WEBHOOKS, |s| s.inspect_capacity = 0).await;
     assert!(off.app.running.state().inspector().is_none());

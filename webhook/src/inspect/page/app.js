@@ -323,9 +323,12 @@ function signatureBlock(sig) {
   ];
   out.push(kv(rows));
   if (sig.candidates && sig.candidates.length) {
-    out.push(el('p', { class: 'note' }, 'URLs tried (the URL as rebuilt, without its port, with the default port, with \' as %27):'));
-    out.push(el('ul', { class: 'cands', id: 'candidates' }, sig.candidates.map((c) =>
-      el('li', {}, el('span', { class: c.matched ? 'yes' : 'no' }, c.matched ? '✓ ' : '✗ '), c.url))));
+    const variants = '(the URL as rebuilt, without its port, with the default port, with \' as %27)';
+    out.push(el('p', { class: 'note' }, sig.tried ? 'URLs tried ' + variants + ':' : 'No signature came, so nothing was tried; a signature would be checked against ' + variants + ':'));
+    out.push(el('ul', { class: 'cands', id: 'candidates' }, sig.candidates.map((c) => {
+      const mark = !sig.tried ? ['skip', '· '] : c.matched ? ['yes', '✓ '] : ['no', '✗ '];
+      return el('li', {}, el('span', { class: mark[0] }, mark[1]), c.url);
+    })));
   }
   out.push(el('p', { class: 'note' }, 'The signature the request should have carried is never shown: it would let whoever sees this page forge requests.'));
   return out;
@@ -429,7 +432,7 @@ function dryRunBlock(run) {
   }
   out.push(el('p', { class: 'note' }, (run.definition.changed ? 'The definition changed since this request: ' : 'The same definition as then: ') + run.definition.origin));
   if (!run.methodAllowed) out.push(el('div', { class: 'callout bad' }, 'The webhook does not take this method now.'));
-  out.push(...signatureBlock(run.signature));
+  if (run.signature) out.push(...signatureBlock(run.signature));
   if (run.context && run.context.error) out.push(el('div', { class: 'callout bad' }, run.context.error));
   if (run.expressions) out.push(...expressionsTable(run.expressions));
   out.push(...decisionBlock(run.decision));
