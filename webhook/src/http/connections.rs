@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -62,10 +63,24 @@ pub fn peer() -> Option<std::net::SocketAddr> {
 pub struct Connections {
     max: usize,
     next_id: AtomicU64,
-    open: Mutex<BTreeMap<u64, Arc<Conn>>>,
+    state: Mutex<State>,
+    /// Told whenever a connection closes.
+    freed: Notify,
     shed: AtomicU64,
     refused: AtomicU64,
 }
+
+#[derive(Debug, Default)]
+struct State {
+    /// Connections whose socket is still open (shed ones until they close).
+    live: usize,
+    /// The open connections not shed yet, oldest first.
+    candidates: BTreeMap<u64, Arc<Conn>>,
+}
+
+/// How long a newcomer waits at the cap for a shed connection to close
+/// before it is turned away (a worker busy for that long is overloaded).
+const SHED_WAIT: Duration = Duration::from_secs(1);
 
 /// One open connection.
 #[derive(Debug, Default)]
@@ -124,7 +139,13 @@ impl Admitted {
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        lock(&self.connections.open).remove(&self.id);
+        {
+            let mut state = lock(&self.connections.state);
+            state.candidates.remove(&self.id);
+            state.live = state.live.saturating_sub(1);
+        }
+        // A permit is kept if the accept loop is not waiting yet.
+        self.connections.freed.notify_one();
     }
 }
 
@@ -134,49 +155,67 @@ impl Connections {
         Arc::new(Connections {
             max,
             next_id: AtomicU64::new(0),
-            open: Mutex::new(BTreeMap::new()),
+            state: Mutex::new(State::default()),
+            freed: Notify::new(),
             shed: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         })
     }
 
     /// A place for a new connection: free, or made by shedding the oldest
-    /// connection that is not processing a request; `None` when every
-    /// connection is processing one (the newcomer is closed).
-    pub fn admit(self: &Arc<Connections>) -> Option<Admitted> {
-        let mut open = lock(&self.open);
-        if self.max > 0 && open.len() >= self.max {
-            let idle = open
-                .iter()
-                .find(|(_, conn)| conn.processing.load(Ordering::Relaxed) == 0)
-                .map(|(id, _)| *id);
-            match idle {
-                Some(id) => {
-                    if let Some(conn) = open.remove(&id) {
-                        // notify_one keeps the wake-up for a task not yet waiting.
-                        conn.shed.notify_one();
-                        self.shed.fetch_add(1, Ordering::Relaxed);
+    /// connection that is not processing a request and waiting until its
+    /// socket is closed (so the descriptors in use never pass the cap, however
+    /// fast connections arrive); `None` when every connection is processing
+    /// one, or no place frees up within a second (the newcomer is closed).
+    pub async fn admit(self: &Arc<Connections>) -> Option<Admitted> {
+        let deadline = tokio::time::Instant::now() + SHED_WAIT;
+        loop {
+            {
+                let mut state = lock(&self.state);
+                if self.max == 0 || state.live < self.max {
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    let conn = Arc::new(Conn::default());
+                    state.candidates.insert(id, Arc::clone(&conn));
+                    state.live += 1;
+                    return Some(Admitted {
+                        id,
+                        conn,
+                        connections: Arc::clone(self),
+                    });
+                }
+                // No shed connection still closing: shed one (or refuse).
+                if state.live <= state.candidates.len() {
+                    let idle = state
+                        .candidates
+                        .iter()
+                        .find(|(_, conn)| conn.processing.load(Ordering::Relaxed) == 0)
+                        .map(|(id, _)| *id);
+                    match idle.and_then(|id| state.candidates.remove(&id)) {
+                        Some(conn) => {
+                            // notify_one keeps the wake-up for a task not yet waiting.
+                            conn.shed.notify_one();
+                            self.shed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        None => {
+                            self.refused.fetch_add(1, Ordering::Relaxed);
+                            return None;
+                        }
                     }
                 }
-                None => {
-                    self.refused.fetch_add(1, Ordering::Relaxed);
-                    return None;
-                }
+            }
+            if tokio::time::timeout_at(deadline, self.freed.notified())
+                .await
+                .is_err()
+            {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                return None;
             }
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(Conn::default());
-        open.insert(id, Arc::clone(&conn));
-        Some(Admitted {
-            id,
-            conn,
-            connections: Arc::clone(self),
-        })
     }
 
     /// Connections open now.
     pub fn open(&self) -> usize {
-        lock(&self.open).len()
+        lock(&self.state).live
     }
 
     /// The cap (`0`: none).
@@ -266,35 +305,53 @@ pub fn raise_fd_limit() -> Option<u64> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn below_the_cap_everyone_is_admitted() {
+    async fn admit_all(connections: &Arc<Connections>, n: usize) -> Vec<Admitted> {
+        let mut held = Vec::new();
+        for _ in 0..n {
+            held.push(connections.admit().await.unwrap());
+        }
+        held
+    }
+
+    #[tokio::test]
+    async fn below_the_cap_everyone_is_admitted() {
         let connections = Connections::new(3);
-        let held: Vec<Admitted> = (0..3).map(|_| connections.admit().unwrap()).collect();
+        let held = admit_all(&connections, 3).await;
         assert_eq!(connections.open(), 3);
         drop(held);
         assert_eq!(connections.open(), 0);
     }
 
     #[tokio::test]
-    async fn at_the_cap_the_oldest_idle_connection_makes_room() {
+    async fn at_the_cap_the_oldest_idle_connection_makes_room_once_it_closed() {
         let connections = Connections::new(2);
-        let oldest = connections.admit().unwrap();
-        let busy_then_idle = connections.admit().unwrap();
-        let processing = busy_then_idle.conn().processing();
-        // `oldest` is idle: it is shed for the newcomer, and told so.
-        let newcomer = connections.admit().unwrap();
-        tokio::time::timeout(std::time::Duration::from_secs(1), oldest.conn().shed())
+        let oldest = connections.admit().await.unwrap();
+        let busy = connections.admit().await.unwrap();
+        let processing = busy.conn().processing();
+        // The newcomer waits: `oldest` is told to go, and only once it has
+        // closed is there room (the cap holds for open sockets).
+        let waiting = tokio::spawn({
+            let connections = Arc::clone(&connections);
+            async move { connections.admit().await }
+        });
+        tokio::time::timeout(Duration::from_secs(1), oldest.conn().shed())
             .await
             .expect("the oldest idle connection is told to go");
+        assert!(!waiting.is_finished());
         assert_eq!(connections.open(), 2);
-        // The other two are processing: the next newcomer is refused.
+        drop(oldest);
+        let newcomer = waiting
+            .await
+            .unwrap()
+            .expect("admitted once the shed one closed");
+        assert_eq!(connections.open(), 2);
+        // Both are processing now: the next newcomer is refused at once.
         let _processing_too = newcomer.conn().processing();
-        assert!(connections.admit().is_none());
+        assert!(connections.admit().await.is_none());
         drop(processing);
-        assert!(connections.admit().is_some(), "idle again: sheddable");
         let metrics = connections.render_metrics();
         assert!(
-            metrics.contains("webhook_connections_shed_total 2"),
+            metrics.contains("webhook_connections_shed_total 1"),
             "{metrics}"
         );
         assert!(
@@ -303,11 +360,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn zero_means_no_cap() {
+    #[tokio::test]
+    async fn a_shed_connection_that_never_closes_does_not_stall_accepting_forever() {
+        let connections = Connections::new(1);
+        let _stuck = connections.admit().await.unwrap();
+        assert!(
+            connections.admit().await.is_none(),
+            "turned away after the wait"
+        );
+    }
+
+    #[tokio::test]
+    async fn zero_means_no_cap() {
         let connections = Connections::new(0);
-        let held: Vec<Admitted> = (0..100).map(|_| connections.admit().unwrap()).collect();
-        assert_eq!(held.len(), 100);
+        assert_eq!(admit_all(&connections, 100).await.len(), 100);
     }
 
     #[test]

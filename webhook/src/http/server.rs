@@ -47,7 +47,7 @@ pub async fn serve<F>(
             },
             () = &mut shutdown => break,
         };
-        let Some(admitted) = connections.admit() else {
+        let Some(admitted) = connections.admit().await else {
             // At the cap and every connection is processing a request.
             tracing::debug!(%remote, "connection refused: at the connection cap");
             continue;
