@@ -701,6 +701,27 @@ async fn a_request_refused_before_its_body_shows_no_signature_or_context() {
 }
 
 #[tokio::test]
+async fn zeebes_refusal_is_shown_with_the_command_it_refused() {
+    let inspected = start(WEBHOOKS, |_| {}).await;
+    inspected
+        .app
+        .dispatcher
+        .fail(webhook::zeebe::StatusCode::NotFound);
+    let valid = sms("received", "nobody listens");
+    let answer = post_signed(&inspected.app, "sms", &support::pairs(&valid)).await;
+    assert_eq!(answer.status, 404);
+    let detail = inspected.get("/inspect/api/requests/1").await;
+    assert_eq!(detail["outcome"], "dispatch_error");
+    assert_eq!(detail["stage"], "delivery");
+    assert_eq!(detail["decision"]["command"]["name"], "sms-reply");
+    let error = detail["dispatch"]["error"].as_str().unwrap();
+    // Zeebe's own message, which the caller's generic body leaves out.
+    assert!(error.contains("fake NotFound"), "{error}");
+    assert!(!detail["reply"]["body"].as_str().unwrap().contains("fake"));
+    inspected.app.stop().await;
+}
+
+#[tokio::test]
 async fn capacity_zero_or_no_admin_endpoint_captures_nothing() {
     let off = start(WEBHOOKS, |s| s.inspect_capacity = 0).await;
     assert!(off.app.running.state().inspector().is_none());
