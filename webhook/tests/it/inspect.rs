@@ -606,7 +606,7 @@ async fn without_an_outbox_the_admin_endpoint_still_inspects() {
 #[tokio::test]
 async fn with_an_outbox_the_entry_and_the_deduplication_keys_are_shown() {
     let store = tempfile::tempdir().unwrap();
-    let path = store.path().join("outbox.redb");
+    let path = store.path().join("outbox.log");
     let inspected = start(WEBHOOKS, |s| {
         s.delivery.outbox_path = Some(path);
         s.delivery.outbox = support::fast_retries();

@@ -15,6 +15,7 @@ mod hostile;
 mod inspect;
 mod limits;
 mod outbox;
+mod outbox_faults;
 mod routing;
 mod signature;
 mod support;
