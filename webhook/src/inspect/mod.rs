@@ -13,6 +13,8 @@
 //!   deduplication keys, the outbox entry; and, on demand, a dry run
 //!   against the definition served now and any expression tried against a
 //!   captured request.
+//! * [`expressions`]: the webhook's expressions over a request, step by
+//!   step, and expressions tried against it.
 //! * [`routes`]: the page (a static HTML file, a script and a style sheet
 //!   compiled into the binary) and the JSON API, behind the admin
 //!   endpoint's `Host` and token checks.
@@ -20,6 +22,7 @@
 //! With a capacity of 0 nothing is captured: the handler's hooks see `None`.
 
 pub mod capture;
+pub mod expressions;
 pub mod routes;
 pub mod view;
 

@@ -29,6 +29,7 @@ use warp::http::{header, HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
+use super::expressions;
 use super::view::{self, Filter as ListFilter};
 use crate::admin::server::Guard;
 use crate::error::{json_reply, AppError};
@@ -362,9 +363,9 @@ async fn post(
                     )))
                 }
             };
-            match view::try_expression(&record, state, &asked.expression) {
+            match expressions::try_expression(&record, state, &asked.expression) {
                 Ok(answer) => api(StatusCode::OK, &answer),
-                Err(view::TryError(reason)) => {
+                Err(expressions::TryError(reason)) => {
                     api(StatusCode::UNPROCESSABLE_ENTITY, &json!({"reason": reason}))
                 }
             }
