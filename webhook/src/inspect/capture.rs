@@ -145,6 +145,44 @@ impl Inspector {
             .map(|r| Arc::new(r.clone()))
     }
 
+    /// The highest number `n` at or above `after` such that every request
+    /// numbered up to `n` is in its slot (or already pushed out): a request
+    /// gets its number a moment before it is stored, so a list that stops
+    /// at `n`, and a poll that then asks for what came after `n`, miss none.
+    /// Below `after` when `after` is past the latest request (a page still
+    /// open across a restart of the service, which numbers from 1 again).
+    pub fn settled(&self, after: u64) -> u64 {
+        let latest = self.latest();
+        let first = latest
+            .saturating_sub(self.slots.len() as u64)
+            .max(after)
+            .saturating_add(1);
+        for seq in first..=latest {
+            let stored = lock(&self.slots[self.slot(seq)])
+                .as_ref()
+                .is_some_and(|kept| kept.seq >= seq);
+            if !stored {
+                return seq - 1;
+            }
+        }
+        latest
+    }
+
+    /// Calls `f` with every kept request numbered up to `upto`, newest
+    /// first, each under its slot's lock (nothing is copied; a request being
+    /// stored in the same slot meanwhile waits).
+    pub fn visit_newest_first(&self, upto: u64, mut f: impl FnMut(&Record)) {
+        let oldest = upto.saturating_sub(self.slots.len() as u64) + 1;
+        for seq in (oldest..=upto).rev() {
+            if let Some(record) = lock(&self.slots[self.slot(seq)])
+                .as_ref()
+                .filter(|r| r.seq == seq)
+            {
+                f(record);
+            }
+        }
+    }
+
     /// The kept requests numbered above `after`, newest first.
     pub fn newest_first(&self, after: u64) -> Vec<Arc<Record>> {
         let latest = self.latest();

@@ -78,6 +78,37 @@ fn the_ring_keeps_the_latest_newest_first_and_evicts_the_oldest() {
 }
 
 #[test]
+fn a_list_stops_before_a_request_numbered_but_not_yet_stored() {
+    let inspector = inspector_with(5, 2);
+    let visited = |upto| {
+        let mut seqs = Vec::new();
+        inspector.visit_newest_first(upto, |r| seqs.push(r.seq()));
+        seqs
+    };
+    assert_eq!(inspector.settled(0), 2);
+    // Number 3 is taken (its request is being stored), 4 is stored.
+    inspector.next.store(4, Ordering::SeqCst);
+    let c = capture("four", &HeaderMap::new(), b"");
+    inspector.record(c, StatusCode::OK, "accepted", Duration::ZERO);
+    assert_eq!(inspector.latest(), 4);
+    // A poll now gets 1 and 2, and asks after 2 next time, so it gets 3.
+    assert_eq!(inspector.settled(0), 2);
+    assert_eq!(inspector.settled(2), 2);
+    assert_eq!(visited(inspector.settled(0)), [2, 1]);
+    inspector.next.store(3, Ordering::SeqCst);
+    let c = capture("three", &HeaderMap::new(), b"");
+    inspector.record(c, StatusCode::OK, "accepted", Duration::ZERO);
+    inspector.next.store(5, Ordering::SeqCst);
+    assert_eq!(inspector.settled(2), 4);
+    assert_eq!(visited(4), [4, 3, 2, 1]);
+    // Pushed-out requests do not hold a list back.
+    let inspector = inspector_with(2, 7);
+    assert_eq!(inspector.settled(0), 7);
+    // A page open across a restart asks after a number not given yet.
+    assert_eq!(inspector.settled(100), 7);
+}
+
+#[test]
 fn requests_finishing_at_once_on_many_threads_all_get_a_number() {
     let inspector = Arc::new(Inspector::new(100).unwrap());
     let threads: Vec<_> = (0..4)

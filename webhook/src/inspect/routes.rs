@@ -290,30 +290,31 @@ fn list(query: &str, state: &AppState) -> Response {
             _ => {}
         }
     }
-    let records = inspector.newest_first(after);
+    // Up to the last request surely stored, so a page polling with
+    // `after` = this `latest` misses none; the webhooks and outcomes of
+    // every kept request, for the page's menus.
+    let latest = inspector.settled(after);
     let mut webhooks: Vec<String> = state.registry().ids().map(str::to_owned).collect();
-    let mut outcomes: Vec<&str> = Vec::new();
-    for record in &records {
+    let mut outcomes: Vec<&'static str> = Vec::new();
+    let mut requests: Vec<Json> = Vec::new();
+    inspector.visit_newest_first(latest, |record| {
         if !webhooks.iter().any(|w| w == record.id()) {
             webhooks.push(record.id().to_owned());
         }
         if !outcomes.contains(&record.outcome()) {
             outcomes.push(record.outcome());
         }
-    }
+        if record.seq() > after && requests.len() < limit && filter.matches(record) {
+            requests.push(view::summary(record));
+        }
+    });
     webhooks.sort();
     outcomes.sort_unstable();
-    let requests: Vec<Json> = records
-        .iter()
-        .filter(|r| filter.matches(r))
-        .take(limit)
-        .map(|r| view::summary(r))
-        .collect();
     api(
         StatusCode::OK,
         &json!({
             "capacity": inspector.capacity(),
-            "latest": inspector.latest(),
+            "latest": latest,
             "webhooks": webhooks,
             "outcomes": outcomes,
             "requests": requests,
