@@ -486,6 +486,7 @@ fn request_json(record: &Record) -> Json {
         "client": record.client().map(|c| c.to_string()),
         "headers": headers,
         "body": lossy(record.body()),
+        "bodyRead": record.body_read(),
         "bodyBytes": record.body_len(),
         "bodyKept": record.body().len(),
         "complete": record.complete(),

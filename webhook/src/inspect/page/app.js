@@ -29,6 +29,7 @@ const state = {
   detail: null,
   timer: null,
   busy: false,
+  again: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -181,6 +182,8 @@ async function loadList(fresh) {
   if (!fresh && state.latest) params.set('after', state.latest);
   params.set('limit', String(MAX_ROWS));
   const answer = await api(API + '?' + params.toString());
+  // The service restarted (it numbers from 1 again): start over.
+  if (!fresh && answer.latest < state.latest) return loadList(true);
   $('main').hidden = false;
   $('token-box').hidden = true;
   notice('');
@@ -198,8 +201,13 @@ async function loadList(fresh) {
   if (state.selected === null && state.rows.length && !location.hash) select(state.rows[0].seq, true);
 }
 
+// One load at a time; a filter changed meanwhile loads again right after
+// (a poll in flight must not swallow it).
 async function refresh(fresh) {
-  if (state.busy) return;
+  if (state.busy) {
+    state.again = fresh || state.again === 'fresh' ? 'fresh' : 'poll';
+    return;
+  }
   state.busy = true;
   try {
     await loadList(fresh);
@@ -208,6 +216,9 @@ async function refresh(fresh) {
     else notice('Cannot read the requests: ' + e.message, true);
   } finally {
     state.busy = false;
+    const again = state.again;
+    state.again = null;
+    if (again) refresh(again === 'fresh');
   }
 }
 
@@ -334,6 +345,13 @@ function signatureBlock(sig) {
   return out;
 }
 
+// The line beside the closed section: the verdict in a word, and the URL.
+function signatureSummary(sig) {
+  if (!sig || !sig.checked) return 'not checked';
+  if (sig.passed === undefined) return sig.note || '';
+  return (sig.passed ? 'passed' : 'failed') + (sig.url ? ' · ' + sig.url : '');
+}
+
 function decisionBlock(decision) {
   if (!decision) return [];
   if (decision.result === 'dispatch') return [el('p', {}, 'Command:'), pre(JSON.stringify(decision.command, null, 2))];
@@ -381,7 +399,7 @@ function requestBlock(req) {
   const out = [kv([
     ['client', req.client],
     ['query', req.query ? code(req.query) : null],
-    ['body', req.bodyBytes + ' bytes' + (req.bodyKept < req.bodyBytes ? ' (first ' + req.bodyKept + ' kept)' : '')],
+    ['body', !req.bodyRead ? 'not read (the request was refused before it)' : req.bodyBytes + ' bytes' + (req.bodyKept < req.bodyBytes ? ' (the first ' + req.bodyKept + ' kept)' : '')],
   ]), el('p', { class: 'note' }, 'Headers'), headers];
   if (req.form) {
     out.push(el('p', { class: 'note' }, 'Form parameters'));
@@ -488,7 +506,7 @@ function renderDetail(d) {
   parts.push(actions, dry);
   if (d.definition) parts.push(el('p', { class: 'note' }, describe(d.definition)));
   const sigFailing = d.stage === 'signature';
-  parts.push(section('Signature', d.signature ? (d.signature.verdict || '') : 'not checked', sigFailing, sigFailing, ...signatureBlock(d.signature)));
+  parts.push(section('Signature', signatureSummary(d.signature), sigFailing, sigFailing, ...signatureBlock(d.signature)));
   const exprFailing = ['activation', 'expressions', 'context'].includes(d.stage) && kind !== 'ok';
   if (d.expressions) {
     parts.push(section('Expressions', 'in the order the pipeline runs them; values recomputed from the captured request, now() at its arrival', true, exprFailing, ...expressionsTable(d.expressions)));
@@ -497,7 +515,8 @@ function renderDetail(d) {
   }
   if (d.decision) parts.push(section('Command and delivery', d.decision.result, d.decision.result === 'dispatch', d.stage === 'delivery', ...dispatchBlock(d)));
   parts.push(section('Reply', String(d.reply ? d.reply.status : d.status), kind !== 'failed', false, ...replyBlock(d.reply)));
-  parts.push(section('Request as received', d.request.headers.length + ' headers, ' + d.request.bodyBytes + ' bytes', false, false, ...requestBlock(d.request)));
+  const bodyLine = d.request.bodyRead ? d.request.bodyBytes + ' bytes of body' : 'body not read';
+  parts.push(section('Request as received', d.request.headers.length + ' headers, ' + bodyLine, false, false, ...requestBlock(d.request)));
   if (d.context) {
     parts.push(section('Context (what FEEL sees)', d.context.error ? d.context.error : 'request, connectorData, documents', false, !!d.context.error,
       d.context.error ? el('p', { class: 'err' }, d.context.error) : pre(d.context.feel)));
