@@ -909,26 +909,54 @@ async fn the_page_in_headless_chromium_shows_where_each_request_stopped() {
     );
     assert!(detail.contains("hidden (28 bytes)"), "{detail}");
 
-    // The screenshot a person would see, kept under target/.
-    let shot = artifacts().join("inspector.png");
-    let _ = std::fs::remove_file(&shot);
-    {
+    // The screenshots a person would see, kept under target/inspector/:
+    // the forged request, and the one whose activation condition is false.
+    for (name, seq) in [("inspector.png", 2), ("inspector-activation.png", 3)] {
+        let shot = artifacts().join(name);
+        let _ = std::fs::remove_file(&shot);
         let (chromium, url, what) = (
             chromium.clone(),
-            format!("{base}#req=2"),
+            format!("{base}#req={seq}"),
             format!("--screenshot={}", shot.display()),
         );
         tokio::task::spawn_blocking(move || browse(&chromium, &url, &what))
             .await
             .unwrap();
+        let png = std::fs::read(&shot).expect("a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        assert!(png.len() > 20_000, "a blank page? {} bytes", png.len());
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("inspector screenshot: {}\n", shot.display()).as_bytes(),
+        );
     }
-    let png = std::fs::read(&shot).expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-    assert!(png.len() > 20_000, "a blank page? {} bytes", png.len());
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        format!("inspector screenshot: {}\n", shot.display()).as_bytes(),
+
+    // Markup in a captured body is shown as text, never run or rendered.
+    let hostile = r#"<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script><b>bold</b>"#;
+    let fields = sms("received", hostile);
+    assert_eq!(
+        post_signed(&inspected.app, "sms", &support::pairs(&fields))
+            .await
+            .status,
+        200
     );
+    let dom = {
+        let (chromium, url) = (chromium.clone(), format!("{base}#req=4"));
+        tokio::task::spawn_blocking(move || browse(&chromium, &url, "--dump-dom"))
+            .await
+            .unwrap()
+    };
+    assert!(dom.contains("<title>webhook inspector</title>"), "{dom}");
+    assert!(!dom.contains("pwned</title>"), "a captured body ran");
+    assert!(
+        !dom.contains("<img src") && !dom.contains("<b>bold</b>"),
+        "captured markup became elements"
+    );
+    assert!(
+        dom.contains("&lt;img src=x onerror=\"document.title='pwned'\"&gt;"),
+        "the body is not shown as text"
+    );
+    assert!(dom.contains("&lt;b&gt;bold&lt;/b&gt;"));
     inspected.app.stop().await;
 
     // With a token, the page asks for it and shows no data.
