@@ -237,8 +237,13 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     admin_token: Option<String>,
-    /// How many of the latest requests the inspector (GET /inspect on --admin-listen) keeps in memory (0: none).
-    #[arg(long, env = "WEBHOOK_INSPECT_CAPACITY", default_value_t = s::DEFAULT_INSPECT_CAPACITY)]
+    /// How many of the latest requests the inspector (GET /inspect on --admin-listen) keeps in memory (0: none; at most 10000).
+    #[arg(
+        long,
+        env = "WEBHOOK_INSPECT_CAPACITY",
+        default_value_t = s::DEFAULT_INSPECT_CAPACITY,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=s::MAX_INSPECT_CAPACITY as u64)
+    )]
     inspect_capacity: usize,
     /// How often watched files are checked, in milliseconds (0: never).
     #[arg(long, default_value_t = s::DEFAULT_RELOAD_INTERVAL_MS)]

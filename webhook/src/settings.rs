@@ -44,6 +44,9 @@ pub const DEFAULT_OUTBOX_PATH: &str = "./webhook-outbox.log";
 pub const DEFAULT_JOURNAL_PATH: &str = "./webhook-journal.jsonl";
 /// The default of [`Settings::inspect_capacity`].
 pub const DEFAULT_INSPECT_CAPACITY: usize = 200;
+/// The most requests the inspector keeps: each may hold about 60 KiB at its
+/// caps, so this bounds it near 600 MB (a few MB for ordinary SMS forms).
+pub const MAX_INSPECT_CAPACITY: usize = 10_000;
 /// The default of [`OutboxSettings::retry_base`], in milliseconds.
 pub const DEFAULT_RETRY_BASE_MS: u64 = 200;
 /// The default of [`OutboxSettings::retry_max`], in milliseconds.
@@ -77,8 +80,8 @@ pub struct Settings {
     pub admin_token: Option<crate::secret::Secret>,
     /// How many of the latest `/inbound` requests the request inspector
     /// (`GET /inspect` on the admin endpoint) keeps in memory; `0` turns it
-    /// off. [`crate::Service`] keeps none without an admin endpoint, since
-    /// nothing could show them.
+    /// off; at most [`MAX_INSPECT_CAPACITY`] are kept. [`crate::Service`]
+    /// keeps none without an admin endpoint, since nothing could show them.
     pub inspect_capacity: usize,
     /// Threads serving connections, each with its own single-threaded
     /// runtime (see [`crate::http::workers`]); `0`: one per CPU core.

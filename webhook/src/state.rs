@@ -52,7 +52,12 @@ impl AppState {
             Some(dedup) if parts.outbox.is_some() => ContextParts::read_by(dedup, &[]),
             _ => ContextParts::BODY,
         };
-        let inspector = Inspector::new(parts.settings.inspect_capacity);
+        let inspector = Inspector::new(
+            parts
+                .settings
+                .inspect_capacity
+                .min(crate::settings::MAX_INSPECT_CAPACITY),
+        );
         AppState {
             inner: Arc::new(Inner {
                 parts,
