@@ -342,8 +342,8 @@ pub(super) fn decision_json(decision: &Result<Decision, AppError>) -> Json {
 pub struct TryError(pub String);
 
 /// Evaluates `source` against the request context of `record`, with the
-/// service's limits (fuel, depth): the value, its warnings, or the parse
-/// error with a caret.
+/// service's limits (fuel, depth) and `now()` at the request's arrival: the
+/// value, its warnings, or the parse error with a caret.
 pub fn try_expression(record: &Record, state: &AppState, source: &str) -> Result<Json, TryError> {
     if source.len() > MAX_EXPRESSION {
         return Err(TryError(format!(
@@ -356,7 +356,8 @@ pub fn try_expression(record: &Record, state: &AppState, source: &str) -> Result
     }
     let vars = context(record).map_err(TryError)?;
     let source = source.strip_prefix('=').unwrap_or(source);
-    let engine = state.settings().feel.engine();
+    // `now()` and `today()` read the request's arrival, as in its steps.
+    let engine = engine_at(state, record.time());
     let expression = match engine.compile_expression(source) {
         Ok(e) => e,
         Err(e) => {

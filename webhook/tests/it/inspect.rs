@@ -376,6 +376,18 @@ async fn expressions_tried_against_a_request_give_values_warnings_and_carets() {
     assert_eq!(error["column"], 14);
     assert_eq!(error["excerpt"], "request.body.(From\n             ^");
 
+    // `now()` is the request's arrival, as in its steps, not the moment asked.
+    let arrival = inspected.get("/inspect/api/requests/1").await["time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (_, answer) = inspected
+        .post(path, r#"{"expression": "string(now())"}"#)
+        .await;
+    let now = answer["value"]["feel"].as_str().unwrap();
+    assert!(now.contains(&arrival[..19]), "{now} against {arrival}");
+
     // The signature header is masked for expressions too.
     let (_, answer) = inspected
         .post(

@@ -425,7 +425,7 @@ function tryBlock(seq) {
   };
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } });
   return [el('div', { class: 'try' },
-    el('p', { class: 'note' }, 'Any FEEL expression, against this request\'s context (the service\'s fuel and depth limits apply). Ctrl+Enter evaluates.'),
+    el('p', { class: 'note' }, 'Any FEEL expression, against this request\'s context (the service\'s fuel and depth limits apply; now() is the request\'s arrival). Ctrl+Enter evaluates.'),
     input,
     el('div', { class: 'row2' }, el('button', { class: 'primary', onclick: run }, 'Evaluate')),
     result)];
