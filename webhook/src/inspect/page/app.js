@@ -360,12 +360,19 @@ function decisionBlock(decision) {
     decision.expression ? el('div', {}, 'expression: ', code(decision.expression)) : null)];
 }
 
+function dedupKeys(keys) {
+  const shown = (keys || []).length
+    ? el('div', {}, keys.map((k) => el('div', {}, code(k))))
+    : el('span', { class: 'note' }, 'none: no I-Twilio-Idempotency-Token header and no MessageSid (or --dedup-key gave null), so a retry of this request would not be recognised');
+  return kv([['deduplication keys', shown]]);
+}
+
 function dispatchBlock(d) {
   const out = decisionBlock(d.decision);
   if (d.dedup) {
     if (!d.dedup.enabled) out.push(el('p', { class: 'note' }, d.dedup.note));
     else if (d.dedup.error) out.push(el('p', { class: 'err' }, 'deduplication key: ' + d.dedup.error));
-    else out.push(kv([['deduplication keys', el('div', {}, (d.dedup.keys || []).map((k) => el('div', {}, code(k))))]]));
+    else out.push(dedupKeys(d.dedup.keys));
   }
   const dispatch = d.dispatch;
   if (dispatch) {
@@ -454,7 +461,7 @@ function dryRunBlock(run) {
   if (run.context && run.context.error) out.push(el('div', { class: 'callout bad' }, run.context.error));
   if (run.expressions) out.push(...expressionsTable(run.expressions));
   out.push(...decisionBlock(run.decision));
-  if (run.dedup && run.dedup.keys) out.push(kv([['deduplication keys', el('div', {}, run.dedup.keys.map((k) => el('div', {}, code(k))))]]));
+  if (run.dedup && run.dedup.keys) out.push(dedupKeys(run.dedup.keys));
   if (run.reply) out.push(el('p', { class: 'note' }, 'Reply it would send:'), ...replyBlock(run.reply));
   out.push(el('p', { class: 'note' }, 'A dry run: nothing was sent and no deduplication key was claimed.'));
   return out;
