@@ -58,6 +58,10 @@ impl AppState {
                 .inspect_capacity
                 .min(crate::settings::MAX_INSPECT_CAPACITY),
         );
+        // The inspector shows what Zeebe answered to the entries it holds.
+        if let (Some(inspector), Some(outbox)) = (&inspector, &parts.outbox) {
+            outbox.keep_answers(inspector.capacity());
+        }
         AppState {
             inner: Arc::new(Inner {
                 parts,

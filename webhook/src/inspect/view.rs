@@ -507,6 +507,7 @@ async fn outbox_entry(state: &AppState, id: u64) -> Json {
             "lastError": entry.last_error,
             "acceptedMs": entry.accepted_ms,
             "finishedMs": entry.finished_ms,
+            "zeebe": outbox.answer(id),
         }),
         Ok(None) => json!({"id": id, "state": "gone", "note": "no longer in the outbox (purged)"}),
         Err(e) => json!({"id": id, "error": e.to_string()}),

@@ -108,6 +108,7 @@ async fn deliver(
         Ok(outcome) => {
             outbox.set_reachable(true);
             tracing::info!(id = entry.id, webhook = %entry.webhook, ?outcome, "outbox: delivered");
+            outbox.answered(entry.id, outcome);
             entry.finished_ms = Some(now);
             entry.last_error = None;
             EntryState::Delivered

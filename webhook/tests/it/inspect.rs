@@ -655,6 +655,11 @@ async fn with_an_outbox_the_entry_and_the_deduplication_keys_are_shown() {
         "{delivered}"
     );
     assert_eq!(delivered["dispatch"]["outbox"]["attempts"], 1);
+    // What Zeebe answered (here the embedded dispatcher), kept in memory.
+    assert_eq!(
+        delivered["dispatch"]["outbox"]["zeebe"]["result"], "messagePublished",
+        "{delivered}"
+    );
     assert_eq!(delivered["dedup"]["enabled"], true);
     let keys = delivered["dedup"]["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1, "{keys:?}");

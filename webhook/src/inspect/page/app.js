@@ -385,6 +385,7 @@ function dispatchBlock(d) {
         ['state', o.state],
         ['attempts', o.attempts],
         ['last error', o.lastError],
+        ['Zeebe answered', o.zeebe ? code(JSON.stringify(o.zeebe)) : null],
         ['note', o.note || o.error],
       ]));
     }
