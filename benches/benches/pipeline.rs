@@ -5,6 +5,9 @@
 //!
 //! - `signed_sms_to_reply`: without the outbox (`--no-outbox`), the command
 //!   goes inline to the journal;
+//! - `signed_sms_to_reply_inspected`: the same with the request inspector
+//!   keeping the latest 200 requests (`--admin-listen`), to show what the
+//!   capture costs;
 //! - `signed_sms_to_reply_outbox`: the default path, the event committed to
 //!   the outbox (group commit, fdatasync) before the reply, and the delivery
 //!   worker (on the same thread) writing it to the journal and recording it
@@ -86,10 +89,20 @@ fn pipeline(c: &mut Criterion) {
     settings.requests.public_url = Some(PUBLIC_URL.to_owned());
     // The in-memory path: commands go inline to the journal.
     settings.delivery.outbox_path = None;
+    // No request inspector, as the service runs without --admin-listen.
+    settings.inspect_capacity = 0;
     let service = Service::new(settings.clone()).with_secrets(Arc::new(secrets));
     let (registry, _loader) = service.load().expect("the example BPMN loads");
     let state = AppState::fixed(registry, dispatcher.clone(), settings.clone());
     let routes = webhook::http::routes(state, None);
+    // The same with the request inspector keeping the latest 200 requests.
+    let (registry, _loader) = service.load().expect("the example BPMN loads");
+    let inspected = Settings {
+        inspect_capacity: webhook::settings::DEFAULT_INSPECT_CAPACITY,
+        ..settings.clone()
+    };
+    let inspected_state = AppState::fixed(registry, dispatcher.clone(), inspected);
+    let inspected_routes = webhook::http::routes(inspected_state.clone(), None);
 
     // The default path: the outbox, and its worker delivering to the journal.
     let store_dir = std::env::var_os("OUTBOX_BENCH_DIR")
@@ -139,10 +152,17 @@ fn pipeline(c: &mut Criterion) {
 
     let reply = runtime.block_on(send().reply(&outbox_routes));
     assert_eq!(reply.status(), 200, "{:?}", reply.body());
+    let reply = runtime.block_on(send().reply(&inspected_routes));
+    assert_eq!(reply.status(), 200, "{:?}", reply.body());
+    let inspector = inspected_state.inspector().expect("an inspector");
+    assert_eq!(inspector.latest(), 1, "the request was captured");
 
     let mut group = c.benchmark_group("pipeline");
     group.bench_function("signed_sms_to_reply", |b| {
         b.iter(|| runtime.block_on(send().reply(&routes)))
+    });
+    group.bench_function("signed_sms_to_reply_inspected", |b| {
+        b.iter(|| runtime.block_on(send().reply(&inspected_routes)))
     });
     group.bench_function("signed_sms_to_reply_outbox", |b| {
         b.iter(|| runtime.block_on(send().reply(&outbox_routes)))

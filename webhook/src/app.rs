@@ -59,9 +59,6 @@ pub enum StartError {
         "--admin-listen {0}: the admin endpoint has no authentication; use a loopback address"
     )]
     AdminNotLoopback(SocketAddr),
-    /// The admin endpoint serves the outbox, and there is none.
-    #[error("--admin-listen needs the outbox: it serves the outbox commands")]
-    AdminWithoutOutbox,
     /// The connection worker threads could not be started.
     #[error("cannot start the connection worker threads: {0}")]
     Workers(std::io::Error),
@@ -210,7 +207,6 @@ impl Service {
             Some(addr) if !addr.ip().is_loopback() => {
                 return Err(StartError::AdminNotLoopback(addr))
             }
-            Some(_) if outbox.is_none() => return Err(StartError::AdminWithoutOutbox),
             Some(addr) => Some(bind(addr).await?),
         };
         let listener = bind(settings.listen).await?;
@@ -246,25 +242,34 @@ impl Service {
         if let Some(outbox) = &outbox {
             background.push(worker::spawn(outbox.clone(), Arc::clone(&dispatcher)));
         }
-        if let (Some(listener), Some(outbox)) = (admin_listener, &outbox) {
-            let outbox = outbox.clone();
-            let token = settings.admin_token.clone();
-            background.push(tokio::spawn(async move {
-                if let Err(e) =
-                    admin::server::serve(outbox, token, listener, std::future::pending()).await
-                {
-                    tracing::error!(error = %e, "the admin endpoint stopped");
-                }
-            }));
+        // Requests are captured for the inspector only when the admin
+        // endpoint can show them.
+        let mut state_settings = self.settings.clone();
+        if admin_listener.is_none() {
+            state_settings.inspect_capacity = 0;
         }
         let state = AppState::new(state::Parts {
-            settings: self.settings.clone(),
+            settings: state_settings,
             catalog,
             dispatcher,
             outbox,
             dedup_key,
             discovery: discovery_status,
         });
+        if let Some(listener) = admin_listener {
+            let state = state.clone();
+            let token = settings.admin_token.clone();
+            if let Some(addr) = admin_addr {
+                tracing::info!(url = %format!("http://{addr}/inspect"), "request inspector");
+            }
+            background.push(tokio::spawn(async move {
+                if let Err(e) =
+                    admin::server::serve(state, token, listener, std::future::pending()).await
+                {
+                    tracing::error!(error = %e, "the admin endpoint stopped");
+                }
+            }));
+        }
         tracing::info!(%addr, "listening");
         let (stop, stopped) = oneshot::channel::<()>();
         let routes = crate::http::routes(state.clone(), Some(Arc::clone(&connections)));

@@ -209,7 +209,7 @@ pub(crate) struct ServeArgs {
     /// caller gets Zeebe's answer, as in Camunda. An event that Zeebe can't
     /// take is answered with an error and not kept (for measurements and
     /// setups that accept that).
-    #[arg(long, env = "WEBHOOK_NO_OUTBOX", conflicts_with_all = ["dispatch", "admin_listen"])]
+    #[arg(long, env = "WEBHOOK_NO_OUTBOX", conflicts_with_all = ["dispatch"])]
     no_outbox: bool,
     /// A FEEL expression giving the deduplication key (default: request.body.MessageSid).
     #[arg(long, value_name = "FEEL")]
@@ -226,7 +226,7 @@ pub(crate) struct ServeArgs {
     /// /health reports "degraded" once Zeebe has been unreachable this long, in seconds.
     #[arg(long, default_value_t = s::DEFAULT_DEGRADED_AFTER_SECS)]
     degraded_after_secs: u64,
-    /// Serve the outbox admin endpoint (POST /outbox, for `webhook outbox --admin`) on this loopback address.
+    /// Serve the admin endpoint (POST /outbox for `webhook outbox --admin`, and the request inspector at GET /inspect) on this loopback address.
     #[arg(long, env = "WEBHOOK_ADMIN_LISTEN", value_name = "ADDR")]
     admin_listen: Option<SocketAddr>,
     /// A bearer token the admin endpoint requires (`webhook outbox --admin` sends it from WEBHOOK_ADMIN_TOKEN).
@@ -237,6 +237,14 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     admin_token: Option<String>,
+    /// How many of the latest requests the inspector (GET /inspect on --admin-listen) keeps in memory (0: none; at most 10000).
+    #[arg(
+        long,
+        env = "WEBHOOK_INSPECT_CAPACITY",
+        default_value_t = s::DEFAULT_INSPECT_CAPACITY,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=s::MAX_INSPECT_CAPACITY as u64)
+    )]
+    inspect_capacity: usize,
     /// How often watched files are checked, in milliseconds (0: never).
     #[arg(long, default_value_t = s::DEFAULT_RELOAD_INTERVAL_MS)]
     reload_interval_ms: u64,
@@ -265,6 +273,7 @@ impl ServeArgs {
             listen: self.listen,
             admin_listen: self.admin_listen,
             admin_token: self.admin_token.map(webhook::secret::Secret::new),
+            inspect_capacity: self.inspect_capacity,
             workers: self.workers,
             requests: s::RequestSettings {
                 public_url: self.public_url,

@@ -17,7 +17,8 @@
 //!
 //! Around them: [`settings`] (the service's settings and every default),
 //! [`webhooks`] (the definitions, read from BPMN and TOML), [`state`] (what
-//! requests share), [`admin`] (the outbox commands), [`metrics`].
+//! requests share), [`admin`] (the outbox commands), [`inspect`] (the
+//! request inspector), [`metrics`].
 
 pub mod admin;
 mod app;
@@ -26,6 +27,7 @@ pub mod form;
 pub mod http;
 mod http_client;
 pub mod inbound;
+pub mod inspect;
 pub mod metrics;
 pub mod outbox;
 pub mod secret;

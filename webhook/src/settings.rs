@@ -42,6 +42,11 @@ pub const DEFAULT_DISPATCH_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_OUTBOX_PATH: &str = "./webhook-outbox.log";
 /// The default journal file (the embedded stand-in for Zeebe).
 pub const DEFAULT_JOURNAL_PATH: &str = "./webhook-journal.jsonl";
+/// The default of [`Settings::inspect_capacity`].
+pub const DEFAULT_INSPECT_CAPACITY: usize = 200;
+/// The most requests the inspector keeps: each may hold about 60 KiB at its
+/// caps, so this bounds it near 600 MB (a few MB for ordinary SMS forms).
+pub const MAX_INSPECT_CAPACITY: usize = 10_000;
 /// The default of [`OutboxSettings::retry_base`], in milliseconds.
 pub const DEFAULT_RETRY_BASE_MS: u64 = 200;
 /// The default of [`OutboxSettings::retry_max`], in milliseconds.
@@ -68,10 +73,16 @@ pub struct Settings {
     /// The address of the public listener (`/inbound/<id>`, `/health`,
     /// `/metrics`); port 0 picks a free one.
     pub listen: SocketAddr,
-    /// The loopback address of the admin endpoint (`POST /outbox`), if any.
+    /// The loopback address of the admin endpoint (`POST /outbox`, the
+    /// request inspector at `GET /inspect`), if any.
     pub admin_listen: Option<SocketAddr>,
     /// A bearer token the admin endpoint requires, if any.
     pub admin_token: Option<crate::secret::Secret>,
+    /// How many of the latest `/inbound` requests the request inspector
+    /// (`GET /inspect` on the admin endpoint) keeps in memory; `0` turns it
+    /// off; at most [`MAX_INSPECT_CAPACITY`] are kept. [`crate::Service`]
+    /// keeps none without an admin endpoint, since nothing could show them.
+    pub inspect_capacity: usize,
     /// Threads serving connections, each with its own single-threaded
     /// runtime (see [`crate::http::workers`]); `0`: one per CPU core.
     pub workers: usize,
@@ -92,6 +103,7 @@ impl Default for Settings {
             listen: DEFAULT_LISTEN,
             admin_listen: None,
             admin_token: None,
+            inspect_capacity: DEFAULT_INSPECT_CAPACITY,
             workers: DEFAULT_WORKERS,
             requests: RequestSettings::default(),
             limits: Limits::default(),

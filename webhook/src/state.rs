@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::inspect::Inspector;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::settings::Settings;
@@ -40,6 +41,8 @@ struct Inner {
     /// (worked out once; it runs only with an outbox).
     dedup_parts: ContextParts,
     metrics: Metrics,
+    /// The latest requests, for the inspector (`None`: capacity 0).
+    inspector: Option<Inspector>,
 }
 
 impl AppState {
@@ -49,11 +52,22 @@ impl AppState {
             Some(dedup) if parts.outbox.is_some() => ContextParts::read_by(dedup, &[]),
             _ => ContextParts::BODY,
         };
+        let inspector = Inspector::new(
+            parts
+                .settings
+                .inspect_capacity
+                .min(crate::settings::MAX_INSPECT_CAPACITY),
+        );
+        // The inspector shows what Zeebe answered to the entries it holds.
+        if let (Some(inspector), Some(outbox)) = (&inspector, &parts.outbox) {
+            outbox.keep_answers(inspector.capacity());
+        }
         AppState {
             inner: Arc::new(Inner {
                 parts,
                 dedup_parts,
                 metrics: Metrics::default(),
+                inspector,
             }),
         }
     }
@@ -123,5 +137,10 @@ impl AppState {
     /// The metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The request inspector's captures, unless its capacity is 0.
+    pub fn inspector(&self) -> Option<&Inspector> {
+        self.inner.inspector.as_ref()
     }
 }

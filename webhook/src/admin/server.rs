@@ -1,4 +1,5 @@
-//! The admin endpoint: `POST /outbox` with an [`Op`] as JSON, on a loopback
+//! The admin endpoint: `POST /outbox` with an [`Op`] as JSON, and the
+//! request inspector under `/inspect` ([`crate::inspect`]), on a loopback
 //! address only.
 //!
 //! A loopback address keeps the network out, but not a web page open in a
@@ -23,6 +24,7 @@ use super::{apply, Op};
 use crate::error::{json_reply, AppError};
 use crate::outbox::{Outbox, OutboxError};
 use crate::secret::Secret;
+use crate::state::AppState;
 
 /// The largest command body taken.
 const MAX_BODY: u64 = 64 * 1024;
@@ -147,10 +149,41 @@ fn rejected(rejection: &Rejection) -> Response {
     error.into_response()
 }
 
+/// `/outbox` when the service runs without an outbox: an answer saying so
+/// (behind the same guard), and not found elsewhere.
+fn no_outbox(guard: Guard) -> warp::filters::BoxedFilter<(Response,)> {
+    warp::path!("outbox")
+        .and(warp::header::headers_cloned())
+        .map(move |headers: HeaderMap| match guard.check(&headers) {
+            Ok(()) => json_reply(
+                StatusCode::NOT_FOUND,
+                &json!({"reason": "this service runs without an outbox (--no-outbox): there are no outbox commands"}),
+            ),
+            Err(error) => error.into_response(),
+        })
+        .recover(|rejection: Rejection| async move { Ok::<_, Infallible>(rejected(&rejection)) })
+        .unify()
+        .boxed()
+}
+
+/// Everything the admin listener serves: the request inspector under
+/// `/inspect` ([`crate::inspect::routes`]) and the outbox commands, each
+/// behind `guard`.
+pub fn listener_routes(state: AppState, guard: Guard) -> warp::filters::BoxedFilter<(Response,)> {
+    let outbox = match state.outbox() {
+        Some(outbox) => routes(outbox.clone(), guard.clone()),
+        None => no_outbox(guard.clone()),
+    };
+    crate::inspect::routes::routes(state, guard)
+        .or(outbox)
+        .unify()
+        .boxed()
+}
+
 /// Serves the admin routes on `listener` until `shutdown`. Refuses a
 /// non-loopback address.
 pub async fn serve(
-    outbox: Outbox,
+    state: AppState,
     token: Option<Secret>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -161,7 +194,7 @@ pub async fn serve(
             "the admin endpoint must listen on a loopback address, not {addr}"
         ));
     }
-    let route = routes(outbox, Guard { addr, token });
+    let route = listener_routes(state, Guard { addr, token });
     tracing::info!(%addr, "admin endpoint listening");
     warp::serve(route)
         .incoming(listener)

@@ -49,6 +49,15 @@ pub fn processing() -> Option<Processing> {
     CURRENT.try_with(|conn| conn.processing()).ok()
 }
 
+/// The client address of the connection serving the current request (for
+/// the request inspector); `None` outside a served connection.
+pub fn peer() -> Option<std::net::SocketAddr> {
+    CURRENT
+        .try_with(|conn| conn.peer.get().copied())
+        .ok()
+        .flatten()
+}
+
 /// The open connections.
 #[derive(Debug)]
 pub struct Connections {
@@ -80,6 +89,8 @@ pub struct Conn {
     processing: AtomicUsize,
     /// Told when the connection is shed.
     shed: Notify,
+    /// The client's address, set once when the connection is accepted.
+    peer: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 /// A request being processed: its connection is not shed meanwhile.
@@ -98,6 +109,11 @@ impl Conn {
     pub fn processing(self: &Arc<Conn>) -> Processing {
         self.processing.fetch_add(1, Ordering::Relaxed);
         Processing(Arc::clone(self))
+    }
+
+    /// Records the client's address (the first call wins).
+    pub fn set_peer(&self, addr: std::net::SocketAddr) {
+        let _ = self.peer.set(addr);
     }
 
     /// Completes when the connection is shed to make room.

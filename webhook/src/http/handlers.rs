@@ -20,6 +20,7 @@ use crate::error::{json_reply, AppError};
 use crate::inbound::pipeline::{self, Decision};
 use crate::inbound::verification::Received;
 use crate::inbound::{delivery, request_context};
+use crate::inspect::Capture;
 use crate::state::AppState;
 use crate::webhooks::WebhookDefinition;
 
@@ -69,9 +70,14 @@ where
     async move {
         let id = request.id.clone();
         let known = request.webhook.is_some();
-        let (response, outcome) = match process(request, &state).await {
+        // The request inspector's copy (`None` when it is off).
+        let mut capture = state.inspector().map(|i| i.start(&request));
+        let (response, outcome) = match process(request, &state, capture.as_mut()).await {
             Ok(answered) => answered,
             Err(error) => {
+                if let Some(c) = capture.as_mut() {
+                    c.failed(&error);
+                }
                 let outcome = error.outcome();
                 if let AppError::Dispatch(e) = &error {
                     state.metrics().dispatch_error(e.status.as_str());
@@ -95,6 +101,9 @@ where
         state
             .metrics()
             .record(known.then_some(id.as_str()), outcome, elapsed);
+        if let (Some(inspector), Some(capture)) = (state.inspector(), capture) {
+            inspector.record(capture, response.status(), outcome, elapsed);
+        }
         Ok(response)
     }
     .instrument(span)
@@ -105,6 +114,7 @@ where
 async fn process<S, E>(
     request: Inbound<S>,
     state: &AppState,
+    mut capture: Option<&mut Capture>,
 ) -> Result<(Response, &'static str), AppError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
@@ -126,8 +136,14 @@ where
     }
     let settings = &state.settings().requests;
     let body = limits::read_body(body, &headers, settings.body_limit).await?;
+    if let Some(c) = capture.as_deref_mut() {
+        c.body(&body);
+    }
     let verified = Received::new(method, path, query, headers, body)?
         .verify(webhook.verification.as_ref(), settings)?;
+    if let Some(c) = capture.as_deref_mut() {
+        c.verified();
+    }
     // Only now, past the signature check, does the request take a slot of
     // its webhook and mark its connection as one that must not be shed.
     let _slot = in_flight.try_acquire(&webhook.id)?;
@@ -156,6 +172,9 @@ where
         .then(|| command.without_variables());
     let delivered = delivery::deliver(state, &webhook, command, keys).await?;
     tracing::info!(?delivered, "dispatched");
+    if let Some(c) = capture {
+        c.delivered(&delivered);
+    }
 
     let reply = match (&webhook.response_expression, summary) {
         (Some(expr), Some(command)) => reply::from_expression(

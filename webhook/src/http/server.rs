@@ -52,6 +52,7 @@ pub async fn serve<F>(
             tracing::debug!(%remote, "connection refused: at the connection cap");
             continue;
         };
+        admitted.conn().set_peer(remote);
         let filter = filter.clone();
         let http1 = http1.clone();
         let watcher = graceful.watcher();

@@ -30,8 +30,9 @@ mod writer;
 pub use command::{order_key, StoredCommand};
 pub use store::{inspect, Enqueued, Entry, EntryState, OpenMode, Salvaged, Settlement, Stats};
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,7 +41,7 @@ use tokio::sync::Notify;
 use crate::settings::OutboxSettings;
 use crate::sync::lock;
 pub use crate::zeebe::now_ms;
-use crate::zeebe::{millis, Command, StatusCode};
+use crate::zeebe::{millis, Command, Outcome, StatusCode};
 use store::{Enqueue, Store, Write, Written};
 use writer::Writer;
 
@@ -119,6 +120,20 @@ struct Inner {
     dead_letters: AtomicU64,
     /// Since when Zeebe has been unreachable (retryable failures only).
     unreachable_since: Mutex<Option<Instant>>,
+    /// Zeebe's answers to the latest deliveries, for the request inspector.
+    answers: Answers,
+}
+
+/// Zeebe's answers to the latest deliveries (the process instance or
+/// message key), kept in memory only and only when asked for
+/// ([`Outbox::keep_answers`]): the log records that an entry was delivered,
+/// not what Zeebe said.
+#[derive(Debug, Default)]
+struct Answers {
+    /// How many are kept (0: none, nothing is locked).
+    capacity: AtomicUsize,
+    /// Entry id and answer, oldest first.
+    kept: Mutex<VecDeque<(u64, Outcome)>>,
 }
 
 /// Whether a failure may go away by itself (retry) or not (dead letter).
@@ -177,6 +192,7 @@ impl Outbox {
                 retries: AtomicU64::new(0),
                 dead_letters: AtomicU64::new(0),
                 unreachable_since: Mutex::new(None),
+                answers: Answers::default(),
             }),
         })
     }
@@ -347,6 +363,44 @@ impl Outbox {
             .is_some_and(|d| d >= self.inner.settings.degraded_after)
     }
 
+    /// Keeps Zeebe's answers to the latest `capacity` deliveries in memory,
+    /// for [`Outbox::answer`] (the request inspector shows them); 0, the
+    /// start, keeps none.
+    pub fn keep_answers(&self, capacity: usize) {
+        let answers = &self.inner.answers;
+        answers.capacity.store(capacity, Ordering::Relaxed);
+        let mut kept = lock(&answers.kept);
+        while kept.len() > capacity {
+            kept.pop_front();
+        }
+    }
+
+    /// Zeebe's answer to the delivery of entry `id`, while it is kept.
+    pub fn answer(&self, id: u64) -> Option<Outcome> {
+        if self.inner.answers.capacity.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        lock(&self.inner.answers.kept)
+            .iter()
+            .rev()
+            .find(|(kept, _)| *kept == id)
+            .map(|(_, outcome)| outcome.clone())
+    }
+
+    /// Keeps Zeebe's answer to entry `id`, if answers are kept.
+    pub(crate) fn answered(&self, id: u64, outcome: Outcome) {
+        let answers = &self.inner.answers;
+        let capacity = answers.capacity.load(Ordering::Relaxed);
+        if capacity == 0 {
+            return;
+        }
+        let mut kept = lock(&answers.kept);
+        if kept.len() >= capacity {
+            kept.pop_front();
+        }
+        kept.push_back((id, outcome));
+    }
+
     /// Records whether the last call to Zeebe got through (a retryable
     /// failure means it did not); drives [`Outbox::degraded`].
     pub(crate) fn set_reachable(&self, reachable: bool) {
@@ -408,5 +462,37 @@ impl Outbox {
              # TYPE webhook_outbox_log_bytes gauge\n\
              webhook_outbox_log_bytes {log_bytes}\n"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published(key: i64) -> Outcome {
+        Outcome::MessagePublished {
+            message_key: key,
+            tenant_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn zeebes_answers_are_kept_only_when_asked_and_only_the_latest() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox =
+            Outbox::open(dir.path().join("outbox.log"), OutboxSettings::default()).unwrap();
+        outbox.answered(1, published(10));
+        assert_eq!(outbox.answer(1), None);
+        outbox.keep_answers(2);
+        for id in 1..=3 {
+            outbox.answered(id, published(id as i64 * 10));
+        }
+        assert_eq!(outbox.answer(1), None);
+        assert_eq!(outbox.answer(2), Some(published(20)));
+        assert_eq!(outbox.answer(3), Some(published(30)));
+        outbox.keep_answers(1);
+        assert_eq!(outbox.answer(2), None);
+        outbox.keep_answers(0);
+        assert_eq!(outbox.answer(3), None);
     }
 }

@@ -126,6 +126,7 @@ async fn deliver(
         Ok(outcome) => {
             outbox.set_reachable(true);
             tracing::info!(id, %webhook, ?outcome, "outbox: delivered");
+            outbox.answered(id, outcome);
             finished(EntryState::Delivered, None)
         }
         Err(e) if e.status == StatusCode::AlreadyExists && is_publish => {

@@ -176,6 +176,77 @@ pub fn verify<'a>(key: Key<'_>, request: &Request<'a>) -> Result<Cow<'a, str>, S
         .ok_or(SignatureError::Mismatch)
 }
 
+/// What [`verify`] did with one request, for the request inspector: the
+/// algorithm, what followed the URL in the signed string, every URL variant
+/// and whether the given signature matched it. The MAC the request should
+/// have carried is never part of it: whoever saw it could forge the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The algorithm used (the settings header can override the key's).
+    pub algorithm: Algorithm,
+    /// What follows the URL in the signed string, in order of preference
+    /// (the sorted form parameters; empty for GET and `bodySHA256`
+    /// requests), or why the body already failed.
+    pub suffixes: Result<Vec<String>, SignatureError>,
+    /// Every URL variant tried, the URL as received first, and whether the
+    /// signature matched it.
+    pub candidates: Vec<(String, bool)>,
+    /// [`verify`]'s answer: the URL that matched first, or why none did.
+    pub verdict: Result<String, SignatureError>,
+}
+
+/// Explains what [`verify`] decides for `request`, trying every variant
+/// (where `verify` stops at the first match). Slower than `verify`: for
+/// display only.
+pub fn explain(key: Key<'_>, request: &Request<'_>) -> Explanation {
+    let algorithm = match request.settings {
+        Some(settings) => match settings_algorithm(settings) {
+            Ok(algorithm) => algorithm,
+            Err(e) => {
+                return Explanation {
+                    algorithm: key.algorithm,
+                    suffixes: Err(e.clone()),
+                    candidates: Vec::new(),
+                    verdict: Err(e),
+                }
+            }
+        },
+        None => key.algorithm,
+    };
+    let suffixes = signed_suffixes(request.url, request.payload);
+    let tags = candidate_tags(request.signature);
+    let candidates: Vec<(String, bool)> = url_variants(request.url)
+        .into_iter()
+        .map(|url| {
+            let matched = suffixes.as_ref().is_ok_and(|suffixes| {
+                suffixes.iter().any(|suffix| {
+                    let expected =
+                        algorithm.mac_parts(key.secret, &[url.as_bytes(), suffix.as_bytes()]);
+                    tags.iter()
+                        .fold(false, |acc, tag| acc | constant_time_eq(&expected, tag))
+                })
+            });
+            (url, matched)
+        })
+        .collect();
+    let verdict = match &suffixes {
+        // As in `verify`: a header that decodes to nothing matches nothing.
+        _ if tags.is_empty() => Err(SignatureError::Mismatch),
+        Err(e) => Err(e.clone()),
+        Ok(_) => candidates
+            .iter()
+            .find(|(_, matched)| *matched)
+            .map(|(url, _)| url.clone())
+            .ok_or(SignatureError::Mismatch),
+    };
+    Explanation {
+        algorithm,
+        suffixes,
+        candidates,
+        verdict,
+    }
+}
+
 /// Verifies a plain HMAC over the raw body (Camunda's `["body"]` scope),
 /// given as Base64 or hex (optionally `algo=hex`).
 pub fn verify_body(key: Key<'_>, body: &[u8], signature: &str) -> Result<(), SignatureError> {

@@ -108,6 +108,65 @@ fn inline_json_body_sha256() {
 }
 
 #[test]
+fn explain_lists_every_variant_and_which_matched_without_the_mac() {
+    // Signed for the URL with its default port: only that variant matches.
+    let signature = "kvajT1Ptam85bY51eRf/AJRuM3w=";
+    let params = call_params();
+    let request = Request {
+        url: URL,
+        payload: Payload::Form(&params),
+        signature,
+        settings: None,
+    };
+    let explained = explain(key("12345"), &request);
+    assert_eq!(explained.algorithm, Algorithm::Sha1);
+    assert_eq!(
+        explained.candidates,
+        vec![
+            (URL.to_owned(), false),
+            (
+                "https://mycompany.com:443/myapp.php?foo=1&bar=2".to_owned(),
+                true
+            ),
+        ]
+    );
+    assert_eq!(
+        explained.suffixes,
+        Ok(vec![
+            "CallSidCA1234567890ABCDECaller+14158675309Digits1234From+14158675309To+18005551212"
+                .to_owned()
+        ])
+    );
+    assert_eq!(
+        explained.verdict,
+        Ok("https://mycompany.com:443/myapp.php?foo=1&bar=2".to_owned())
+    );
+    // A wrong signature: every variant tried, none matched, and nothing in
+    // the explanation is the signature the request should have carried.
+    let wrong = Request {
+        signature: "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ..request
+    };
+    let explained = explain(key("12345"), &wrong);
+    assert!(explained.candidates.iter().all(|(_, matched)| !matched));
+    assert_eq!(explained.verdict, Err(SignatureError::Mismatch));
+    let text = format!("{explained:?}");
+    for expected in ["RSOYDt4T1cUTdK1PDd93/VVr8B8=", signature] {
+        assert!(!text.contains(expected), "{text}");
+    }
+    // The body already fails: said as such.
+    let json = Request {
+        url: "https://h.example/x?bodySHA256=00",
+        payload: Payload::Raw(b"{}"),
+        signature: "AAAA",
+        settings: None,
+    };
+    let explained = explain(key("12345"), &json);
+    assert_eq!(explained.suffixes, Err(SignatureError::BodyHashMismatch));
+    assert_eq!(explained.verdict, Err(SignatureError::BodyHashMismatch));
+}
+
+#[test]
 fn wrong_token_wrong_signature_and_tampering_fail() {
     assert_eq!(
         verify(
@@ -265,6 +324,11 @@ fn check_vector(v: &serde_json::Value) {
     };
     let matched = verify(key(token), &request);
     assert!(matched.is_ok(), "vector {name}: {matched:?}");
+    assert_eq!(
+        explain(key(token), &request).verdict,
+        matched.clone().map(|url| url.into_owned()),
+        "vector {name}: explain and verify disagree"
+    );
     if let Some(signed_url) = v.get("signed_url").and_then(|s| s.as_str()) {
         let matched = matched.unwrap();
         // Camunda's array vector appends the body to the URL; the matched URL
@@ -354,7 +418,9 @@ mod robustness {
         fn arbitrary_urls_and_headers_never_panic(url in "\\PC{0,40}", sig in "\\PC{0,40}", settings in proptest::option::of("\\PC{0,30}"), body in proptest::collection::vec(any::<u8>(), 0..40)) {
             let k = Key { secret: b"t", algorithm: Algorithm::Sha1 };
             let _ = url_variants(&url);
-            let _ = verify(k, &Request { url: &url, payload: Payload::Raw(&body), signature: &sig, settings: settings.as_deref() });
+            let request = Request { url: &url, payload: Payload::Raw(&body), signature: &sig, settings: settings.as_deref() };
+            let verified = verify(k, &request).map(|u| u.into_owned());
+            prop_assert_eq!(explain(k, &request).verdict, verified);
             let _ = verify_body(k, &body, &sig);
         }
 

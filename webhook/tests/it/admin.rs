@@ -119,8 +119,16 @@ async fn the_cli_client_passes_the_checks_over_a_socket() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = webhook::state::AppState::new(webhook::state::Parts {
+        settings: webhook::Settings::default(),
+        catalog: std::sync::Arc::new(webhook::webhooks::catalog::Catalog::new(&Default::default())),
+        dispatcher: crate::support::FakeDispatcher::new(),
+        outbox: Some(outbox),
+        dedup_key: None,
+        discovery: None,
+    });
     let server = tokio::spawn(webhook::admin::server::serve(
-        outbox,
+        state,
         Some(Secret::new("t0ken")),
         listener,
         async move {

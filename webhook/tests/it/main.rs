@@ -12,6 +12,7 @@ mod config;
 mod dispatch;
 mod feel_pipeline;
 mod hostile;
+mod inspect;
 mod limits;
 mod outbox;
 mod outbox_faults;
