@@ -74,9 +74,7 @@ impl Received {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .ok_or_else(|| AppError::MissingSignature(name.to_owned()))?;
         match verification {
-            Verification::Twilio {
-                secret, algorithm, ..
-            } => {
+            Verification::Twilio { .. } => {
                 let url = public_url(
                     settings.public_url.as_deref(),
                     settings.trust_forwarded_headers,
@@ -96,10 +94,7 @@ impl Received {
                     .headers
                     .get("x-twilio-webhooks-signature-settings")
                     .and_then(|v| v.to_str().ok());
-                let key = twilio::Key {
-                    secret: secret.expose().as_bytes(),
-                    algorithm: *algorithm,
-                };
+                let key = verification.key();
                 let request = twilio::Request {
                     url: &url,
                     payload,
@@ -114,13 +109,8 @@ impl Received {
                     }
                 }
             }
-            Verification::Body {
-                secret, algorithm, ..
-            } => {
-                let key = twilio::Key {
-                    secret: secret.expose().as_bytes(),
-                    algorithm: *algorithm,
-                };
+            Verification::Body { .. } => {
+                let key = verification.key();
                 if let Err(e) = twilio::verify_body(key, &self.body, &signature) {
                     tracing::warn!(reason = %e, "body signature check failed");
                     return Err(AppError::InvalidSignature);

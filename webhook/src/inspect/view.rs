@@ -225,9 +225,7 @@ pub fn signature(record: &Record, webhook: &WebhookDefinition, state: &AppState)
     let present = record.headers().any(|(name, _)| name == header);
     let headers = header_map(record);
     match verification {
-        Verification::Twilio {
-            secret, algorithm, ..
-        } => {
+        Verification::Twilio { .. } => {
             let settings = &state.settings().requests;
             let url = public_url(
                 settings.public_url.as_deref(),
@@ -266,10 +264,7 @@ pub fn signature(record: &Record, webhook: &WebhookDefinition, state: &AppState)
             let settings_header = record
                 .header("x-twilio-webhooks-signature-settings")
                 .map(|v| lossy(v).into_owned());
-            let key = twilio::Key {
-                secret: secret.expose().as_bytes(),
-                algorithm: *algorithm,
-            };
+            let key = verification.key();
             let explained = twilio::explain(
                 key,
                 &twilio::Request {
@@ -313,13 +308,8 @@ pub fn signature(record: &Record, webhook: &WebhookDefinition, state: &AppState)
                 "verdict": verdict,
             })
         }
-        Verification::Body {
-            secret, algorithm, ..
-        } => {
-            let key = twilio::Key {
-                secret: secret.expose().as_bytes(),
-                algorithm: *algorithm,
-            };
+        Verification::Body { .. } => {
+            let key = verification.key();
             let passed = present
                 && given.is_some_and(|sig| twilio::verify_body(key, record.body(), sig).is_ok());
             let verdict = match (present, passed) {
@@ -331,7 +321,7 @@ pub fn signature(record: &Record, webhook: &WebhookDefinition, state: &AppState)
                 "checked": true,
                 "scheme": "body",
                 "header": header,
-                "algorithm": algorithm_name(*algorithm),
+                "algorithm": algorithm_name(key.algorithm),
                 "signedBody": format!("the raw body ({} bytes)", record.body().len()),
                 "passed": passed,
                 "verdict": verdict,

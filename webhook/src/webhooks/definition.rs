@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::secret::Secret;
 use crate::settings::DispatchMode;
-use crate::twilio::Algorithm;
+use crate::twilio::{Algorithm, Key};
 
 /// Where definitions are read: a file, or a process definition deployed to
 /// the cluster.
@@ -172,6 +172,21 @@ impl Verification {
     pub fn header(&self) -> &str {
         match self {
             Verification::Twilio { header, .. } | Verification::Body { header, .. } => header,
+        }
+    }
+
+    /// The key signatures are checked with.
+    pub fn key(&self) -> Key<'_> {
+        match self {
+            Verification::Twilio {
+                secret, algorithm, ..
+            }
+            | Verification::Body {
+                secret, algorithm, ..
+            } => Key {
+                secret: secret.expose().as_bytes(),
+                algorithm: *algorithm,
+            },
         }
     }
 }
