@@ -60,22 +60,48 @@ async fn run(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) {
             let _ = tokio::time::timeout(wait, outbox.inner.wake.notified()).await;
             continue;
         }
-        // At most `concurrency` calls to Zeebe at once; the round's outcomes
-        // are then recorded in one write (one record each, one commit).
+        // At most `concurrency` calls to Zeebe at once. Each outcome is
+        // recorded as soon as it is known, so a crash re-sends as little as
+        // possible; outcomes that arrive while a record is being committed
+        // share the next write (one record each, one commit).
         let calls = Semaphore::new(concurrency);
-        let settlements: Vec<Settlement> = futures_util::stream::iter(entries)
-            .map(|entry| deliver(&outbox, &*dispatcher, &calls, entry))
-            .buffer_unordered(usize::MAX)
-            .collect()
-            .await;
-        let delivered = settlements.len();
-        if let Err(e) = outbox.settle(settlements).await {
-            // Those entries stay pending as they were: they will be sent
-            // again (at least once), which Zeebe's message id deduplication
-            // absorbs. The store cannot write (a full disk): sending them
-            // again at once would only repeat the same calls, so wait until
-            // it may have recovered.
-            tracing::error!(entries = delivered, error = %e, "outbox: cannot record the deliveries");
+        let (outcomes, mut known) = tokio::sync::mpsc::unbounded_channel();
+        let (store, dispatcher, calls) = (&outbox, &*dispatcher, &calls);
+        let sending = async move {
+            futures_util::stream::iter(entries)
+                .map(|entry| deliver(store, dispatcher, calls, entry))
+                .buffer_unordered(usize::MAX)
+                .for_each(|settled| {
+                    // The receiver lives until this sender is dropped below.
+                    let _ = outcomes.send(settled);
+                    async {}
+                })
+                .await;
+            drop(outcomes);
+        };
+        let recording = async {
+            let mut unrecorded = 0;
+            while let Some(first) = known.recv().await {
+                let mut settlements = vec![first];
+                while let Ok(more) = known.try_recv() {
+                    settlements.push(more);
+                }
+                let count = settlements.len();
+                if let Err(e) = outbox.settle(settlements).await {
+                    // Those entries stay pending as they were: they will be
+                    // sent again (at least once), which Zeebe's message id
+                    // deduplication absorbs.
+                    tracing::error!(entries = count, error = %e, "outbox: cannot record the deliveries");
+                    unrecorded += count;
+                }
+            }
+            unrecorded
+        };
+        let ((), unrecorded) = tokio::join!(sending, recording);
+        if unrecorded > 0 {
+            // The store cannot write (a full disk): sending those entries
+            // again at once would only repeat the same calls. Wait until it
+            // may have recovered.
             tokio::time::sleep(IDLE_POLL).await;
         }
     }
