@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::ops::integer_span;
 use super::{EvalResult, Evaluator};
-use crate::ast::{Domain, Expr, Iteration, Name, Quantifier};
+use crate::ast::{Domain, Expr, Iteration, Quantifier};
 use crate::error::{Error, ErrorKind, Span, WarningKind};
 use crate::temporal;
 use crate::value::{Bound, Date, Value};
@@ -81,7 +81,7 @@ impl Evaluator<'_> {
         let mut kept = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let mark = self.scope.mark();
-            self.scope.push_var(Name::from("item"), item.clone());
+            self.scope.push_var(super::scope::fixed_name("item"), item.clone());
             // The item's own entries shadow `item` (`[{item: 1}][item > 0]`).
             if let Value::Context(c) = item {
                 self.scope.push_context(c.clone());
@@ -268,7 +268,7 @@ impl Evaluator<'_> {
             if partial {
                 self.burn(results.len() as u64, body.span)?;
                 self.scope
-                    .push_var(Name::from("partial"), Value::List(results.clone().into()));
+                    .push_var(super::scope::fixed_name("partial"), Value::List(results.clone().into()));
             }
             let v = self.eval(body);
             self.scope.truncate(mark);
@@ -320,7 +320,7 @@ impl Evaluator<'_> {
         cond: &Expr,
     ) -> Result<Option<bool>, Error> {
         let Some((first, rest)) = iterations.split_first() else {
-            let satisfied = self.eval(cond)? == Value::Boolean(true);
+            let satisfied = matches!(self.eval(cond)?, Value::Boolean(true));
             return Ok(Some(satisfied));
         };
         let Some(items) = self.domain(first)? else {

@@ -98,8 +98,19 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Evaluates one expression.
+    #[inline]
     pub(crate) fn eval(&mut self, expr: &Expr) -> EvalResult {
         self.burn(1, expr.span)?;
+        // Leaves need no depth bookkeeping: they do not recurse.
+        match &expr.kind {
+            ExprKind::Literal(v) => Ok(v.clone()),
+            ExprKind::Name(name) => Ok(self.lookup(name, expr.span)),
+            _ => self.eval_inner(expr),
+        }
+    }
+
+    /// Evaluates a node that has children, counting its depth.
+    fn eval_inner(&mut self, expr: &Expr) -> EvalResult {
         self.enter(expr.span)?;
         // The depth limit bounds recursion, but frames are large in debug
         // builds and callers' threads may have small stacks: grow on demand.
@@ -137,6 +148,14 @@ impl<'e> Evaluator<'e> {
                 Ok(self.negate(v, span))
             }
             ExprKind::Binary(op, left, right) => {
+                // Operands that are variables, paths or literals are looked
+                // at where they are, without copying them.
+                if let (Some(l), Some(r)) = (self.peek(left), self.peek(right)) {
+                    if let Some(v) = ops::quick(*op, l, r) {
+                        self.burn(2, span)?;
+                        return Ok(v);
+                    }
+                }
                 let l = self.eval(left)?;
                 let r = self.eval(right)?;
                 Ok(self.binary(*op, l, r, span))
@@ -188,6 +207,17 @@ impl<'e> Evaluator<'e> {
                     captured: self.scope.capture(),
                 }))))
             }
+        }
+    }
+
+    /// The value of a literal, a variable or a chain of context entries
+    /// (`a.b.c`), by reference; `None` for anything else, and when looking it
+    /// up would warn (the general path handles those).
+    #[inline]
+    fn peek<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
+        match &expr.kind {
+            ExprKind::Literal(v) => Some(v),
+            _ => self.context_path(expr),
         }
     }
 

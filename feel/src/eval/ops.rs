@@ -40,6 +40,9 @@ impl Evaluator<'_> {
 
     /// `l op r` for arithmetic and comparison operators.
     pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+        if let Some(v) = quick(op, &l, &r) {
+            return v;
+        }
         match op {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow => {
                 self.arithmetic(op, l, r, span)
@@ -214,6 +217,58 @@ impl Evaluator<'_> {
             (Some(true), Some(true)) => Value::Boolean(true),
             _ => Value::Null,
         }
+    }
+}
+
+/// `l op r` for the common operands (two numbers, two strings, two
+/// booleans) when the result needs no warning; `None` for anything else,
+/// which [`Evaluator::binary`] then works out in full. Where it answers, the
+/// answer is the one `binary` gives.
+#[inline]
+pub(super) fn quick(op: BinaryOp, l: &Value, r: &Value) -> Option<Value> {
+    let ord = match (l, r) {
+        (Value::Number(a), Value::Number(b)) => {
+            let n = match op {
+                BinaryOp::Add => a.add(*b),
+                BinaryOp::Sub => a.sub(*b),
+                BinaryOp::Mul => a.mul(*b),
+                BinaryOp::Div if b.is_zero() => return None,
+                BinaryOp::Div => a.div(*b),
+                BinaryOp::Pow => a.pow(*b),
+                _ => return Some(Value::Boolean(test(op, a.compare(*b)))),
+            };
+            return n.map(Value::Number);
+        }
+        (Value::String(a), Value::String(b)) => match op {
+            BinaryOp::Add => {
+                let mut s = String::with_capacity(a.len() + b.len());
+                s.push_str(a);
+                s.push_str(b);
+                return Some(Value::from(s));
+            }
+            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow => return None,
+            _ => a.cmp(b),
+        },
+        (Value::Boolean(a), Value::Boolean(b)) => match op {
+            BinaryOp::Eq => return Some(Value::Boolean(a == b)),
+            BinaryOp::Ne => return Some(Value::Boolean(a != b)),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Value::Boolean(test(op, ord)))
+}
+
+/// Whether `ord` satisfies the comparison operator `op` (`=`, `!=`, `<`, …).
+#[inline]
+fn test(op: BinaryOp, ord: Ordering) -> bool {
+    match op {
+        BinaryOp::Eq => ord == Ordering::Equal,
+        BinaryOp::Ne => ord != Ordering::Equal,
+        BinaryOp::Lt => ord == Ordering::Less,
+        BinaryOp::Le => ord != Ordering::Greater,
+        BinaryOp::Gt => ord == Ordering::Greater,
+        _ => ord != Ordering::Less,
     }
 }
 

@@ -2,10 +2,21 @@
 //! bottom, then bindings pushed by context literals, iterations, filters and
 //! function calls.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::ast::Name;
 use crate::value::{Context, Value};
+
+/// The names the evaluator binds itself (`item` in filters, `?` in unary
+/// tests, `partial` in `for`), made once rather than on every binding.
+pub(crate) fn fixed_name(name: &'static str) -> Name {
+    static NAMES: OnceLock<[Name; 3]> = OnceLock::new();
+    let names = NAMES.get_or_init(|| [Name::from("item"), Name::from("?"), Name::from("partial")]);
+    match names.iter().find(|n| &***n == name) {
+        Some(n) => Arc::clone(n),
+        None => Name::from(name),
+    }
+}
 
 /// One layer of bindings.
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use super::Evaluator;
-use crate::ast::{Args, Domain, Expr, ExprKind, Name, Type, UnaryTest, UnaryTestKind};
+use crate::ast::{Args, Domain, Expr, ExprKind, Type, UnaryTest, UnaryTestKind};
 use crate::error::{Error, WarningKind};
 use crate::value::{Bound, Range, Value};
 
@@ -35,7 +35,7 @@ impl Evaluator<'_> {
             }),
             UnaryTestKind::Expr(expr) => {
                 let mark = self.scope.mark();
-                self.scope.push_var(Name::from("?"), input.clone());
+                self.scope.push_var(super::scope::fixed_name("?"), input.clone());
                 let v = self.eval(expr);
                 self.scope.truncate(mark);
                 let v = v?;
