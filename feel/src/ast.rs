@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::error::Span;
+pub use crate::value::RangeForm;
 use crate::value::Value;
 
 /// A name as written in the source (FEEL names may contain spaces).
@@ -68,8 +69,9 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `{a: 1, "b c": 2}`: later entries see earlier ones.
     Context(Vec<(Name, Expr)>),
-    /// A range: `[1..10]`, `(1..10)`, `]1..10[`, or a unary comparison used as
-    /// an expression (`< 10`, `>= @"2020-01-01"`), which has one bound only.
+    /// A range: `[1..10]`, `(1..10)`, `]1..10[`, or a unary test used as an
+    /// expression (`< 10`, `>= @"2020-01-01"`), which has one bound only, or
+    /// (DMN 1.5) `(= 10)`, `(!= 10)`.
     Range(Box<RangeExpr>),
     /// `function(a, b: number) body`.
     Function(Arc<FunctionDef>),
@@ -160,7 +162,9 @@ pub enum Domain {
 }
 
 /// A range expression. A literal range has both bounds; a unary comparison
-/// (`< 10`) has one.
+/// (`< 10`) has one. The forms `= x` and `!= x` have their one endpoint in
+/// `start` (and `form` says which they are): their value has it as both
+/// bounds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RangeExpr {
     /// The lower bound, if any.
@@ -171,6 +175,8 @@ pub struct RangeExpr {
     pub end: Option<Expr>,
     /// Whether the upper bound is included (`]`) or not (`)` or `[`).
     pub end_included: bool,
+    /// How it was written.
+    pub form: RangeForm,
 }
 
 /// A user-defined function.

@@ -19,7 +19,7 @@ use crate::ast::{Expr, ExprKind, UnaryTest};
 use crate::engine::{Engine, EngineInner};
 use crate::error::{Error, ErrorKind, Span, Warning, WarningKind};
 use crate::expression::Evaluation;
-use crate::value::{Bound, Context, Function, FunctionRepr, Range, Value};
+use crate::value::{Bound, Context, Function, FunctionRepr, Range, RangeForm, Value};
 
 pub(crate) use scope::Scope;
 
@@ -190,6 +190,25 @@ impl<'e> Evaluator<'e> {
                 Ok(Value::List(values.into()))
             }
             ExprKind::Context(entries) => self.context_literal(entries),
+            ExprKind::Range(range) if range.form != RangeForm::Interval => {
+                // `= x`, `!= x`: x is both bounds.
+                let Some(e) = &range.start else {
+                    return Ok(Value::Null);
+                };
+                let v = self.eval(e)?;
+                let bound = |v: Value| {
+                    if range.form == RangeForm::Equal {
+                        Bound::Included(v)
+                    } else {
+                        Bound::Excluded(v)
+                    }
+                };
+                Ok(Value::Range(Arc::new(Range {
+                    start: bound(v.clone()),
+                    end: bound(v),
+                    form: range.form,
+                })))
+            }
             ExprKind::Range(range) => {
                 let start = match &range.start {
                     Some(e) => Some(self.eval(e)?),
@@ -338,10 +357,10 @@ impl<'e> Evaluator<'e> {
             }
             (None, None) => {}
         }
-        Value::Range(Arc::new(Range {
-            start: bound(start, start_included),
-            end: bound(end, end_included),
-        }))
+        Value::Range(Arc::new(Range::new(
+            bound(start, start_included),
+            bound(end, end_included),
+        )))
     }
 }
 

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use super::Evaluator;
 use crate::ast::{Args, Domain, Expr, ExprKind, Type, UnaryTest, UnaryTestKind};
 use crate::error::{Error, WarningKind};
-use crate::value::{Bound, Range, Value};
+use crate::value::{Bound, Range, RangeForm, Value};
 
 impl Evaluator<'_> {
     /// Whether `input` passes any of `tests` (a disjunction): true if one
@@ -102,6 +102,11 @@ impl Evaluator<'_> {
 
 /// Whether `x` lies in the range; `None` if not comparable.
 pub(crate) fn range_contains(r: &Range, x: &Value) -> Option<bool> {
+    match (r.form, r.start.value()) {
+        (RangeForm::Equal, Some(v)) => return x.feel_eq(v),
+        (RangeForm::NotEqual, Some(v)) => return x.feel_eq(v).map(|eq| !eq),
+        _ => {}
+    }
     let low = match &r.start {
         Bound::Unbounded => true,
         Bound::Included(s) => s.feel_cmp(x)? != Ordering::Greater,

@@ -1,9 +1,6 @@
 //! Literals and names: string escapes, numbers, `@"…"` temporal literals, and
 //! the spelling of names.
 
-use std::sync::Arc;
-
-use crate::ast::Name;
 use crate::error::Span;
 use crate::value::{Number, Value};
 
@@ -177,13 +174,9 @@ pub(super) fn is_feel_whitespace(c: char) -> bool {
     )
 }
 
-/// The name a `plain_name` or `special_name` token stands for: its words
-/// joined by single spaces, so `Monthly   Salary` and a name broken over two
-/// lines mean `Monthly Salary`.
-pub(super) fn name(text: &str) -> Name {
-    if !text.contains(is_feel_whitespace) {
-        return Arc::from(text);
-    }
+/// The name a name token stands for: its words joined by single spaces, so
+/// `Monthly   Salary` and a name broken over two lines mean `Monthly Salary`.
+pub(super) fn name(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split(is_feel_whitespace).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
@@ -191,5 +184,30 @@ pub(super) fn name(text: &str) -> Name {
         }
         out.push_str(word);
     }
-    Arc::from(out)
+    out
+}
+
+/// Whether `word` is one of FEEL's reserved words, which no name starts with
+/// (the grammar's `reserved` rule).
+pub(super) fn is_reserved(word: &str) -> bool {
+    matches!(
+        word,
+        "and"
+            | "between"
+            | "else"
+            | "every"
+            | "false"
+            | "for"
+            | "function"
+            | "if"
+            | "instance"
+            | "in"
+            | "null"
+            | "or"
+            | "return"
+            | "satisfies"
+            | "some"
+            | "then"
+            | "true"
+    )
 }

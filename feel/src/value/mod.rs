@@ -20,7 +20,7 @@ pub use context::Context;
 pub(crate) use function::FunctionRepr;
 pub use function::{Function, HostFn};
 pub use number::{Number, Rounding};
-pub use range::{Bound, Range};
+pub use range::{Bound, Range, RangeForm};
 
 pub use crate::temporal::{Date, DateTime, DayTimeDuration, Time, YearMonthDuration, Zone};
 
@@ -324,6 +324,13 @@ impl fmt::Display for Value {
                     write!(f, ": {v}")?;
                 }
                 f.write_str("}")
+            }
+            Value::Range(r) if r.form != RangeForm::Interval => {
+                let op = if r.form == RangeForm::Equal { "=" } else { "!=" };
+                match r.start.value() {
+                    Some(v) => write!(f, "{op} {v}"),
+                    None => f.write_str(op),
+                }
             }
             Value::Range(r) => match (&r.start, &r.end) {
                 (Bound::Unbounded, Bound::Unbounded) => f.write_str("(..)"),

@@ -1,7 +1,8 @@
 //! A compact S-expression form of the AST for one-line test assertions.
 
 use crate::ast::{
-    Args, Domain, Expr, ExprKind, Quantifier, RangeExpr, Type, UnaryTest, UnaryTestKind,
+    Args, Domain, Expr, ExprKind, Quantifier, RangeExpr, RangeForm, Type, UnaryTest,
+    UnaryTestKind,
 };
 use crate::value::Value;
 
@@ -88,6 +89,11 @@ fn iterations(its: &[crate::ast::Iteration]) -> String {
 }
 
 fn range(r: &RangeExpr) -> String {
+    match (r.form, &r.start) {
+        (RangeForm::Equal, Some(a)) => return format!("={}", expr(a)),
+        (RangeForm::NotEqual, Some(a)) => return format!("!={}", expr(a)),
+        _ => {}
+    }
     match (&r.start, &r.end) {
         (Some(a), Some(b)) => format!(
             "{}{}..{}{}",
