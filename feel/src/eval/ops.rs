@@ -43,6 +43,11 @@ impl Evaluator<'_> {
         if let Some(v) = quick(op, &l, &r) {
             return v;
         }
+        self.binary_general(op, l, r, span)
+    }
+
+    /// `l op r` without the shortcut of [`quick`]: every case.
+    pub(super) fn binary_general(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
         match op {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow => {
                 self.arithmetic(op, l, r, span)
@@ -275,4 +280,76 @@ fn test(op: BinaryOp, ord: Ordering) -> bool {
 /// The integers of a `for` span domain `a..b`.
 pub(super) fn integer_span(a: Number, b: Number) -> Option<(i64, i64)> {
     Some((a.to_i64()?, b.to_i64()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::value::Context;
+
+    fn values() -> Vec<Value> {
+        let n = |s: &str| Value::Number(Number::parse(s).unwrap_or(Number::ZERO));
+        vec![
+            n("0"),
+            n("1"),
+            n("-1"),
+            n("2.50"),
+            n("0.1"),
+            n("3"),
+            n("-7.25"),
+            n("998000"),
+            n("79228162514264337593543950335"),
+            n("0.0000000000000000000000000001"),
+            n("1000000000000000000"),
+            Value::from(""),
+            Value::from("a"),
+            Value::from("abc"),
+            Value::from("b"),
+            Value::Boolean(true),
+            Value::Boolean(false),
+            Value::Null,
+            Value::list([Value::from(1)]),
+        ]
+    }
+
+    /// Where the shortcut answers, it answers as the general path does, which
+    /// then warns of nothing.
+    #[test]
+    fn quick_agrees_with_the_general_path() {
+        let engine = Engine::new();
+        let root = Context::new();
+        let ops = [
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::Pow,
+            BinaryOp::Eq,
+            BinaryOp::Ne,
+            BinaryOp::Lt,
+            BinaryOp::Le,
+            BinaryOp::Gt,
+            BinaryOp::Ge,
+        ];
+        let mut answered = 0;
+        for l in values() {
+            for r in values() {
+                for op in ops {
+                    let Some(fast) = quick(op, &l, &r) else {
+                        continue;
+                    };
+                    answered += 1;
+                    let mut ev = Evaluator::new(&engine, &root);
+                    let general = ev.binary_general(op, l.clone(), r.clone(), Span::default());
+                    assert_eq!(fast, general, "{l} {} {r}", op.symbol());
+                    assert!(ev.warnings.is_empty(), "{l} {} {r}", op.symbol());
+                }
+            }
+        }
+        assert!(
+            answered > 500,
+            "the shortcut answered only {answered} cases"
+        );
+    }
 }
