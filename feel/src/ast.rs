@@ -75,6 +75,26 @@ pub enum ExprKind {
     Range(Box<RangeExpr>),
     /// `function(a, b: number) body`.
     Function(Arc<FunctionDef>),
+    /// A subexpression that calls built-ins on constants only, computed when
+    /// the expression was compiled (`date("2024-01-01") + duration("P1D")`).
+    /// Operators on literals alone fold into a [`ExprKind::Literal`].
+    Folded(Box<Folded>),
+}
+
+/// A constant computed at compile time from built-in calls (see
+/// [`ExprKind::Folded`]).
+///
+/// A variable holding a function takes the place of a built-in of its name,
+/// so the value stands only while no variable in scope holds a function
+/// named like one of `calls`; otherwise `expr`, as written, is evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Folded {
+    /// The value `expr` has.
+    pub value: Value,
+    /// The built-ins `expr` calls by name.
+    pub calls: Vec<Name>,
+    /// The expression as written.
+    pub expr: Expr,
 }
 
 /// Arithmetic and comparison operators.

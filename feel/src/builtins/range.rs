@@ -626,12 +626,8 @@ mod tests {
 
     #[test]
     fn open_ends_and_bad_arguments() {
-        let below = |b: Bound| {
-            Value::Range(Arc::new(Range::new(Bound::Unbounded, b)))
-        };
-        let above = |b: Bound| {
-            Value::Range(Arc::new(Range::new(b, Bound::Unbounded)))
-        };
+        let below = |b: Bound| Value::Range(Arc::new(Range::new(Bound::Unbounded, b)));
+        let above = |b: Bound| Value::Range(Arc::new(Range::new(b, Bound::Unbounded)));
         let five = || n("5");
         check(
             "before",

@@ -81,7 +81,8 @@ impl Evaluator<'_> {
         let mut kept = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let mark = self.scope.mark();
-            self.scope.push_var(super::scope::fixed_name("item"), item.clone());
+            self.scope
+                .push_var(super::scope::fixed_name("item"), item.clone());
             // The item's own entries shadow `item` (`[{item: 1}][item > 0]`).
             if let Value::Context(c) = item {
                 self.scope.push_context(c.clone());
@@ -267,8 +268,10 @@ impl Evaluator<'_> {
             let mark = self.scope.mark();
             if partial {
                 self.burn(results.len() as u64, body.span)?;
-                self.scope
-                    .push_var(super::scope::fixed_name("partial"), Value::List(results.clone().into()));
+                self.scope.push_var(
+                    super::scope::fixed_name("partial"),
+                    Value::List(results.clone().into()),
+                );
             }
             let v = self.eval(body);
             self.scope.truncate(mark);

@@ -6,6 +6,7 @@
 //! host functions are an `Err`.
 
 mod call;
+pub(crate) mod fold;
 mod iteration;
 mod ops;
 mod scope;
@@ -42,6 +43,8 @@ pub(crate) struct Evaluator<'e> {
     warnings: Vec<Warning>,
     fuel: Option<u64>,
     depth: usize,
+    /// Whether a built-in read the clock (such a value is not a constant).
+    read_clock: std::cell::Cell<bool>,
 }
 
 impl<'e> Evaluator<'e> {
@@ -52,6 +55,7 @@ impl<'e> Evaluator<'e> {
             warnings: Vec::new(),
             fuel: engine.inner.fuel,
             depth: 0,
+            read_clock: std::cell::Cell::new(false),
         }
     }
 
@@ -219,6 +223,18 @@ impl<'e> Evaluator<'e> {
                     None => None,
                 };
                 Ok(self.make_range(start, range.start_included, end, range.end_included, span))
+            }
+            ExprKind::Folded(folded) => {
+                // A variable holding a function takes the place of a built-in.
+                let shadowed = folded
+                    .calls
+                    .iter()
+                    .any(|name| matches!(self.scope.get(name), Some(Value::Function(_))));
+                if shadowed {
+                    self.eval(&folded.expr)
+                } else {
+                    Ok(folded.value.clone())
+                }
             }
             ExprKind::Function(def) => {
                 Ok(Value::Function(Function(Arc::new(FunctionRepr::User {
@@ -400,6 +416,7 @@ impl Ctx<'_, '_> {
 
     /// The current instant from the engine's clock.
     pub(crate) fn now(&self) -> chrono::DateTime<FixedOffset> {
+        self.ev.read_clock.set(true);
         self.ev.engine.clock.now()
     }
 

@@ -35,7 +35,8 @@ impl Evaluator<'_> {
             }),
             UnaryTestKind::Expr(expr) => {
                 let mark = self.scope.mark();
-                self.scope.push_var(super::scope::fixed_name("?"), input.clone());
+                self.scope
+                    .push_var(super::scope::fixed_name("?"), input.clone());
                 let v = self.eval(expr);
                 self.scope.truncate(mark);
                 let v = v?;
@@ -132,6 +133,7 @@ pub(crate) fn mentions(expr: &Expr, name: &str) -> bool {
     match &expr.kind {
         ExprKind::Name(n) => &**n == name,
         ExprKind::Literal(_) => false,
+        ExprKind::Folded(folded) => uses_input(&folded.expr),
         // `?` inside a function body is that function's business; any other
         // name may be captured by the closure.
         ExprKind::Function(def) => name != "?" && mentions(&def.body, name),

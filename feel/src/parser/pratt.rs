@@ -270,7 +270,10 @@ impl Builder<'_> {
             if op.precedence() < min {
                 break;
             }
-            let op = climb.pending.pop().ok_or_else(|| self.internal_at(Span::default()))?;
+            let op = climb
+                .pending
+                .pop()
+                .ok_or_else(|| self.internal_at(Span::default()))?;
             let operand = climb
                 .operands
                 .pop()

@@ -458,7 +458,10 @@ fn reserved_words_are_not_names() {
     // Inside a name, only the words that can follow an operand end it.
     assert_eq!(p("a.is true"), "(. a `is true`)");
     // Camunda's `and(…)` and `or(…)` where an operand starts.
-    assert_eq!(p("and(a, b) or or([c])"), "(or (call and a b) (call or [c]))");
+    assert_eq!(
+        p("and(a, b) or or([c])"),
+        "(or (call and a b) (call or [c]))"
+    );
 }
 
 #[test]

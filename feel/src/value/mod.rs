@@ -326,7 +326,11 @@ impl fmt::Display for Value {
                 f.write_str("}")
             }
             Value::Range(r) if r.form != RangeForm::Interval => {
-                let op = if r.form == RangeForm::Equal { "=" } else { "!=" };
+                let op = if r.form == RangeForm::Equal {
+                    "="
+                } else {
+                    "!="
+                };
                 match r.start.value() {
                     Some(v) => write!(f, "{op} {v}"),
                     None => f.write_str(op),

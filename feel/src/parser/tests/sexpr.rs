@@ -1,14 +1,14 @@
 //! A compact S-expression form of the AST for one-line test assertions.
 
 use crate::ast::{
-    Args, Domain, Expr, ExprKind, Quantifier, RangeExpr, RangeForm, Type, UnaryTest,
-    UnaryTestKind,
+    Args, Domain, Expr, ExprKind, Quantifier, RangeExpr, RangeForm, Type, UnaryTest, UnaryTestKind,
 };
 use crate::value::Value;
 
 pub(super) fn expr(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Literal(v) => literal(v),
+        ExprKind::Folded(f) => format!("(folded {} {})", literal(&f.value), expr(&f.expr)),
         ExprKind::Name(n) => name(n),
         ExprKind::Path(base, n) => format!("(. {} {})", expr(base), name(n)),
         ExprKind::Filter(base, f) => format!("(filter {} {})", expr(base), expr(f)),
@@ -163,7 +163,7 @@ fn ty(t: &Type) -> String {
 /// The number of nodes on the longest root-to-leaf path (types count too).
 pub(super) fn depth(e: &Expr) -> usize {
     let kids: Vec<&Expr> = match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Name(_) => vec![],
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Folded(_) => vec![],
         ExprKind::Path(b, _) | ExprKind::Neg(b) => vec![b],
         ExprKind::Filter(a, b)
         | ExprKind::Binary(_, a, b)

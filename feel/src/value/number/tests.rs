@@ -462,7 +462,11 @@ fn fast_paths_agree_with_the_general_paths_on_random_operands() {
     for _ in 0..20_000 {
         let (a, b) = (next(), next());
         assert_eq!(exact(a.add(b)), exact(a.add_general(b)), "{a:?} + {b:?}");
-        assert_eq!(exact(a.sub(b)), exact(a.add_general(b.neg())), "{a:?} - {b:?}");
+        assert_eq!(
+            exact(a.sub(b)),
+            exact(a.add_general(b.neg())),
+            "{a:?} - {b:?}"
+        );
         assert_eq!(exact(a.mul(b)), exact(a.mul_general(b)), "{a:?} * {b:?}");
         assert_eq!(exact(a.div(b)), exact(a.div_general(b)), "{a:?} / {b:?}");
         assert_eq!(a.compare(b), a.0.cmp(&b.0), "{a:?} cmp {b:?}");
