@@ -36,6 +36,21 @@ pub fn engine() -> &'static Engine {
     })
 }
 
+/// The same engine without constant folding, to check that folding changes
+/// no value and no warning.
+pub fn engine_without_folding() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let noon = chrono::DateTime::parse_from_rfc3339("2024-05-01T12:00:00+02:00")
+            .expect("a valid fixed instant");
+        Engine::builder()
+            .fuel(FUEL)
+            .clock(feel::FixedClock(noon))
+            .fold_constants(false)
+            .build()
+    })
+}
+
 /// Whether an evaluation may fail this way: a limit, or Camunda's
 /// `assert(value, condition)`, whose whole point is to fail the evaluation.
 pub fn is_expected_failure(e: &Error) -> bool {
