@@ -67,6 +67,11 @@ impl Evaluator<'_> {
                 }
             },
         };
+        if let (Callee::Builtin(overloads), Args::Positional(exprs)) = (&function, args) {
+            if let Some(result) = self.call_builtin_inline(overloads, exprs, span) {
+                return result;
+            }
+        }
         let before = self.warnings.len();
         let args = self.eval_args(args)?;
         if let Some("is defined" | "get or else") = function.builtin_name() {
@@ -90,16 +95,68 @@ impl Evaluator<'_> {
         }
     }
 
+    /// Calls a built-in with a few positional arguments held on the stack,
+    /// when an overload of exactly that arity exists (the common case); `None`
+    /// for anything else, which the general path handles (variadic
+    /// overloads, named arguments, the built-ins that filter warnings).
+    fn call_builtin_inline(
+        &mut self,
+        overloads: &'static [&'static Overload],
+        exprs: &[Expr],
+        span: Span,
+    ) -> Option<EvalResult> {
+        const INLINE: usize = 4;
+        if exprs.len() > INLINE {
+            return None;
+        }
+        let overload = overloads
+            .iter()
+            .find(|o| !o.variadic && o.params.len() == exprs.len())?;
+        if matches!(overload.name, "is defined" | "get or else") {
+            return None;
+        }
+        let mut values: [Value; INLINE] = Default::default();
+        for (slot, e) in values.iter_mut().zip(exprs) {
+            *slot = match self.eval(e) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e)),
+            };
+        }
+        if let Err(e) = self.enter(span) {
+            return Some(Err(e));
+        }
+        let mut ctx = Ctx {
+            ev: self,
+            span,
+            function: overload.name,
+        };
+        let result = (overload.call)(&mut ctx, &values[..exprs.len()]);
+        self.depth -= 1;
+        Some(result)
+    }
+
     /// What a call of `name` invokes: a function value in scope, a host
     /// function, or a built-in. Non-function variables do not hide functions.
-    fn resolve_callee(&self, name: &str) -> Option<Callee> {
+    fn resolve_callee(&mut self, name: &Name) -> Option<Callee> {
         if let Some(Value::Function(f)) = self.scope.get(name) {
             return Some(Callee::Value(f.clone()));
         }
         if let Some(Value::Function(f)) = self.engine.functions.get(name) {
             return Some(Callee::Value(f.clone()));
         }
-        builtins::lookup(name).map(Callee::Builtin)
+        // Built-ins by the name's allocation: a call in a loop looks its
+        // built-in up once per evaluation.
+        let key = Arc::as_ptr(name) as *const u8 as usize;
+        if let Some(&(_, overloads)) = self.builtin_cache.iter().find(|(k, _)| *k == key) {
+            return Some(Callee::Builtin(overloads));
+        }
+        let overloads = builtins::lookup(name)?;
+        // The oldest entry makes room.
+        self.builtin_cache.rotate_left(1);
+        if let Some(last) = self.builtin_cache.last_mut() {
+            *last = (key, overloads);
+        }
+        Some(Callee::Builtin(overloads))
     }
 
     /// A host function or built-in called `name` (not looking at variables).

@@ -45,6 +45,10 @@ pub(crate) struct Evaluator<'e> {
     depth: usize,
     /// Whether a built-in read the clock (such a value is not a constant).
     read_clock: std::cell::Cell<bool>,
+    /// The built-ins called so far, by the address of the callee's name
+    /// (names live as long as the expression, which outlives the evaluator).
+    /// (A few slots, no allocation; an empty slot has key 0.)
+    builtin_cache: [(usize, &'static [&'static crate::builtins::Overload]); 4],
 }
 
 impl<'e> Evaluator<'e> {
@@ -56,6 +60,7 @@ impl<'e> Evaluator<'e> {
             fuel: engine.inner.fuel,
             depth: 0,
             read_clock: std::cell::Cell::new(false),
+            builtin_cache: [(0, &[]); 4],
         }
     }
 

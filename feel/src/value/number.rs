@@ -112,6 +112,9 @@ impl Number {
 
     /// The value as an `i64` after truncating any fraction, if in range.
     pub fn trunc_i64(self) -> Option<i64> {
+        if let Some(i) = fast::trunc_i64(self.0) {
+            return Some(i);
+        }
         self.0.trunc().to_i64()
     }
 

@@ -166,3 +166,10 @@ pub(super) fn to_i64(a: Decimal) -> Option<Option<i64>> {
         None
     })
 }
+
+/// The whole part of `a` as an `i64`, when its scale is small and it fits.
+#[inline]
+pub(super) fn trunc_i64(a: Decimal) -> Option<i64> {
+    let (m, s) = parts(a);
+    i64::try_from(m / *POW10.get(s as usize)?).ok()
+}

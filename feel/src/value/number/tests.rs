@@ -439,6 +439,7 @@ fn fast_paths_agree_with_the_general_paths() {
             let e = Number::from(n);
             assert_eq!(exact(a.pow(e)), exact(a.pow_general(e)), "pow {a:?} {n}");
         }
+        assert_eq!(a.trunc_i64(), a.0.trunc().to_i64(), "trunc {a:?}");
         let whole = a.0.fract().is_zero();
         assert_eq!(a.to_i64(), if whole { a.0.to_i64() } else { None }, "{a:?}");
         assert_eq!(a.is_integer(), whole, "{a:?}");
