@@ -77,31 +77,23 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Spends `amount` fuel.
+    #[inline]
     pub(crate) fn burn(&mut self, amount: u64, span: Span) -> Result<(), Error> {
         if let Some(fuel) = &mut self.fuel {
             if *fuel < amount {
                 *fuel = 0;
-                return Err(
-                    Error::new(ErrorKind::FuelExhausted, "the evaluation ran out of fuel")
-                        .with_span(span),
-                );
+                return Err(out_of_fuel(span));
             }
             *fuel -= amount;
         }
         Ok(())
     }
 
+    #[inline]
     fn enter(&mut self, span: Span) -> Result<(), Error> {
         self.depth += 1;
         if self.depth > self.engine.max_depth {
-            return Err(Error::new(
-                ErrorKind::DepthExceeded,
-                format!(
-                    "the evaluation nested deeper than {} levels",
-                    self.engine.max_depth
-                ),
-            )
-            .with_span(span));
+            return Err(too_deep(self.engine.max_depth, span));
         }
         Ok(())
     }
@@ -257,7 +249,9 @@ impl<'e> Evaluator<'e> {
     fn peek<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
         match &expr.kind {
             ExprKind::Literal(v) => Some(v),
-            _ => self.context_path(expr),
+            ExprKind::Name(name) => self.scope.get(name),
+            ExprKind::Path(..) => self.context_path(expr),
+            _ => None,
         }
     }
 
@@ -276,7 +270,7 @@ impl<'e> Evaluator<'e> {
 
     /// The value of a name: a variable in scope, then a host function, then a
     /// built-in (as a function value). Unknown names are null with a warning.
-    fn lookup(&mut self, name: &str, span: Span) -> Value {
+    fn lookup(&mut self, name: &crate::ast::Name, span: Span) -> Value {
         if let Some(v) = self.scope.get(name) {
             return v.clone();
         }
@@ -383,6 +377,20 @@ impl<'e> Evaluator<'e> {
             bound(end, end_included),
         )))
     }
+}
+
+#[cold]
+fn out_of_fuel(span: Span) -> Error {
+    Error::new(ErrorKind::FuelExhausted, "the evaluation ran out of fuel").with_span(span)
+}
+
+#[cold]
+fn too_deep(max_depth: usize, span: Span) -> Error {
+    Error::new(
+        ErrorKind::DepthExceeded,
+        format!("the evaluation nested deeper than {max_depth} levels"),
+    )
+    .with_span(span)
 }
 
 /// What a built-in sees of the evaluation: warnings, the clock, and calls of

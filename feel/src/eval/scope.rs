@@ -42,10 +42,13 @@ impl<'v> Scope<'v> {
     }
 
     /// The value bound to `name`, innermost first.
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+    #[inline]
+    pub(crate) fn get(&self, name: &Name) -> Option<&Value> {
         for frame in self.frames.iter().rev() {
             match frame {
-                Frame::Var(n, v) if &**n == name => return Some(v),
+                // Names of one expression share an allocation: the pointer
+                // test settles most loop and parameter variables.
+                Frame::Var(n, v) if Arc::ptr_eq(n, name) || **n == **name => return Some(v),
                 Frame::Ctx(c) => {
                     if let Some(v) = c.get(name) {
                         return Some(v);
