@@ -112,6 +112,13 @@ impl<'e> Evaluator<'e> {
 
     /// Evaluates a node that has children, counting its depth.
     fn eval_inner(&mut self, expr: &Expr) -> EvalResult {
+        // A path through context entries (`request.body.From`) does not
+        // recurse either.
+        if let ExprKind::Path(..) = &expr.kind {
+            if let Some(v) = self.context_path(expr) {
+                return Ok(v.clone());
+            }
+        }
         self.enter(expr.span)?;
         // The depth limit bounds recursion, but frames are large in debug
         // builds and callers' threads may have small stacks: grow on demand.
@@ -257,10 +264,45 @@ impl<'e> Evaluator<'e> {
 
     /// The value at `a.b.c` when `a` is a variable and every step is an entry
     /// of a context; `None` for anything else (the general path handles it).
-    fn context_path(&self, expr: &Expr) -> Option<&Value> {
+    #[inline(never)]
+    fn context_path<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
+        // The keys from the top down, found walking to the name at the bottom
+        // (without recursion for the usual few steps).
+        const STEPS: usize = 8;
+        let mut keys: [Option<&crate::ast::Name>; STEPS] = [None; STEPS];
+        let mut depth = 0;
+        let mut node = expr;
+        loop {
+            match &node.kind {
+                ExprKind::Path(base, key) => {
+                    if depth == STEPS {
+                        return self.context_path_deep(expr);
+                    }
+                    keys[depth] = Some(key);
+                    depth += 1;
+                    node = base;
+                }
+                ExprKind::Name(name) => {
+                    let mut value = self.scope.get(name)?;
+                    for key in keys[..depth].iter().rev().flatten() {
+                        value = match value {
+                            Value::Context(c) => c.get(key)?,
+                            _ => return None,
+                        };
+                    }
+                    return Some(value);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// [`Evaluator::context_path`] for long chains.
+    #[cold]
+    fn context_path_deep<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
         match &expr.kind {
             ExprKind::Name(name) => self.scope.get(name),
-            ExprKind::Path(base, key) => match self.context_path(base)? {
+            ExprKind::Path(base, key) => match self.context_path_deep(base)? {
                 Value::Context(c) => c.get(key),
                 _ => None,
             },
