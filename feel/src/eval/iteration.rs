@@ -81,12 +81,7 @@ impl Evaluator<'_> {
         let mut kept = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let mark = self.scope.mark();
-            self.scope
-                .push_var(super::scope::fixed_name("item"), item.clone());
-            // The item's own entries shadow `item` (`[{item: 1}][item > 0]`).
-            if let Value::Context(c) = item {
-                self.scope.push_context(c.clone());
-            }
+            self.scope.push_item(item.clone());
             let result = self.eval(filter);
             self.scope.truncate(mark);
             match result? {

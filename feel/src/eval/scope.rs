@@ -23,8 +23,12 @@ pub(crate) fn fixed_name(name: &'static str) -> Name {
 pub(crate) enum Frame {
     /// A single variable (`item`, a loop variable, a parameter).
     Var(Name, Value),
-    /// All entries of a context (a filtered item's entries, a closure's capture).
+    /// All entries of a context (a closure's capture).
     Ctx(Context),
+    /// An item of a filtered list: `item`, and, when it is a context, its
+    /// entries, which shadow `item` (`[{item: 1}][item > 0]`). One frame and
+    /// one copy of the item, where a variable and a context frame took two.
+    Item(Value),
 }
 
 /// The scope stack of one evaluation.
@@ -54,6 +58,16 @@ impl<'v> Scope<'v> {
                         return Some(v);
                     }
                 }
+                Frame::Item(item) => {
+                    if let Value::Context(c) = item {
+                        if let Some(v) = c.get(name) {
+                            return Some(v);
+                        }
+                    }
+                    if &**name == "item" {
+                        return Some(item);
+                    }
+                }
                 Frame::Var(..) => {}
             }
         }
@@ -78,6 +92,10 @@ impl<'v> Scope<'v> {
         self.frames.push(Frame::Ctx(context));
     }
 
+    pub(crate) fn push_item(&mut self, item: Value) {
+        self.frames.push(Frame::Item(item));
+    }
+
     /// Replaces the value of the innermost frame (which must be a `Var`).
     pub(crate) fn set_top(&mut self, value: Value) {
         if let Some(Frame::Var(_, v)) = self.frames.last_mut() {
@@ -94,6 +112,14 @@ impl<'v> Scope<'v> {
                 Frame::Ctx(c) => {
                     for (k, v) in c.iter() {
                         captured.insert(Arc::clone(k), v.clone());
+                    }
+                }
+                Frame::Item(item) => {
+                    captured.insert(fixed_name("item"), item.clone());
+                    if let Value::Context(c) = item {
+                        for (k, v) in c.iter() {
+                            captured.insert(Arc::clone(k), v.clone());
+                        }
                     }
                 }
             }
