@@ -26,6 +26,17 @@ use crate::engine::Engine;
 use crate::parser::{RED_ZONE, STACK_SEGMENT};
 use crate::value::{Context, Value};
 
+/// The built-in names of several constants, each once.
+fn merge(constants: impl IntoIterator<Item = Vec<Name>>) -> Vec<Name> {
+    let mut calls: Vec<Name> = Vec::new();
+    for name in constants.into_iter().flatten() {
+        if !calls.contains(&name) {
+            calls.push(name);
+        }
+    }
+    calls
+}
+
 /// The most work one folded constant may take (in fuel units): constants are
 /// small, and compiling must stay cheap whatever the expression.
 const FOLD_FUEL: u64 = 10_000;
@@ -89,14 +100,14 @@ impl Folder<'_> {
             ExprKind::Literal(_) => Some(Vec::new()),
             ExprKind::Name(_) | ExprKind::Folded(_) => None,
             ExprKind::Path(base, _) | ExprKind::Neg(base) | ExprKind::InstanceOf(base, _) => {
-                self.all([&mut **base])
+                self.visit(base)
             }
             ExprKind::Filter(a, b)
             | ExprKind::Binary(_, a, b)
             | ExprKind::And(a, b)
-            | ExprKind::Or(a, b) => self.all([&mut **a, &mut **b]),
+            | ExprKind::Or(a, b) => self.all_of([&mut **a, &mut **b]),
             ExprKind::Between(a, b, c) | ExprKind::If(a, b, c) => {
-                self.all([&mut **a, &mut **b, &mut **c])
+                self.all_of([&mut **a, &mut **b, &mut **c])
             }
             ExprKind::List(items) => self.all(items.iter_mut()),
             ExprKind::Range(range) => {
@@ -112,7 +123,12 @@ impl Folder<'_> {
                     }
                 };
                 let args = match args {
-                    Args::Positional(args) => self.all(args.iter_mut()),
+                    Args::Positional(args) => match args.as_mut_slice() {
+                        [a] => self.visit(a),
+                        [a, b] => self.all_of([a, b]),
+                        [a, b, c] => self.all_of([a, b, c]),
+                        args => self.all(args.iter_mut()),
+                    },
                     Args::Named(args) => self.all(args.iter_mut().map(|(_, a)| a)),
                 };
                 let (Some(name), Some(mut calls)) = (callee, args) else {
@@ -167,6 +183,23 @@ impl Folder<'_> {
         }
     }
 
+    /// [`Folder::all`] for a fixed number of children, without allocating.
+    fn all_of<const N: usize>(&self, mut children: [&mut Expr; N]) -> Constant {
+        let mut constants: [Constant; N] = std::array::from_fn(|_| None);
+        for (child, constant) in children.iter_mut().zip(constants.iter_mut()) {
+            *constant = self.visit(child);
+        }
+        if constants.iter().all(Option::is_some) {
+            return Some(merge(constants.into_iter().flatten()));
+        }
+        for (child, constant) in children.into_iter().zip(constants) {
+            if let Some(calls) = constant {
+                self.replace(child, calls);
+            }
+        }
+        None
+    }
+
     /// Whether the children are all constant; if not, folds those that are.
     fn all<'x>(&self, children: impl IntoIterator<Item = &'x mut Expr>) -> Constant {
         let mut visited: Vec<(&'x mut Expr, Constant)> = Vec::new();
@@ -175,15 +208,7 @@ impl Folder<'_> {
             visited.push((child, constant));
         }
         if visited.iter().all(|(_, c)| c.is_some()) {
-            let mut calls = Vec::new();
-            for (_, c) in visited {
-                for name in c.into_iter().flatten() {
-                    if !calls.contains(&name) {
-                        calls.push(name);
-                    }
-                }
-            }
-            return Some(calls);
+            return Some(merge(visited.into_iter().filter_map(|(_, c)| c)));
         }
         for (child, constant) in visited {
             if let Some(calls) = constant {

@@ -776,9 +776,14 @@ impl<'s> Builder<'s> {
     /// The name for the text of a name token (white space between words
     /// reduced to one space), shared with equal names made before.
     fn intern_name(&self, text: &str) -> Name {
-        if text.contains(|c: char| c != ' ' && literals::is_feel_whitespace(c))
-            || text.contains("  ")
-        {
+        // Pest saw ASCII white space only (the pre-scan replaced the rest):
+        // anything but single spaces between words is reduced.
+        let bytes = text.as_bytes();
+        let irregular = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b < b' ' || (b == b' ' && bytes.get(i + 1) == Some(&b' ')));
+        if irregular {
             return self.intern(&literals::name(text));
         }
         self.intern(text)

@@ -50,8 +50,19 @@ pub(super) fn scan(source: &str, max_depth: usize) -> Result<Scan<'_>, ParseErro
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        match b {
-            b'-' | b'<' | b'>' | b'=' | b'!' => {
+        // Most bytes need no more than a look at their class.
+        match CLASS[usize::from(b)] {
+            PLAIN => {
+                operators = 0;
+                has_content = true;
+                i += 1;
+                continue;
+            }
+            SPACE => {
+                i += 1;
+                continue;
+            }
+            OPERATOR => {
                 operators += 1;
                 if operators > max_depth {
                     return Err(ParseError::new(
@@ -63,9 +74,16 @@ pub(super) fn scan(source: &str, max_depth: usize) -> Result<Scan<'_>, ParseErro
                         Vec::new(),
                     ));
                 }
+                has_content = true;
+                i += 1;
+                continue;
             }
-            b' ' | b'\t'..=b'\r' => {}
-            _ => operators = 0,
+            _ => {
+                // `/` may start a comment, which leaves the run as it is.
+                if b != b'/' || !matches!(bytes.get(i + 1), Some(b'/' | b'*')) {
+                    operators = 0;
+                }
+            }
         }
         match b {
             b'"' => {
@@ -165,6 +183,44 @@ pub(super) fn scan(source: &str, max_depth: usize) -> Result<Scan<'_>, ParseErro
     };
     Ok(Scan { has_content, text })
 }
+
+/// Byte classes for the scan: bytes that need nothing but a note that there
+/// is content, white space, operator characters, and the rest (brackets,
+/// quotes, `/`, `.`, control characters, non-ASCII) that the scan looks at.
+const PLAIN: u8 = 0;
+const SPACE: u8 = 1;
+const OPERATOR: u8 = 2;
+const OTHER: u8 = 3;
+static CLASS: [u8; 256] = {
+    let mut class = [OTHER; 256];
+    let mut b = 0x20;
+    while b < 0x7F {
+        class[b] = PLAIN;
+        b += 1;
+    }
+    let mut b = b'\t' as usize;
+    while b <= b'\r' as usize {
+        class[b] = SPACE;
+        b += 1;
+    }
+    class[b' ' as usize] = SPACE;
+    class[b'-' as usize] = OPERATOR;
+    class[b'<' as usize] = OPERATOR;
+    class[b'>' as usize] = OPERATOR;
+    class[b'=' as usize] = OPERATOR;
+    class[b'!' as usize] = OPERATOR;
+    class[b'"' as usize] = OTHER;
+    class[b'`' as usize] = OTHER;
+    class[b'/' as usize] = OTHER;
+    class[b'(' as usize] = OTHER;
+    class[b')' as usize] = OTHER;
+    class[b'[' as usize] = OTHER;
+    class[b']' as usize] = OTHER;
+    class[b'{' as usize] = OTHER;
+    class[b'}' as usize] = OTHER;
+    class[b'.' as usize] = OTHER;
+    class
+};
 
 fn push(open: &mut Vec<bool>, source: &str, at: usize, max_depth: usize) -> Result<(), ParseError> {
     if open.len() >= max_depth {

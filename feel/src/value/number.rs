@@ -68,6 +68,16 @@ impl Number {
             let i: i64 = int.parse().ok()?;
             return Some(Number::from(if neg { -i } else { i }));
         }
+        if exponent == 0 {
+            if let Some(d) = fast::decimal(neg, int, frac) {
+                return Some(Number(d));
+            }
+        }
+        Number::parse_digits(neg, int, frac, exponent)
+    }
+
+    /// The general path of [`Number::parse`], for validated digits.
+    fn parse_digits(neg: bool, int: &str, frac: &str, exponent: i64) -> Option<Number> {
         let digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
         round_digits(neg, &digits, int.len() as i64 + exponent, false)
     }

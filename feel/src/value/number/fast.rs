@@ -173,3 +173,19 @@ pub(super) fn trunc_i64(a: Decimal) -> Option<i64> {
     let (m, s) = parts(a);
     i64::try_from(m / *POW10.get(s as usize)?).ok()
 }
+
+/// The numeral `int.frac` (ASCII digits) when it has at most 28 digits and
+/// 28 decimals, normalized (no trailing zeros after the point), as the
+/// general path makes it.
+#[inline]
+pub(super) fn decimal(neg: bool, int: &str, frac: &str) -> Option<Decimal> {
+    let frac = frac.trim_end_matches('0');
+    if int.len() + frac.len() > 28 {
+        return None;
+    }
+    let mut m: i128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        m = m * 10 + i128::from(b - b'0');
+    }
+    make(if neg { -m } else { m }, u32::try_from(frac.len()).ok()?)
+}

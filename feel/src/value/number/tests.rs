@@ -475,3 +475,33 @@ fn fast_paths_agree_with_the_general_paths_on_random_operands() {
         assert_eq!(exact(a.pow(e)), exact(a.pow_general(e)), "{a:?} ** {e:?}");
     }
 }
+
+#[test]
+fn numerals_parse_as_on_the_general_path() {
+    let cases = [
+        "3.5",
+        "0.50",
+        "-2.250",
+        "007.10",
+        ".5",
+        "1.0000000000000000000000000001",
+        "123456789012345678901234567.8",
+        "1234567890123456789012345678.9",
+        "0.00000000000000000000000000001",
+        "99999999999999999999.99999999",
+        "10.00",
+        "0.0",
+    ];
+    for text in cases {
+        let (neg, body) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        assert_eq!(
+            exact(Number::parse(text)),
+            exact(Number::parse_digits(neg, int, frac, 0)),
+            "{text}"
+        );
+    }
+}
