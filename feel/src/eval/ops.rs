@@ -6,7 +6,7 @@ use super::{EvalResult, Evaluator};
 use crate::ast::{BinaryOp, Expr};
 use crate::error::{Span, WarningKind};
 use crate::temporal;
-use crate::value::{DayTimeDuration, Number, Value, YearMonthDuration};
+use crate::value::{same_text, DayTimeDuration, Number, Value, YearMonthDuration};
 
 impl Evaluator<'_> {
     /// `-v`
@@ -252,6 +252,8 @@ pub(super) fn quick(op: BinaryOp, l: &Value, r: &Value) -> Option<Value> {
                 return Some(Value::from(s));
             }
             BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow => return None,
+            BinaryOp::Eq => return Some(Value::Boolean(same_text(a, b))),
+            BinaryOp::Ne => return Some(Value::Boolean(!same_text(a, b))),
             _ => a.cmp(b),
         },
         (Value::Boolean(a), Value::Boolean(b)) => match op {

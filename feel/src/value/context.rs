@@ -35,7 +35,10 @@ impl Default for Entries {
 impl Entries {
     fn get(&self, key: &str) -> Option<&Value> {
         match self {
-            Entries::Small(items) => items.iter().find(|(k, _)| &**k == key).map(|(_, v)| v),
+            Entries::Small(items) => items
+                .iter()
+                .find(|(k, _)| super::same_text(k, key))
+                .map(|(_, v)| v),
             Entries::Indexed(map) => map.get(key),
         }
     }

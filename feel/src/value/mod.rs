@@ -234,6 +234,32 @@ impl From<Vec<Value>> for Value {
     }
 }
 
+/// Whether two strings are equal, compared in place: names and keys are
+/// short, and a word or two of comparison costs less than a call of the C
+/// library's `memcmp`.
+#[inline]
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // Two (possibly overlapping) words cover the whole string.
+    fn word<const W: usize>(s: &[u8], at: usize) -> [u8; W] {
+        s.get(at..at + W)
+            .and_then(|w| <[u8; W]>::try_from(w).ok())
+            .unwrap_or([0; W])
+    }
+    match n {
+        0 => true,
+        1 => a[0] == b[0],
+        2..=3 => word::<2>(a, 0) == word::<2>(b, 0) && word::<2>(a, n - 2) == word::<2>(b, n - 2),
+        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// Writes `s` as a FEEL string literal.
 pub(crate) fn write_string_literal(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
     f.write_char('"')?;
@@ -352,6 +378,31 @@ impl fmt::Display for Value {
                 }
             },
             Value::Function(func) => write!(f, "{func:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_text;
+
+    #[test]
+    fn same_text_agrees_with_string_equality() {
+        let base: String = "abcdefghijklmnopqrstuvwxyzé0123456789".into();
+        for len in 0..=base.len() {
+            let Some(a) = base.get(..len) else { continue };
+            assert!(same_text(a, a), "{a:?}");
+            // Differ at each byte position in turn, and in length.
+            for i in 0..a.len() {
+                let mut b = a.as_bytes().to_vec();
+                b[i] ^= 0x01;
+                if let Ok(b) = String::from_utf8(b) {
+                    assert_eq!(same_text(a, &b), a == b, "{a:?} {b:?}");
+                }
+            }
+            if let Some(longer) = base.get(..len + 1) {
+                assert!(!same_text(a, longer), "{a:?} {longer:?}");
+            }
         }
     }
 }
