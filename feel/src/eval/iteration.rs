@@ -278,6 +278,23 @@ impl Evaluator<'_> {
         };
         let mark = self.scope.mark();
         self.scope.push_var(Arc::clone(&first.name), Value::Null);
+        if rest.is_empty() && !partial {
+            // One iteration context (the usual loop): the body directly.
+            results.reserve(items.len());
+            for item in items.iter() {
+                self.burn(1, first.span)?;
+                self.scope.set_top(item.clone());
+                match self.eval(body) {
+                    Ok(v) => results.push(v),
+                    Err(e) => {
+                        self.scope.truncate(mark);
+                        return Err(e);
+                    }
+                }
+            }
+            self.scope.truncate(mark);
+            return Ok(true);
+        }
         for item in items.iter() {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());
@@ -327,6 +344,27 @@ impl Evaluator<'_> {
         let mark = self.scope.mark();
         self.scope.push_var(Arc::clone(&first.name), Value::Null);
         let decisive = q == Quantifier::Some;
+        if rest.is_empty() {
+            // One iteration context (the usual case): the condition directly.
+            for item in items.iter() {
+                self.burn(1, first.span)?;
+                self.scope.set_top(item.clone());
+                match self.eval(cond) {
+                    // Only `true` satisfies (null and non-booleans do not).
+                    Ok(v) if matches!(v, Value::Boolean(true)) == decisive => {
+                        self.scope.truncate(mark);
+                        return Ok(Some(decisive));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.scope.truncate(mark);
+                        return Err(e);
+                    }
+                }
+            }
+            self.scope.truncate(mark);
+            return Ok(Some(!decisive));
+        }
         for item in items.iter() {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());
