@@ -1,7 +1,7 @@
 //! Compiled expressions and unary tests, and the result of evaluating them.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::ast::{Expr, UnaryTest};
 use crate::engine::Engine;
@@ -38,18 +38,23 @@ pub struct Expression {
     engine: Engine,
     source: Arc<str>,
     ast: Arc<Expr>,
-    inputs: Arc<Inputs>,
+    /// What it may read, worked out on the first question (an expression
+    /// compiled to be evaluated once never asks).
+    inputs: Arc<OnceLock<Inputs>>,
 }
 
 impl Expression {
     pub(crate) fn new(engine: Engine, source: &str, ast: Expr) -> Self {
-        let inputs = Arc::new(Inputs::of_expression(&ast));
         Expression {
             engine,
             source: source.into(),
             ast: Arc::new(ast),
-            inputs,
+            inputs: Arc::new(OnceLock::new()),
         }
+    }
+
+    fn inputs(&self) -> &Inputs {
+        self.inputs.get_or_init(|| Inputs::of_expression(&self.ast))
     }
 
     /// Evaluates the expression with `vars` in scope.
@@ -108,7 +113,7 @@ impl Expression {
     /// # Ok::<(), feel::ParseError>(())
     /// ```
     pub fn reads(&self, path: &[&str]) -> bool {
-        self.inputs.reads(path)
+        self.inputs().reads(path)
     }
 
     /// The places in the variables the expression may read (see
@@ -124,7 +129,7 @@ impl Expression {
     /// # Ok::<(), feel::ParseError>(())
     /// ```
     pub fn input_paths(&self) -> &[InputPath] {
-        self.inputs.paths()
+        self.inputs().paths()
     }
 
     /// The source text.
@@ -163,18 +168,22 @@ pub struct UnaryTests {
     engine: Engine,
     source: Arc<str>,
     tests: Arc<[UnaryTest]>,
-    inputs: Arc<Inputs>,
+    /// What they may read, worked out on the first question.
+    inputs: Arc<OnceLock<Inputs>>,
 }
 
 impl UnaryTests {
     pub(crate) fn new(engine: Engine, source: &str, tests: Vec<UnaryTest>) -> Self {
-        let inputs = Arc::new(Inputs::of_unary_tests(&tests));
         UnaryTests {
             engine,
             source: source.into(),
             tests: tests.into(),
-            inputs,
+            inputs: Arc::new(OnceLock::new()),
         }
+    }
+
+    fn inputs(&self) -> &Inputs {
+        self.inputs.get_or_init(|| Inputs::of_unary_tests(&self.tests))
     }
 
     /// Tests `input` (the value of `?`) with `vars` in scope. The value is a
@@ -199,13 +208,13 @@ impl UnaryTests {
     /// # Ok::<(), feel::ParseError>(())
     /// ```
     pub fn reads(&self, path: &[&str]) -> bool {
-        self.inputs.reads(path)
+        self.inputs().reads(path)
     }
 
     /// The places in the variables the tests may read (see
     /// [`reads`](Self::reads)), sorted, and none a prefix of another.
     pub fn input_paths(&self) -> &[InputPath] {
-        self.inputs.paths()
+        self.inputs().paths()
     }
 
     /// The source text.
