@@ -63,7 +63,11 @@ impl Engine {
     /// assert_eq!((err.line(), err.column()), (1, 4));
     /// ```
     pub fn compile_expression(&self, source: &str) -> Result<Expression, ParseError> {
-        let mut ast = parser::parse_expression(source, self.inner.max_depth)?;
+        let mut ast = parser::parse_expression_with(
+            source,
+            self.inner.max_depth,
+            self.inner.fold_constants,
+        )?;
         if self.inner.fold_constants {
             crate::eval::fold::expression(self, &mut ast);
         }

@@ -22,6 +22,7 @@ use crate::error::{Error, ErrorKind, Span, Warning, WarningKind};
 use crate::expression::Evaluation;
 use crate::value::{Bound, Context, Function, FunctionRepr, Range, RangeForm, Value};
 
+pub(crate) use ops::quick;
 pub(crate) use scope::Scope;
 
 /// At most this many warnings are kept per evaluation (a loop over a large

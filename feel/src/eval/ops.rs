@@ -230,7 +230,7 @@ impl Evaluator<'_> {
 /// which [`Evaluator::binary`] then works out in full. Where it answers, the
 /// answer is the one `binary` gives.
 #[inline]
-pub(super) fn quick(op: BinaryOp, l: &Value, r: &Value) -> Option<Value> {
+pub(crate) fn quick(op: BinaryOp, l: &Value, r: &Value) -> Option<Value> {
     let ord = match (l, r) {
         (Value::Number(a), Value::Number(b)) => {
             let n = match op {

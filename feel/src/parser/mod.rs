@@ -96,12 +96,26 @@ fn run_pest<'t>(
         .map_err(|e| errors::convert(source, &e))
 }
 
-/// Parses a FEEL expression (the grammar's `expression`, rule 1).
+/// Parses a FEEL expression (the grammar's `expression`, rule 1), as
+/// written.
+#[cfg(test)]
 pub(crate) fn parse_expression(source: &str, max_depth: usize) -> Result<Expr, ParseError> {
+    parse_expression_with(source, max_depth, false)
+}
+
+/// [`parse_expression`], computing operators on literals as it builds the
+/// tree (`(1 + 2) * 3` is the literal 9): the first step of constant folding
+/// (`crate::eval::fold`), which spares building those nodes at all.
+pub(crate) fn parse_expression_with(
+    source: &str,
+    max_depth: usize,
+    fold: bool,
+) -> Result<Expr, ParseError> {
     let scan = check_input(source, max_depth, "expression")?;
     let text: &str = &scan.text;
     let mut pairs = run_pest(Rule::expression_input, text, source)?;
-    let builder = Builder::new(source, text, max_depth);
+    let mut builder = Builder::new(source, text, max_depth);
+    builder.fold = fold;
     let expression = pairs
         .next()
         .and_then(|input| input.into_inner().find(|p| p.as_rule() == Rule::expression))
@@ -194,6 +208,8 @@ pub(super) struct Builder<'s> {
     max_depth: usize,
     /// The distinct names made so far, so equal names share an allocation.
     names: RefCell<Vec<Name>>,
+    /// Whether operators on literals are computed as the tree is built.
+    fold: bool,
 }
 
 impl<'s> Builder<'s> {
@@ -203,6 +219,7 @@ impl<'s> Builder<'s> {
             text,
             max_depth,
             names: RefCell::new(Vec::new()),
+            fold: false,
         }
     }
 

@@ -141,8 +141,8 @@ impl Builder<'_> {
         position: Position,
     ) -> Result<Built, ParseError> {
         let mut climb = Climb {
-            operands: Vec::new(),
-            pending: Vec::new(),
+            operands: Vec::with_capacity(4),
+            pending: Vec::with_capacity(4),
         };
         let mut expect_operand = true;
         let mut first = true;
@@ -312,6 +312,24 @@ impl Builder<'_> {
                     };
                     let span = Span::new(lhs.expr.span.start, rhs.expr.span.end);
                     let height = lhs.height.max(rhs.height);
+                    if let (true, Infix::Binary(op), ExprKind::Literal(a), ExprKind::Literal(b)) =
+                        (self.fold, op, &lhs.expr.kind, &rhs.expr.kind)
+                    {
+                        // Constant folding's first step: an operator on
+                        // literals that needs no warning is its value. (The
+                        // height stays that of the node, for the depth limit.)
+                        if let Some(v) = crate::eval::quick(op, a, b) {
+                            self.check_depth(depth + height, span)?;
+                            climb.operands.push(Operand::Expr {
+                                built: Built {
+                                    expr: Expr::new(ExprKind::Literal(v), span),
+                                    height: height + 1,
+                                },
+                                fresh: false,
+                            });
+                            continue;
+                        }
+                    }
                     let (l, r) = (Box::new(lhs.expr), Box::new(rhs.expr));
                     let kind = match op {
                         Infix::Or => ExprKind::Or(l, r),
