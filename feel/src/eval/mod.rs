@@ -165,6 +165,17 @@ impl<'e> Evaluator<'e> {
                         return Ok(v);
                     }
                 }
+                // One level down, as in `x * x > 1000`: the left operand
+                // computed in place, without a nested evaluation.
+                if let Some(l) = self.quick_operand(left) {
+                    self.burn(3, left.span)?;
+                    if let Some(v) = self.peek(right).and_then(|r| ops::quick(*op, &l, r)) {
+                        self.burn(1, span)?;
+                        return Ok(v);
+                    }
+                    let r = self.eval(right)?;
+                    return Ok(self.binary(*op, l, r, span));
+                }
                 let l = self.eval(left)?;
                 let r = self.eval(right)?;
                 Ok(self.binary(*op, l, r, span))
@@ -259,6 +270,16 @@ impl<'e> Evaluator<'e> {
             ExprKind::Literal(v) => Some(v),
             ExprKind::Name(name) => self.scope.get(name),
             ExprKind::Path(..) => self.context_path(expr),
+            _ => None,
+        }
+    }
+
+    /// The value of an operator on operands [`Evaluator::peek`] sees, when
+    /// the shortcut answers (the caller pays the fuel: three units).
+    #[inline]
+    fn quick_operand(&self, expr: &Expr) -> Option<Value> {
+        match &expr.kind {
+            ExprKind::Binary(op, a, b) => ops::quick(*op, self.peek(a)?, self.peek(b)?),
             _ => None,
         }
     }

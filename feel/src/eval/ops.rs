@@ -195,6 +195,12 @@ impl Evaluator<'_> {
     }
 
     fn logic_operand(&mut self, e: &Expr, op: &str) -> Result<Option<bool>, crate::error::Error> {
+        // A comparison of variables, paths or literals (`n > 0`) is computed
+        // in place, for the fuel a nested evaluation would take.
+        if let Some(Value::Boolean(b)) = self.quick_operand(e) {
+            self.burn(3, e.span)?;
+            return Ok(Some(b));
+        }
         Ok(match self.eval(e)? {
             Value::Boolean(b) => Some(b),
             Value::Null => None,
