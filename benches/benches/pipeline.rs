@@ -11,15 +11,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use webhook::config::secrets::MapSecrets;
-use webhook::state::{AppState, Settings};
-use webhook::twilio::{self, Algorithm, Key};
+use webhook::settings::{Settings, Sources};
+use webhook::state::AppState;
+use webhook::twilio::SignedRequest;
+use webhook::webhooks::secrets::MapSecrets;
 use webhook::zeebe::{JournalDispatcher, SyncPolicy};
-use webhook::Config;
+use webhook::Service;
 
 const TOKEN: &str = "bench-auth-token";
 const PUBLIC_URL: &str = "https://hooks.example.com";
@@ -58,43 +59,28 @@ fn pipeline(c: &mut Criterion) {
         "TWILIO_AUTH_TOKEN".to_owned(),
         TOKEN.to_owned(),
     )]));
-    let settings = Settings {
-        public_url: Some(PUBLIC_URL.to_owned()),
-        dispatch_timeout: Duration::from_secs(10),
+    let mut settings = Settings {
+        sources: Sources {
+            bpmn: vec![
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/twilio-sms-start.bpmn")
+            ],
+            toml: None,
+            reload_interval: None,
+            ..Sources::default()
+        },
         ..Settings::default()
     };
-    let config = Config {
-        bpmn: vec![
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/twilio-sms-start.bpmn")
-        ],
-        webhook_file: None,
-        settings: settings.clone(),
-        reload_interval: None,
-        dispatcher: dispatcher.clone(),
-        secrets: Arc::new(secrets),
-    };
-    let (registry, _loader) = webhook::load(&config).expect("the example BPMN loads");
-    let state = AppState::new(
-        Arc::new(RwLock::new(Arc::new(registry))),
-        dispatcher,
-        settings,
-    );
-    let routes = webhook::routes::routes(state);
+    settings.requests.public_url = Some(PUBLIC_URL.to_owned());
+    // The in-memory path: commands go inline to the journal.
+    settings.delivery.outbox_path = None;
+    let service = Service::new(settings.clone()).with_secrets(Arc::new(secrets));
+    let (registry, _loader) = service.load().expect("the example BPMN loads");
+    let state = AppState::fixed(registry, dispatcher, settings);
+    let routes = webhook::http::routes(state, None);
 
-    let form = sms_form();
-    let signature = twilio::sign(
-        Key {
-            secret: TOKEN.as_bytes(),
-            algorithm: Algorithm::Sha1,
-        },
-        &format!("{PUBLIC_URL}{PATH}"),
-        &form,
-    );
-    let body: String = form
-        .iter()
-        .map(|(k, v)| format!("{}={}", webhook::form::encode(k), webhook::form::encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let signed = SignedRequest::form(TOKEN, &format!("{PUBLIC_URL}{PATH}"), sms_form());
+    let signature = signed.signature.clone();
+    let body = signed.form_body().expect("a form body");
     let send = || {
         warp::test::request()
             .method("POST")

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Evaluate FEEL (DMN 1.5) expressions and unary tests.
 ///
@@ -69,6 +69,16 @@ pub enum Command {
     },
     /// List the names of the built-in functions, one per line.
     Functions,
+    /// Evaluate expressions a line at a time.
+    ///
+    /// `name: expression` binds `name` for the lines that follow; any other
+    /// line is evaluated and its value printed in FEEL syntax, with warnings
+    /// under it. `:help`, `:vars`, `:clear`, `:quit`. On a terminal, lines can
+    /// be edited and recalled; piped input is read line by line.
+    Repl {
+        #[command(flatten)]
+        context: ContextArgs,
+    },
 }
 
 /// Where the variables come from.
@@ -108,6 +118,27 @@ pub struct Limits {
     /// (e.g. 2024-05-01T12:00:00+02:00).
     #[arg(long, global = true, value_name = "INSTANT", value_parser = parse_instant)]
     pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Where DMN 1.5 and Camunda 8 disagree, follow this one.
+    #[arg(long, global = true, value_enum, default_value_t = DialectArg::Standard)]
+    pub dialect: DialectArg,
+}
+
+/// The `--dialect` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// DMN 1.5 as the specification and the TCK read it.
+    Standard,
+    /// Camunda 8's FEEL (feel-scala).
+    Camunda,
+}
+
+impl From<DialectArg> for feel::Dialect {
+    fn from(d: DialectArg) -> Self {
+        match d {
+            DialectArg::Standard => feel::Dialect::Standard,
+            DialectArg::Camunda => feel::Dialect::Camunda,
+        }
+    }
 }
 
 fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
@@ -140,6 +171,18 @@ mod tests {
             r.unwrap_err().kind(),
             clap::error::ErrorKind::ArgumentConflict
         );
+    }
+
+    #[test]
+    fn dialect_defaults_to_the_standard() {
+        let cli = Cli::try_parse_from(["feel", "eval", "1"]).unwrap();
+        assert_eq!(cli.limits.dialect, DialectArg::Standard);
+        let cli = Cli::try_parse_from(["feel", "eval", "1", "--dialect", "camunda"]).unwrap();
+        assert_eq!(
+            feel::Dialect::from(cli.limits.dialect),
+            feel::Dialect::Camunda
+        );
+        assert!(Cli::try_parse_from(["feel", "eval", "1", "--dialect", "scala"]).is_err());
     }
 
     #[test]

@@ -37,8 +37,7 @@ pub fn unary_tests(
 ) -> Result<(), Failure> {
     // `-` is FEEL's "any input" test here, so unary tests never come from stdin.
     let source = source.to_owned();
-    let input = parse_json("--input", input)?;
-    let input = typed_json::decode(&input).map_err(|e| Failure::Input(format!("--input: {e}")))?;
+    let input = typed_json::decode_text(input).map_err(|e| bad_input("--input", &e))?;
     let vars = read_context(context)?;
     let compiled = engine
         .compile_unary_tests(&source)
@@ -62,7 +61,7 @@ fn read_source(arg: &str) -> Result<String, Failure> {
 }
 
 /// The variables from `--context` or `--context-file` (none if neither).
-fn read_context(args: &ContextArgs) -> Result<Context, Failure> {
+pub fn read_context(args: &ContextArgs) -> Result<Context, Failure> {
     let (what, text) = match (&args.context, &args.context_file) {
         (Some(text), _) => ("--context".to_owned(), text.clone()),
         (None, Some(path)) => {
@@ -72,18 +71,17 @@ fn read_context(args: &ContextArgs) -> Result<Context, Failure> {
         }
         (None, None) => return Ok(Context::new()),
     };
-    let json = parse_json(&what, &text)?;
-    typed_json::decode_context(&json).map_err(|e| Failure::Input(format!("{what}: {e}")))
+    typed_json::decode_context_text(&text).map_err(|e| bad_input(&what, &e))
 }
 
-fn parse_json(what: &str, text: &str) -> Result<serde_json::Value, Failure> {
-    serde_json::from_str(text).map_err(|e| {
-        Failure::Input(format!(
-            "{what} is not valid JSON: {e} (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })
+/// The failure for typed JSON that `what` (an option or a file) could not be
+/// read as: not JSON at all, or JSON that is not valid typed JSON.
+pub(crate) fn bad_input(what: &str, e: &typed_json::DecodeError) -> Failure {
+    if e.message.starts_with("invalid JSON") {
+        Failure::Input(format!("{what} is not valid JSON: {}", e.message))
+    } else {
+        Failure::Input(format!("{what}: {e}"))
+    }
 }
 
 /// Prints the value to stdout and the warnings to stderr.
@@ -125,14 +123,19 @@ mod tests {
     #[test]
     fn warnings_name_line_and_column() {
         let source = "1 +\n  missing";
-        let warning = Warning {
-            kind: feel::WarningKind::NoVariableFound,
-            message: "no variable found with name `missing`".into(),
-            span: feel::Span::new(6, 13),
-        };
+        let evaluation = feel::Engine::new()
+            .compile_expression(source)
+            .unwrap()
+            .evaluate(&feel::Context::new())
+            .unwrap();
+        let warning = evaluation
+            .warnings
+            .iter()
+            .find(|w| w.kind == feel::WarningKind::NoVariableFound)
+            .unwrap();
         assert_eq!(
-            describe_warning(source, &warning),
-            "warning: 2:3: no variable found with name `missing`"
+            describe_warning(source, warning),
+            "warning: 2:3: no variable found with name 'missing'"
         );
     }
 
@@ -161,13 +164,30 @@ mod tests {
 
     #[test]
     fn bad_json_says_where() {
-        let Err(Failure::Input(message)) = parse_json("--context", "{\"a\": }") else {
-            panic!("invalid JSON accepted");
+        let e = typed_json::decode_context_text("{\"a\": }").unwrap_err();
+        let Failure::Input(message) = bad_input("--context", &e) else {
+            panic!("not an input failure");
         };
         assert!(
             message.starts_with("--context is not valid JSON"),
             "{message}"
         );
         assert!(message.contains("column 7"), "{message}");
+    }
+
+    #[test]
+    fn context_numbers_keep_their_digits() {
+        let c = typed_json::decode_context_text(
+            r#"{"x": 0.12345678901234567890123, "d": {"$date": "2024-01-31"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Context(c).to_string(),
+            r#"{x: 0.12345678901234567890123, d: date("2024-01-31")}"#
+        );
+        let e = typed_json::decode_text(r#"{"$date": 1}"#).unwrap_err();
+        assert!(e.message.contains("takes a string"), "{e}");
+        let e = typed_json::decode_text(r#"{"$when": "x"}"#).unwrap_err();
+        assert!(e.message.contains("unknown tag"), "{e}");
     }
 }

@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod cli;
 pub mod evaluate;
+pub mod repl;
 pub mod typed_json;
 
 use std::fmt;

@@ -1,6 +1,6 @@
 //! The `feel` command-line tool: evaluate FEEL expressions and unary tests,
-//! one at a time (`feel eval`, `feel unary`) or as a JSON-Lines batch
-//! (`feel batch`). Run `feel --help` for usage.
+//! one at a time (`feel eval`, `feel unary`), as a JSON-Lines batch
+//! (`feel batch`) or interactively (`feel repl`). Run `feel --help` for usage.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -8,11 +8,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use feel_cli::cli::{Cli, Command, Limits};
-use feel_cli::{batch, evaluate, Failure};
+use feel_cli::{batch, evaluate, repl, Failure};
 
 /// Builds the engine the subcommands evaluate with.
 fn engine(limits: &Limits, default_fuel: Option<u64>) -> feel::Engine {
-    let mut builder = feel::Engine::builder().max_depth(limits.max_depth);
+    let mut builder = feel::Engine::builder()
+        .max_depth(limits.max_depth)
+        .dialect(limits.dialect.into());
     if let Some(fuel) = limits.fuel.or(default_fuel) {
         builder = builder.fuel(fuel);
     }
@@ -52,6 +54,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
             let engine = engine(&cli.limits, Some(batch::DEFAULT_FUEL));
             batch::run_file(engine, file.as_deref(), &options)
+        }
+        Command::Repl { context } => {
+            let vars = evaluate::read_context(&context)?;
+            repl::run(engine(&cli.limits, None), vars)
         }
         Command::Functions => {
             let mut out = io::stdout().lock();

@@ -103,6 +103,91 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
+/// Reads typed JSON text, keeping every digit of bare JSON numbers (through
+/// [`Value::from_json_text`]; `serde_json` would round them to an `f64`).
+pub fn decode_text(text: &str) -> Result<Value, DecodeError> {
+    let plain = Value::from_json_text(text).map_err(|e| DecodeError {
+        path: "$".into(),
+        message: e.detail().to_owned(),
+    })?;
+    let mut path = String::from("$");
+    untag(plain, &mut path)
+}
+
+/// Reads a typed JSON object of variables from text (see [`decode_text`]);
+/// `null` reads as no variables.
+pub fn decode_context_text(text: &str) -> Result<Context, DecodeError> {
+    match decode_text(text)? {
+        Value::Null => Ok(Context::new()),
+        Value::Context(c) => Ok(c),
+        other => Err(error(
+            "$",
+            format!(
+                "expected a JSON object of variables, found {}",
+                other.kind()
+            ),
+        )),
+    }
+}
+
+/// Turns the tagged scalars of plain JSON read as FEEL values into the values
+/// they stand for.
+fn untag(v: Value, path: &mut String) -> Result<Value, DecodeError> {
+    match v {
+        Value::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                out.push(untag(item.clone(), path)?);
+                path.truncate(len);
+            }
+            Ok(Value::from(out))
+        }
+        Value::Context(map) => {
+            if let Some(key) = map.keys().find(|k| k.starts_with('$')) {
+                let Some(tag) = Tag::from_key(key) else {
+                    let known: Vec<&str> = Tag::ALL.iter().map(|t| t.key()).collect();
+                    return Err(error(
+                        path,
+                        format!("unknown tag `{key}` (known tags: {})", known.join(", ")),
+                    ));
+                };
+                if map.len() != 1 {
+                    return Err(error(
+                        path,
+                        format!(
+                            "a `{key}` object must have that one key only, found {} keys",
+                            map.len()
+                        ),
+                    ));
+                }
+                return match map.get(key) {
+                    Some(Value::String(text)) => scalar_text(tag, text, path),
+                    other => Err(error(
+                        path,
+                        format!(
+                            "`{}` takes a string, {}; found {}",
+                            tag.key(),
+                            tag.describe(),
+                            other.map_or("nothing".into(), |v| v.kind().to_string())
+                        ),
+                    )),
+                };
+            }
+            let mut out = Context::new();
+            for (key, item) in map.iter() {
+                let len = path.len();
+                push_key(path, key);
+                out.insert(key.clone(), untag(item.clone(), path)?);
+                path.truncate(len);
+            }
+            Ok(Value::Context(out))
+        }
+        other => Ok(other),
+    }
+}
+
 /// Reads a typed JSON value.
 pub fn decode(json: &Json) -> Result<Value, DecodeError> {
     let mut path = String::from("$");
@@ -179,6 +264,10 @@ fn scalar(tag: Tag, payload: &Json, path: &str) -> Result<Value, DecodeError> {
             ),
         ));
     };
+    scalar_text(tag, text, path)
+}
+
+fn scalar_text(tag: Tag, text: &str, path: &str) -> Result<Value, DecodeError> {
     let invalid = |why: &str| {
         error(
             path,

@@ -13,6 +13,37 @@ use crate::value::{Context, Function, FunctionRepr, HostFn, Value};
 /// The default nesting depth limit (parser and evaluator).
 pub const DEFAULT_MAX_DEPTH: usize = 256;
 
+/// Which FEEL an engine speaks where the DMN 1.5 standard and Camunda's
+/// engine (feel-scala, the FEEL of Camunda 8 models) disagree.
+///
+/// Every difference is listed in the crate documentation (the table under
+/// [Dialects](crate#dialects), in `feel/src/lib.rs`). Expressions that do not
+/// touch one of them evaluate the same in both dialects.
+///
+/// # Examples
+///
+/// ```
+/// use feel::{Dialect, Engine, Value};
+///
+/// let standard = Engine::new();
+/// let camunda = Engine::builder().dialect(Dialect::Camunda).build();
+/// let vars = Default::default();
+/// let src = r#"string(duration("P0D"))"#;
+/// assert_eq!(standard.evaluate_expression(src, &vars)?.value, Value::from("PT0S"));
+/// assert_eq!(camunda.evaluate_expression(src, &vars)?.value, Value::from("P0D"));
+/// # Ok::<(), feel::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// DMN 1.5 as the specification and the DMN TCK read it (the default).
+    #[default]
+    Standard,
+    /// Camunda 8's FEEL: feel-scala's documented behaviour where it departs
+    /// from the standard.
+    Camunda,
+}
+
 /// Compiles FEEL expressions and unary tests and holds what they share: host
 /// functions, the clock, and limits. Cheap to clone (shared).
 ///
@@ -40,6 +71,7 @@ pub(crate) struct EngineInner {
     pub(crate) max_depth: usize,
     pub(crate) functions: Context,
     pub(crate) fold_constants: bool,
+    pub(crate) dialect: Dialect,
 }
 
 impl Engine {
@@ -63,11 +95,8 @@ impl Engine {
     /// assert_eq!((err.line(), err.column()), (1, 4));
     /// ```
     pub fn compile_expression(&self, source: &str) -> Result<Expression, ParseError> {
-        let mut ast = parser::parse_expression_with(
-            source,
-            self.inner.max_depth,
-            self.inner.fold_constants,
-        )?;
+        let mut ast =
+            parser::parse_expression_with(source, self.inner.max_depth, self.inner.fold_constants)?;
         if self.inner.fold_constants {
             crate::eval::fold::expression(self, &mut ast);
         }
@@ -92,6 +121,11 @@ impl Engine {
     pub fn clock(&self) -> &dyn Clock {
         &*self.inner.clock
     }
+
+    /// The dialect this engine evaluates in.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
 }
 
 impl Default for Engine {
@@ -106,6 +140,7 @@ impl fmt::Debug for Engine {
             .field("clock", &self.inner.clock)
             .field("fuel", &self.inner.fuel)
             .field("max_depth", &self.inner.max_depth)
+            .field("dialect", &self.inner.dialect)
             .field(
                 "functions",
                 &self.inner.functions.keys().collect::<Vec<_>>(),
@@ -140,6 +175,7 @@ pub struct EngineBuilder {
     max_depth: usize,
     functions: Context,
     fold_constants: bool,
+    dialect: Dialect,
 }
 
 impl EngineBuilder {
@@ -150,7 +186,16 @@ impl EngineBuilder {
             max_depth: DEFAULT_MAX_DEPTH,
             functions: Context::new(),
             fold_constants: true,
+            dialect: Dialect::Standard,
         }
+    }
+
+    /// Chooses the dialect: [`Dialect::Standard`] (the default) follows DMN
+    /// 1.5; [`Dialect::Camunda`] follows Camunda 8 (feel-scala) where the two
+    /// disagree, for expressions written in Camunda models.
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
     }
 
     /// Sets the clock for `now()` and `today()`.
@@ -215,6 +260,7 @@ impl EngineBuilder {
                 max_depth: self.max_depth,
                 functions: self.functions,
                 fold_constants: self.fold_constants,
+                dialect: self.dialect,
             }),
         }
     }
@@ -225,6 +271,7 @@ impl fmt::Debug for EngineBuilder {
         f.debug_struct("EngineBuilder")
             .field("fuel", &self.fuel)
             .field("max_depth", &self.max_depth)
+            .field("dialect", &self.dialect)
             .finish_non_exhaustive()
     }
 }

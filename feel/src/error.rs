@@ -329,7 +329,11 @@ pub enum WarningKind {
 
 /// Why a part of an evaluation yielded `null`: the kind, a message naming what
 /// was wrong, and where in the expression.
+///
+/// New fields may be added: match on the fields you read, and let the engine
+/// build warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Warning {
     /// What kind of problem.
     pub kind: WarningKind,

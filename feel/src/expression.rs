@@ -12,7 +12,9 @@ use crate::value::{Context, Value};
 
 /// The result of an evaluation: the value, and the warnings that explain any
 /// null produced along the way (a missing variable, a type mismatch, …).
+/// New fields may be added; only the engine builds one.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Evaluation {
     /// The value.
     pub value: Value,
@@ -183,7 +185,8 @@ impl UnaryTests {
     }
 
     fn inputs(&self) -> &Inputs {
-        self.inputs.get_or_init(|| Inputs::of_unary_tests(&self.tests))
+        self.inputs
+            .get_or_init(|| Inputs::of_unary_tests(&self.tests))
     }
 
     /// Tests `input` (the value of `?`) with `vars` in scope. The value is a

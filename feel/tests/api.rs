@@ -282,3 +282,23 @@ fn constants_are_computed_once_but_the_clock_is_read_at_each_evaluation() {
     );
     assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
+
+#[test]
+fn numbers_round_in_every_mode_named_from_outside_the_crate() {
+    use feel::{Number, Rounding};
+    let n = |text: &str| Number::parse(text).unwrap();
+    let cases = [
+        (Rounding::HalfEven, "2.5", "2"),
+        (Rounding::HalfUp, "2.5", "3"),
+        (Rounding::HalfDown, "2.5", "2"),
+        (Rounding::Up, "2.1", "3"),
+        (Rounding::Down, "-2.9", "-2"),
+    ];
+    for (mode, input, expected) in cases {
+        assert_eq!(
+            n(input).round(0, mode),
+            Some(n(expected)),
+            "{input} {mode:?}"
+        );
+    }
+}

@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use webhook::form;
-use webhook::request_context::{self as rc, Body};
+use webhook::inbound::request_context::{self as rc, Body};
 
 fuzz_target!(|data: &[u8]| {
     let query = String::from_utf8_lossy(data);

@@ -1,4 +1,5 @@
-//! `application/x-www-form-urlencoded` and query-string decoding.
+//! `application/x-www-form-urlencoded` and query-string decoding, and the
+//! media type that says a body is a form.
 //!
 //! Each pair is split on `&` and its first `=` *before* percent-decoding, so
 //! values holding an encoded `&` or `=` survive (Camunda decodes the whole body
@@ -7,7 +8,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-pub use crate::limits::MAX_PAIRS;
+use warp::http::{header, HeaderMap};
+
+/// The most `name=value` pairs one form body or query string may hold.
+/// Twilio sends a few dozen; more is an attack on the decoder and the
+/// signature check, which both work per pair.
+pub const MAX_PAIRS: usize = 1000;
 
 /// The problem reported past [`MAX_PAIRS`].
 const TOO_MANY_PAIRS: &str = "more than 1000 name=value pairs";
@@ -67,6 +73,25 @@ pub fn parse(input: &[u8]) -> Result<Vec<Pair>, FormError> {
         pairs.push((name, value));
     }
     Ok(pairs)
+}
+
+/// The media type of `content-type`, lower-cased, without parameters.
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let media = text
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    (!media.is_empty()).then_some(media)
+}
+
+/// Whether the media type is a form. A content type with parameters
+/// (`; charset=utf-8`, as real Twilio traffic sends) is still a form.
+pub fn is_form(media_type: Option<&str>) -> bool {
+    media_type == Some("application/x-www-form-urlencoded")
 }
 
 /// Percent-decodes one component (`+` is a space) into UTF-8 text.
@@ -200,6 +225,20 @@ mod tests {
     }
 
     #[test]
+    fn charset_suffix_is_still_a_form() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "content-type",
+            warp::http::HeaderValue::from_static(
+                "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+            ),
+        );
+        assert!(is_form(media_type(&h).as_deref()));
+        assert!(!is_form(Some("application/json")));
+        assert_eq!(media_type(&HeaderMap::new()), None);
+    }
+
+    #[test]
     fn encode_round_trips() {
         let text = "It's a +1 & b=c é";
         assert_eq!(&*decode(encode(text).as_bytes()).unwrap(), text);
@@ -245,7 +284,7 @@ mod tests {
             #[test]
             fn params_keep_the_first_value(pairs in proptest::collection::vec(("[a-c]", ".{0,6}"), 0..10)) {
                 let query = encode_pairs(&pairs);
-                let params = crate::request_context::params_value(&query).unwrap();
+                let params = crate::inbound::request_context::params_value(&query).unwrap();
                 for (name, value) in params.iter() {
                     let first = pairs.iter().find(|(k, _)| k.as_str() == name.as_ref()).map(|(_, v)| v.as_str());
                     prop_assert_eq!(first, value.as_str());

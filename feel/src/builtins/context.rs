@@ -1,7 +1,9 @@
 //! Context functions (DMN 1.5 §10.3.4.8): `get value`, `get entries`,
-//! `context put`, `context merge`, with Camunda's key-path forms.
+//! `context put`, `context merge`, with Camunda's key-path forms and its
+//! deprecated names `put` and `put all`.
 
 use super::{context, list_or_item, or_null, Out, Overload};
+use crate::engine::Dialect;
 use crate::error::WarningKind;
 use crate::eval::Ctx;
 use crate::value::{Context, Value};
@@ -17,6 +19,11 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("context put", &["context", "keys", "value"], context_put),
     Overload::new("context put", &["context", "key", "value"], context_put_key),
     Overload::new("context merge", &["contexts"], context_merge),
+    Overload::variadic("context merge", &["contexts"], context_merge_args),
+    // Camunda's earlier names, deprecated there but still accepted.
+    Overload::new("put", &["context", "key", "value"], context_put_key),
+    Overload::new("put all", &["contexts"], context_merge),
+    Overload::variadic("put all", &["contexts"], put_all_args),
 ];
 
 /// A key path: a string, or (for `keys`) a non-empty list of strings.
@@ -108,21 +115,33 @@ fn get_entries(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     })))
 }
 
-/// `path` set to `value` inside `c`, creating the last entry if needed; the
-/// inner entries must exist and be contexts. `Err` names the failing key.
-fn put(c: &Context, path: &[std::sync::Arc<str>], value: Value) -> Result<Context, String> {
+/// `path` set to `value` inside `c`, creating the last entry if needed.
+///
+/// DMN 1.5 defines the path form recursively through `get value`, so an
+/// inner entry that is missing or not a context makes the result null: `Err`
+/// names the failing key. With `create` (Camunda), such an entry becomes a
+/// new context instead, as feel-scala's `context put` does.
+fn put(
+    c: &Context,
+    path: &[std::sync::Arc<str>],
+    value: Value,
+    create: bool,
+) -> Result<Context, String> {
     let mut out = c.clone();
     match path {
         [] => {}
         [k] => out.insert(k.clone(), value),
-        [k, rest @ ..] => match c.get(k) {
-            Some(Value::Context(inner)) => {
-                let updated = put(inner, rest, value)?;
-                out.insert(k.clone(), Value::Context(updated));
-            }
-            Some(_) => return Err(format!("entry \"{k}\" is not a context")),
-            None => return Err(format!("no context entry \"{k}\"")),
-        },
+        [k, rest @ ..] => {
+            let empty = Context::new();
+            let inner = match c.get(k) {
+                Some(Value::Context(inner)) => inner,
+                _ if create => &empty,
+                Some(_) => return Err(format!("entry \"{k}\" is not a context")),
+                None => return Err(format!("no context entry \"{k}\"")),
+            };
+            let updated = put(inner, rest, value, create)?;
+            out.insert(k.clone(), Value::Context(updated));
+        }
     }
     Ok(out)
 }
@@ -133,15 +152,19 @@ fn put(c: &Context, path: &[std::sync::Arc<str>], value: Value) -> Result<Contex
 fn context_put(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let c = or_null!(context(ctx, &a[0], "context"));
     let path = or_null!(key_path(ctx, &a[1], "keys"));
-    Ok(match put(c, &path, a[2].clone()) {
+    let create = ctx.dialect() == Dialect::Camunda;
+    Ok(match put(c, &path, a[2].clone(), create) {
         Ok(c) => Value::Context(c),
         Err(e) => ctx.null(WarningKind::NoContextEntryFound, e),
     })
 }
 
 /// `context put(context, key, value)`: the context with entry `key` set.
+/// Camunda also takes a key path under the name `key`; the standard does not
+/// (the TCK expects null).
 fn context_put_key(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
-    if !matches!(a[1], Value::String(_)) {
+    let camunda_path = ctx.dialect() == Dialect::Camunda && matches!(a[1], Value::List(_));
+    if !matches!(a[1], Value::String(_)) && !camunda_path {
         return Ok(ctx.invalid_type("key", "a string", &a[1]));
     }
     context_put(ctx, a)
@@ -162,6 +185,36 @@ fn context_merge(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         }
     }
     Ok(Value::Context(out))
+}
+
+/// `context merge(c1, …, cN)`: the contexts one by one, as feel-scala takes
+/// them (Camunda dialect). DMN 1.5 has one parameter, a list: in the
+/// standard dialect this form is null with a warning, as the TCK expects.
+fn context_merge_args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    if ctx.dialect() == Dialect::Standard {
+        let n = a[0].as_list().map_or(1, <[Value]>::len);
+        return Ok(ctx.null(
+            WarningKind::InvalidArguments,
+            format!(
+                "takes one list of contexts, not {n} arguments (passing the contexts one \
+                 by one is Camunda's dialect)"
+            ),
+        ));
+    }
+    put_all_args(ctx, a)
+}
+
+/// `put all(c1, …, cN)` (Camunda's former name of `context merge`), and
+/// `context merge(c1, …, cN)` in the Camunda dialect; with no context at all
+/// it is null.
+fn put_all_args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    if a[0].as_list().is_some_and(<[Value]>::is_empty) {
+        return Ok(ctx.null(
+            WarningKind::InvalidArguments,
+            "expects a list of contexts or at least one context",
+        ));
+    }
+    context_merge(ctx, a)
 }
 
 #[cfg(test)]

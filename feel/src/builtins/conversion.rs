@@ -4,6 +4,7 @@
 //! `temporal.rs`.
 
 use super::{list_or_item, or_null, string, Out, Overload};
+use crate::engine::Dialect;
 use crate::error::WarningKind;
 use crate::eval::Ctx;
 #[cfg(feature = "json")]
@@ -22,7 +23,6 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("context", &["entries"], context_from),
     #[cfg(feature = "json")]
     Overload::new("to json", &["value"], to_json),
-    #[cfg(feature = "json")]
     Overload::new("from json", &["value"], from_json),
 ];
 
@@ -79,14 +79,74 @@ fn number_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `string(from)`: the value in its canonical form: strings as they are,
 /// numbers without exponent, temporal values in ISO 8601, and lists, contexts
-/// and ranges as FEEL literal text (`[1, "a"]`, `{a: 1}`, `[1..2)`), as
-/// feel-scala writes them. `string(null)` is null.
-fn string_from(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+/// and ranges as FEEL literal text (`[1, "a"]`, `{a: 1}`, `[1..2)`), as the
+/// TCK expects. `string(null)` is null. In the Camunda dialect, values are
+/// written as feel-scala writes them (see [`camunda_text`]).
+fn string_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     Ok(match &a[0] {
         Value::Null => Value::Null,
         Value::String(s) => Value::String(s.clone()),
+        other if ctx.dialect() == Dialect::Camunda => Value::from(camunda_text(other)),
         other => Value::from(to_text(other)),
     })
+}
+
+/// A value as Camunda's `string()` writes it: zero durations are `P0D` and
+/// `P0Y` (the standard's are `PT0S` and `P0M`); inside lists, contexts and
+/// ranges, strings are quoted but not escaped and temporal values appear as
+/// their bare ISO text (`[2024-01-01, "a"]`); context entries are `key:value`
+/// with the key as it is (`{a:1, b:"x"}`). Everything else is written as in
+/// the standard dialect.
+pub(crate) fn camunda_text(v: &Value) -> String {
+    let mut out = String::new();
+    write_camunda(&mut out, v, true);
+    out
+}
+
+fn write_camunda(out: &mut String, v: &Value, top: bool) {
+    match v {
+        Value::String(s) if top => out.push_str(s),
+        Value::String(s) => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        Value::DayTimeDuration(d) if d.as_nanos() == 0 => out.push_str("P0D"),
+        Value::YearMonthDuration(d) if d.total_months() == 0 => out.push_str("P0Y"),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_camunda(out, item, false);
+            }
+            out.push(']');
+        }
+        Value::Context(c) => {
+            out.push('{');
+            for (i, (k, item)) in c.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push(':');
+                write_camunda(out, item, false);
+            }
+            out.push('}');
+        }
+        Value::Range(r) => match (r.start.value(), r.end.value()) {
+            (Some(a), Some(b)) => {
+                out.push(if r.start.is_included() { '[' } else { '(' });
+                write_camunda(out, a, false);
+                out.push_str("..");
+                write_camunda(out, b, false);
+                out.push(if r.end.is_included() { ']' } else { ')' });
+            }
+            _ => out.push_str(&v.to_string()),
+        },
+        other => out.push_str(&to_text(other)),
+    }
 }
 
 /// The canonical string of a value (see `string`).
@@ -141,16 +201,37 @@ fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `to json(value)`: the value as JSON text (Camunda extension). Numbers keep
 /// every digit; temporal values become ISO 8601 strings; functions become
 /// `null`; ranges become `{"start", "end", "start included", "end included"}`.
+/// In the Camunda dialect, as Camunda documents it, a range becomes the JSON
+/// string of its text (`"[1..10]"`) and a function the string `"<function>"`.
 #[cfg(feature = "json")]
-fn to_json(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn to_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let mut out = String::new();
-    write_json(&mut out, &a[0]);
+    let now = ctx.now().naive_utc();
+    write_json(&mut out, &a[0], ctx.dialect(), Some(now));
     Ok(Value::from(out))
 }
 
+/// Writes `v` as JSON; `now` (UTC) dates the standard offset of a time in a
+/// zone id, in the Camunda dialect.
 #[cfg(feature = "json")]
-fn write_json(out: &mut String, v: &Value) {
+fn write_json(out: &mut String, v: &Value, dialect: Dialect, now: Option<chrono::NaiveDateTime>) {
     match v {
+        Value::Range(_) if dialect == Dialect::Camunda => {
+            out.push_str(&serde_json::Value::String(camunda_text(v)).to_string());
+        }
+        Value::Function(_) if dialect == Dialect::Camunda => out.push_str("\"<function>\""),
+        // Camunda writes a time in a zone id as ISO text with the zone's
+        // standard offset and the id in brackets, as it does date-times.
+        Value::Time(t) if dialect == Dialect::Camunda => match (t.zone(), now) {
+            (Some(zone @ Zone::Id(_)), Some(now)) => {
+                let offset = zone.standard_offset_at_utc(&now);
+                let text = t.to_string();
+                let local = text.split('@').next().unwrap_or(&text);
+                let iso = format!("{local}{}[{}]", Zone::Offset(offset).name(), zone.name());
+                out.push_str(&serde_json::Value::String(iso).to_string());
+            }
+            _ => out.push_str(&v.to_json().to_string()),
+        },
         Value::Number(n) => out.push_str(&n.to_string()),
         Value::List(items) => {
             out.push('[');
@@ -158,7 +239,7 @@ fn write_json(out: &mut String, v: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, item);
+                write_json(out, item, dialect, now);
             }
             out.push(']');
         }
@@ -170,7 +251,7 @@ fn write_json(out: &mut String, v: &Value) {
                 }
                 out.push_str(&serde_json::Value::String(k.to_string()).to_string());
                 out.push(':');
-                write_json(out, item);
+                write_json(out, item, dialect, now);
             }
             out.push('}');
         }
@@ -189,16 +270,16 @@ fn write_json(out: &mut String, v: &Value) {
     }
 }
 
-/// `from json(value)`: parses JSON text into a FEEL value (Camunda extension);
-/// null with a warning when the text is not JSON.
-#[cfg(feature = "json")]
+/// `from json(value)`: parses JSON text into a FEEL value (Camunda extension),
+/// keeping every digit of its numbers; null with a warning when the text is
+/// not JSON.
 fn from_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let text = or_null!(string(ctx, &a[0], "value"));
-    Ok(match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(json) => Value::from_json(&json),
+    Ok(match Value::from_json_text(text) {
+        Ok(v) => v,
         Err(e) => ctx.null(
             WarningKind::InvalidValue,
-            format!("`value` is not valid JSON: {e}"),
+            format!("`value` is not valid JSON: {}", e.detail()),
         ),
     })
 }

@@ -38,10 +38,20 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::variadic("all", &["b"], all_args),
     Overload::new("any", &["list"], any),
     Overload::variadic("any", &["b"], any_args),
+    // Camunda's names for `all` and `any` (from DMN 1.1).
+    Overload::new("and", &["list"], all),
+    Overload::variadic("and", &["list"], all_args),
+    Overload::new("or", &["list"], any),
+    Overload::variadic("or", &["list"], any_args),
     Overload::new("sublist", &["list", "start position"], sublist),
     Overload::new("sublist", &["list", "start position", "length"], sublist),
+    // feel-scala's parameter names.
+    Overload::new("sublist", &["list", "start"], sublist),
+    Overload::new("sublist", &["list", "start", "length"], sublist),
     Overload::variadic("append", &["list", "item"], append),
+    Overload::variadic("append", &["list", "items"], append),
     Overload::variadic("concatenate", &["list"], concatenate),
+    Overload::variadic("concatenate", &["lists"], concatenate),
     Overload::new(
         "insert before",
         &["list", "position", "newItem"],
@@ -51,6 +61,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("reverse", &["list"], reverse),
     Overload::new("index of", &["list", "match"], index_of),
     Overload::variadic("union", &["list"], union),
+    Overload::variadic("union", &["lists"], union),
     Overload::new("distinct values", &["list"], distinct_values),
     Overload::new("duplicate values", &["list"], duplicate_values),
     Overload::new("flatten", &["list"], flatten),

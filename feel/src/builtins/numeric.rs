@@ -13,6 +13,7 @@ use crate::value::{Number, Rounding, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("decimal", &["n", "scale"], decimal),
+    Overload::new("decimal", &["n", "scale", "mode"], decimal_mode),
     Overload::new("floor", &["n"], floor),
     Overload::new("floor", &["n", "scale"], floor_scale),
     Overload::new("ceiling", &["n"], ceiling),
@@ -22,6 +23,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("round half up", &["n", "scale"], round_half_up),
     Overload::new("round half down", &["n", "scale"], round_half_down),
     Overload::new("abs", &["n"], abs),
+    Overload::new("abs", &["number"], abs),
     Overload::new("modulo", &["dividend", "divisor"], modulo),
     Overload::new("sqrt", &["number"], sqrt),
     Overload::new("log", &["number"], log),
@@ -54,6 +56,51 @@ fn round(ctx: &mut Ctx<'_, '_>, a: &[Value], mode: Rounding) -> Out {
 /// `decimal(n, scale)`: `n` rounded half to even to `scale` decimal places.
 fn decimal(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::HalfEven)
+}
+
+/// `decimal(n, scale, mode)` (Camunda extension): `n` rounded to `scale`
+/// decimal places in a `java.math.RoundingMode`, named in any case: `UP`,
+/// `DOWN`, `CEILING`, `FLOOR`, `HALF_UP`, `HALF_DOWN`, `HALF_EVEN`, or
+/// `UNNECESSARY` (null with a warning when digits would be dropped).
+fn decimal_mode(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let mode = match &a[2] {
+        Value::String(s) => s.to_ascii_uppercase(),
+        other => return Ok(ctx.invalid_type("mode", "a rounding mode name", other)),
+    };
+    let rounding = match mode.as_str() {
+        "UP" => Rounding::Up,
+        "DOWN" | "UNNECESSARY" => Rounding::Down,
+        "CEILING" => Rounding::Ceiling,
+        "FLOOR" => Rounding::Floor,
+        "HALF_UP" => Rounding::HalfUp,
+        "HALF_DOWN" => Rounding::HalfDown,
+        "HALF_EVEN" => Rounding::HalfEven,
+        _ => {
+            return Ok(ctx.null(
+                WarningKind::InvalidValue,
+                format!(
+                    "`mode` \"{}\" is not a rounding mode (UP, DOWN, CEILING, FLOOR, \
+                     HALF_UP, HALF_DOWN, HALF_EVEN, UNNECESSARY)",
+                    a[2].as_str().unwrap_or_default()
+                ),
+            ))
+        }
+    };
+    let rounded = round(ctx, a, rounding)?;
+    if mode == "UNNECESSARY" {
+        if let (Value::Number(r), Value::Number(n)) = (&rounded, &a[0]) {
+            if r.compare(*n).is_ne() {
+                return Ok(ctx.null(
+                    WarningKind::InvalidValue,
+                    format!(
+                        "rounding {n} to scale {} is necessary (mode UNNECESSARY)",
+                        a[1]
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(rounded)
 }
 
 /// `floor(n)`: the greatest integer ≤ `n`.

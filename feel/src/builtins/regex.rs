@@ -9,8 +9,20 @@
 //! and the other Unicode blocks of XML Schema become ranges; class
 //! subtraction `[a-z-[aeiou]]` becomes the crate's `--`. `$` without the `m`
 //! flag matches only at the very end of the input (XPath, unlike Java, does
-//! not allow a final newline before it). Back-references (`\1`) have no
-//! equivalent in a finite automaton and are rejected with a clear message.
+//! not allow a final newline before it). With the `x` flag, white space is
+//! removed before anything else is read, except inside character classes.
+//!
+//! Back-references (`(a)\1`) have no equivalent in a finite automaton, which
+//! is what the `regex` crate builds (and why its matching time is linear in
+//! the input). A pattern with one is matched by `fancy-regex` instead: a
+//! backtracking matcher that shares the `regex` crate's parser and automata
+//! (so the two read the translated pattern alike) and runs the parts without
+//! a back-reference on them. Its backtracking is capped: a match that would
+//! need more steps is an error (null with a warning), not a hang. Only
+//! patterns with a back-reference pay for backtracking. As XPath says, `\N`
+//! takes as many digits as name a group closed before it (`\10` is group 1
+//! and a `0` unless ten groups precede it), and naming a group that is not
+//! closed yet is an error.
 //!
 //! Compiled patterns are cached, so a pattern in a decision table costs one
 //! compilation, not one per row.
@@ -25,14 +37,79 @@ use regex::Regex;
 /// must fail, not exhaust memory).
 const SIZE_LIMIT: usize = 1 << 21;
 
+/// The most backtracking steps one match of a back-reference pattern may take.
+const BACKTRACK_LIMIT: usize = 1_000_000;
+
+/// A compiled XPath pattern.
+#[derive(Clone, Debug)]
+pub(crate) enum Pattern {
+    /// The `regex` crate's automaton: every pattern without a back-reference.
+    Linear(Regex),
+    /// `fancy-regex`'s backtracker, for patterns with back-references.
+    Backtracking(fancy_regex::Regex),
+}
+
+/// The byte ranges of one match: the whole match first, then each group
+/// (`None` for a group that took no part in it).
+pub(crate) type Groups = Vec<Option<(usize, usize)>>;
+
+fn too_complex(e: fancy_regex::Error) -> String {
+    format!("the pattern could not be matched: {e}")
+}
+
+impl Pattern {
+    /// Whether the pattern matches anywhere in `s`.
+    pub(crate) fn is_match(&self, s: &str) -> Result<bool, String> {
+        match self {
+            Pattern::Linear(re) => Ok(re.is_match(s)),
+            Pattern::Backtracking(re) => re.is_match(s).map_err(too_complex),
+        }
+    }
+
+    /// Every non-overlapping match, left to right, with its groups.
+    pub(crate) fn captures_all(&self, s: &str) -> Result<Vec<Groups>, String> {
+        let mut out = Vec::new();
+        match self {
+            Pattern::Linear(re) => {
+                for caps in re.captures_iter(s) {
+                    out.push(
+                        caps.iter()
+                            .map(|m| m.map(|m| (m.start(), m.end())))
+                            .collect(),
+                    );
+                }
+            }
+            Pattern::Backtracking(re) => {
+                for caps in re.captures_iter(s) {
+                    let caps = caps.map_err(too_complex)?;
+                    out.push(
+                        caps.iter()
+                            .map(|m| m.map(|m| (m.start(), m.end())))
+                            .collect(),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The parts of `s` between matches, empty ones included.
+    pub(crate) fn split<'s>(&self, s: &'s str) -> Result<Vec<&'s str>, String> {
+        match self {
+            Pattern::Linear(re) => Ok(re.split(s).collect()),
+            Pattern::Backtracking(re) => re.split(s).map(|p| p.map_err(too_complex)).collect(),
+        }
+    }
+}
+
 /// How many compiled patterns the cache holds before it starts over.
 const CACHE_CAPACITY: usize = 256;
 
 /// Compiles an XPath regular expression with XPath flags (`s`, `m`, `i`, `x`,
 /// `q`), from the cache when possible. The error says what is wrong with the
 /// pattern or the flags.
-pub(crate) fn compile(pattern: &str, flags: &str) -> Result<Regex, String> {
-    type Cache = Mutex<HashMap<(String, String), Regex>>;
+pub(crate) fn compile(pattern: &str, flags: &str) -> Result<Pattern, String> {
+    type Cache = Mutex<HashMap<(String, String), Pattern>>;
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
     let cache = CACHE.get_or_init(Cache::default);
     let key = (pattern.to_string(), flags.to_string());
@@ -58,7 +135,7 @@ pub(crate) fn check_flags(flags: &str) -> Result<(), String> {
     }
 }
 
-fn build(pattern: &str, flags: &str) -> Result<Regex, String> {
+fn build(pattern: &str, flags: &str) -> Result<Pattern, String> {
     check_flags(flags)?;
     let mut f = Flags::default();
     for c in flags.chars() {
@@ -77,24 +154,78 @@ fn build(pattern: &str, flags: &str) -> Result<Regex, String> {
     if f.multi_line {
         out.push_str("(?m)");
     }
+    let mut backrefs = false;
     if f.literal {
         out.push_str(&regex::escape(pattern));
     } else {
-        Translator {
+        let pattern = if f.extended {
+            strip_white_space(pattern)
+        } else {
+            pattern.to_owned()
+        };
+        let mut t = Translator {
             chars: pattern.chars().collect(),
             pos: 0,
             flags: f,
             out: &mut out,
-        }
-        .run()?;
+            groups: Vec::new(),
+            closed: 0,
+            backrefs: false,
+        };
+        t.run()?;
+        backrefs = t.backrefs;
+    }
+    if backrefs {
+        return fancy_regex::RegexBuilder::new(&out)
+            .backtrack_limit(BACKTRACK_LIMIT)
+            .delegate_size_limit(SIZE_LIMIT)
+            .build()
+            .map(Pattern::Backtracking)
+            .map_err(|e| format!("invalid pattern: {e}"));
     }
     regex::RegexBuilder::new(&out)
         .size_limit(SIZE_LIMIT)
         .build()
+        .map(Pattern::Linear)
         .map_err(|e| match e {
             regex::Error::CompiledTooBig(_) => "the pattern is too large".to_string(),
             other => format!("invalid pattern: {other}"),
         })
+}
+
+/// The pattern without the white space the `x` flag removes: everything but
+/// what stands inside a character class (XPath F&O 3.1 §5.6.2), read before
+/// any other syntax, so `\ d` is `\d` and `a{1, 2}` is `a{1,2}`.
+fn strip_white_space(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut depth = 0usize;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                // The escaped character, once its white space is gone.
+                for e in chars.by_ref() {
+                    if depth == 0 && matches!(e, '\t' | '\n' | '\r' | ' ') {
+                        continue;
+                    }
+                    out.push(e);
+                    break;
+                }
+            }
+            '[' => {
+                depth += 1;
+                out.push(c);
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(c);
+            }
+            '\t' | '\n' | '\r' | ' ' if depth == 0 => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[derive(Default, Clone, Copy)]
@@ -111,6 +242,12 @@ struct Translator<'o> {
     pos: usize,
     flags: Flags,
     out: &'o mut String,
+    /// For each open group, whether it captures.
+    groups: Vec<bool>,
+    /// How many capturing groups have been closed so far.
+    closed: usize,
+    /// Whether a back-reference was seen.
+    backrefs: bool,
 }
 
 /// Writes `c` so that the `regex` crate reads it literally, in or out of a class.
@@ -141,19 +278,34 @@ impl Translator<'_> {
         format!("invalid pattern at character {}: {what}", self.pos)
     }
 
-    fn skip_space(&mut self) {
-        if self.flags.extended {
-            while matches!(self.peek(), Some('\t' | '\n' | '\r' | ' ')) {
-                self.pos += 1;
-            }
+    /// `\N` (the backslash and the first digit are consumed): the longest run
+    /// of digits that names a capturing group closed before it.
+    fn back_reference(&mut self, first: char) -> Result<String, String> {
+        let mut n = first.to_digit(10).map_or(0, |d| d as usize);
+        if n > self.closed {
+            return Err(self.err(&format!(
+                "back-reference \\{n} names a group that is not closed before it \
+                 ({} closed so far)",
+                self.closed
+            )));
         }
+        while let Some(d) = self.peek().and_then(|c| c.to_digit(10)) {
+            let longer = n * 10 + d as usize;
+            if longer > self.closed {
+                break;
+            }
+            n = longer;
+            self.pos += 1;
+        }
+        self.backrefs = true;
+        // XPath: a reference to a group that took no part in the match
+        // matches the empty string (F&O 3.1 §5.6.1), hence the conditional.
+        // The parentheses also keep a digit that follows out of the number.
+        Ok(format!("(?({n})\\{n})"))
     }
 
-    fn run(mut self) -> Result<(), String> {
-        let mut depth = 0usize;
-        loop {
-            self.skip_space();
-            let Some(c) = self.next() else { break };
+    fn run(&mut self) -> Result<(), String> {
+        while let Some(c) = self.next() {
             match c {
                 '\\' => {
                     let esc = self.escape(false)?;
@@ -170,23 +322,26 @@ impl Translator<'_> {
                 }
                 ']' => return Err(self.err("unbalanced ']'")),
                 '(' => {
-                    depth += 1;
                     if self.peek() == Some('?') {
                         if self.peek_at(1) == Some(':') {
                             self.pos += 2;
                             self.out.push_str("(?:");
+                            self.groups.push(false);
                         } else {
                             return Err(self.err("only (?: …) groups are allowed"));
                         }
                     } else {
                         self.out.push('(');
+                        self.groups.push(true);
                     }
                 }
                 ')' => {
-                    if depth == 0 {
+                    let Some(capturing) = self.groups.pop() else {
                         return Err(self.err("unbalanced ')'"));
+                    };
+                    if capturing {
+                        self.closed += 1;
                     }
-                    depth -= 1;
                     self.out.push(')');
                 }
                 '{' => {
@@ -210,7 +365,7 @@ impl Translator<'_> {
                 other => literal(self.out, other),
             }
         }
-        if depth > 0 {
+        if !self.groups.is_empty() {
             return Err(self.err("unclosed '('"));
         }
         Ok(())
@@ -255,9 +410,7 @@ impl Translator<'_> {
                     self.err(&format!("unknown category or block \\p{{{name}}}"))
                 })?);
             }
-            '1'..='9' if !in_class => {
-                return Err(self.err("back-references (\\1 … \\9) are not supported by this engine"))
-            }
+            '1'..='9' if !in_class => return self.back_reference(c),
             other => return Err(self.err(&format!("unknown escape '\\{other}'"))),
         }
         Ok(s)
@@ -505,7 +658,8 @@ const BLOCKS: &[(&str, u32, u32)] = &[
 /// any other `$` or `\` is an error.
 pub(crate) fn expand(
     replacement: &str,
-    caps: &regex::Captures<'_>,
+    input: &str,
+    caps: &Groups,
     out: &mut String,
 ) -> Result<(), String> {
     let mut chars = replacement.chars().peekable();
@@ -528,8 +682,8 @@ pub(crate) fn expand(
                 let Some(g) = group else {
                     return Err("in `replacement`, '$' must be followed by a group number".into());
                 };
-                if let Some(m) = caps.get(g) {
-                    out.push_str(m.as_str());
+                if let Some(Some((start, end))) = caps.get(g) {
+                    out.push_str(&input[*start..*end]);
                 }
             }
             other => out.push(other),
@@ -561,7 +715,7 @@ mod tests {
     use super::*;
 
     fn is(pattern: &str, flags: &str, input: &str) -> bool {
-        compile(pattern, flags).unwrap().is_match(input)
+        compile(pattern, flags).unwrap().is_match(input).unwrap()
     }
 
     fn error(pattern: &str, flags: &str) -> String {
@@ -619,7 +773,6 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_errors_not_panics() {
-        assert!(error("(a)\\1", "").contains("back-references"));
         assert!(error("[a", "").contains("unclosed"));
         assert!(error("a)", "").contains("unbalanced"));
         assert!(error("(?=a)", "").contains("(?:"));
@@ -632,11 +785,69 @@ mod tests {
     }
 
     #[test]
+    fn back_references_match_what_the_group_matched() {
+        assert!(is("^(a)\\1$", "", "aa"));
+        assert!(!is("^(a|b)\\1$", "", "ab"));
+        assert!(is("^(\\w+) \\1$", "", "hello hello"));
+        assert!(is("^(.)(.)\\2\\1$", "", "abba"));
+        assert!(!is("^(.)(.)\\2\\1$", "", "abab"));
+        // Case-insensitive back-references, as in Java (and so feel-scala).
+        assert!(is("^(a)\\1$", "i", "aA"));
+        // A group that took no part in the match matches nothing.
+        assert!(is("^(?:(a)|b)\\1$", "", "b"));
+        // Digits: as many as name a group closed before the reference.
+        assert!(is("^(a)\\10$", "", "aa0"));
+        let ten = "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)";
+        assert!(is(&format!("^{ten}\\10$"), "", "abcdefghijj"));
+        assert!(is(&format!("^{ten}\\11$"), "", "abcdefghija1"));
+        // With the `x` flag the reference may be spread out too.
+        assert!(is("^ ( a ) \\ 1 $", "x", "aa"));
+        assert!(matches!(
+            compile("(a)\\1", ""),
+            Ok(Pattern::Backtracking(_))
+        ));
+        assert!(matches!(compile("(a)b", ""), Ok(Pattern::Linear(_))));
+    }
+
+    #[test]
+    fn back_references_to_open_or_missing_groups_are_errors() {
+        assert!(error("\\1(a)", "").contains("not closed before it"));
+        assert!(error("(a\\1)", "").contains("not closed before it"));
+        assert!(error("(?:a)\\1", "").contains("0 closed so far"));
+        assert!(error("[\\1]", "").contains("unknown escape"));
+    }
+
+    #[test]
+    fn backtracking_is_capped_not_endless() {
+        let re = compile("^(a*)*\\1b$", "").unwrap();
+        let input = "a".repeat(40);
+        let r = re.is_match(&input);
+        assert!(matches!(r, Ok(false) | Err(_)), "{r:?}");
+        if let Err(e) = r {
+            assert!(e.contains("could not be matched"), "{e}");
+        }
+    }
+
+    #[test]
+    fn extended_flag_removes_white_space_outside_classes() {
+        assert_eq!(
+            strip_white_space(r"a b\n[ x ] \ d{1, 2}"),
+            r"ab\n[ x ]\d{1,2}"
+        );
+        assert!(is(r"^\ d+ $", "x", "123"));
+        assert!(is("^a{1, 2}$", "x", "aa"));
+        assert!(is(r"^\p{ Is Basic Latin }+$", "x", "abc"));
+        assert!(is("^[a b]+$", "x", "a b"));
+        assert!(is("^[a-z-[ aeiou ]]+$", "x", "xyz"));
+        assert!(!is("^[a-z-[ aeiou ]]+$", "x", "x y"));
+    }
+
+    #[test]
     fn replacement_groups() {
         let re = compile("(a)(b)?", "").unwrap();
-        let caps = re.captures("a").unwrap();
+        let all = re.captures_all("a").unwrap();
         let mut out = String::new();
-        expand("[$1][$2][$0][\\$][$10]", &caps, &mut out).unwrap();
+        expand("[$1][$2][$0][\\$][$10]", "a", &all[0], &mut out).unwrap();
         assert_eq!(out, "[a][][a][$][a0]");
         assert!(check_replacement("$x").is_err());
         assert!(check_replacement("a\\b").is_err());

@@ -43,6 +43,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
         string_join,
     ),
     Overload::new("extract", &["string", "pattern"], extract),
+    Overload::new("extract", &["input", "pattern"], extract),
     Overload::new("trim", &["string"], trim),
     Overload::new("uuid", &[], uuid),
     Overload::new("to base64", &["value"], to_base64),
@@ -202,7 +203,7 @@ fn pattern(
     a: &[Value],
     pattern_at: usize,
     flags_at: Option<usize>,
-) -> Option<regex::Regex> {
+) -> Option<xre::Pattern> {
     let p = string(ctx, &a[pattern_at], "pattern")?;
     let flags = match flags_at.and_then(|i| a.get(i)) {
         // A null `flags` means no flags, as feel-scala reads it.
@@ -227,7 +228,10 @@ fn pattern(
 fn matches(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let input = or_null!(string(ctx, &a[0], "input"));
     let re = or_null!(pattern(ctx, a, 1, Some(2)));
-    Ok(Value::Boolean(re.is_match(input)))
+    Ok(match re.is_match(input) {
+        Ok(b) => Value::Boolean(b),
+        Err(e) => ctx.null(WarningKind::InvalidValue, e),
+    })
 }
 
 /// `replace(input, pattern, replacement, flags?)`: every match replaced, with
@@ -247,23 +251,29 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
             return Ok(ctx.null(WarningKind::InvalidValue, e));
         }
     }
-    if re.is_match("") {
+    if re.is_match("") != Ok(false) {
         return Ok(ctx.null(
             WarningKind::InvalidValue,
             "`pattern` matches the empty string, so there is nothing to replace",
         ));
     }
+    let all = match re.captures_all(input) {
+        Ok(all) => all,
+        Err(e) => return Ok(ctx.null(WarningKind::InvalidValue, e)),
+    };
     let mut out = String::with_capacity(input.len());
     let mut last = 0;
-    for caps in re.captures_iter(input) {
-        let Some(m) = caps.get(0) else { continue };
-        out.push_str(&input[last..m.start()]);
+    for caps in &all {
+        let Some(Some((start, end))) = caps.first() else {
+            continue;
+        };
+        out.push_str(&input[last..*start]);
         if literal {
             out.push_str(replacement);
-        } else if let Err(e) = xre::expand(replacement, &caps, &mut out) {
+        } else if let Err(e) = xre::expand(replacement, input, caps, &mut out) {
             return Ok(ctx.null(WarningKind::InvalidValue, e));
         }
-        last = m.end();
+        last = *end;
     }
     out.push_str(&input[last..]);
     Ok(Value::from(out))
@@ -278,13 +288,16 @@ fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         Ok(re) => re,
         Err(e) => return Ok(ctx.null(WarningKind::InvalidValue, format!("`delimiter` {d:?}: {e}"))),
     };
-    if re.is_match("") {
+    if re.is_match("") != Ok(false) {
         return Ok(ctx.null(
             WarningKind::InvalidValue,
             "`delimiter` matches the empty string",
         ));
     }
-    Ok(Value::list(re.split(s).map(Value::from)))
+    Ok(match re.split(s) {
+        Ok(parts) => Value::list(parts.into_iter().map(Value::from)),
+        Err(e) => ctx.null(WarningKind::InvalidValue, e),
+    })
 }
 
 /// `string join(list)`, `string join(list, delimiter)` and (Camunda
@@ -328,9 +341,14 @@ fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn extract(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     let re = or_null!(pattern(ctx, a, 1, None));
-    Ok(Value::list(
-        re.find_iter(s).map(|m| Value::from(m.as_str())),
-    ))
+    Ok(match re.captures_all(s) {
+        Ok(all) => Value::list(
+            all.iter()
+                .filter_map(|caps| caps.first().copied().flatten())
+                .map(|(start, end)| Value::from(&s[start..end])),
+        ),
+        Err(e) => ctx.null(WarningKind::InvalidValue, e),
+    })
 }
 
 /// `trim(string)`: without leading and trailing white space (Camunda
@@ -493,7 +511,9 @@ mod tests {
     fn regex_functions() {
         assert_eq!(call("matches", &[s("foobar"), s("^fo*b")]), T);
         assert_eq!(call("matches", &[s("FooBar"), s("foo"), s("i")]), T);
-        assert_null("matches", &[s("a"), s("(a)\\1")]);
+        assert_eq!(call("matches", &[s("a"), s("(a)\\1")]), F);
+        assert_eq!(call("matches", &[s("xaay"), s("(a)\\1")]), T);
+        assert_null("matches", &[s("a"), s("\\1(a)")]);
         assert_null("matches", &[s("a"), s("a"), s("z")]);
         let r = |args: &[Value], want: &str| assert_text("replace", args, want);
         r(

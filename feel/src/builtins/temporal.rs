@@ -11,9 +11,12 @@
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use super::Overload;
+use crate::engine::Dialect;
 use crate::error::{Error, WarningKind};
 use crate::eval::Ctx;
-use crate::temporal::{parse_duration, Date, DateTime, DayTimeDuration, Time, Zone};
+use crate::temporal::{
+    parse_duration, parse_duration_signed_parts, Date, DateTime, DayTimeDuration, Time, Zone,
+};
 use crate::value::{Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -112,19 +115,20 @@ fn date_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error
 fn date_time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
     Ok(match &args[0] {
         Value::String(s) => {
-            let parsed = DateTime::parse(s).or_else(|| {
-                Date::parse(s).map(|d| DateTime::local(d.naive().and_time(NaiveTime::MIN)))
-            });
+            let parsed = DateTime::parse(s).or_else(|| Date::parse(s).map(DateTime::at_midnight));
             match parsed {
                 Some(dt) => Value::DateTime(dt),
                 None => ctx.null(
                     WarningKind::InvalidValue,
-                    format!("`from` is not a date and time (yyyy-mm-ddThh:mm:ss[zone]): \"{s}\""),
+                    format!(
+                        "`from` is not a date and time (yyyy-mm-ddThh:mm:ss[zone]): \"{s}\"{}",
+                        precision_hint(s)
+                    ),
                 ),
             }
         }
         Value::DateTime(dt) => Value::DateTime(*dt),
-        Value::Date(d) => Value::DateTime(DateTime::local(d.naive().and_time(NaiveTime::MIN))),
+        Value::Date(d) => Value::DateTime(DateTime::at_midnight(*d)),
         other => ctx.invalid_type("from", "a string", other),
     })
 }
@@ -140,13 +144,7 @@ fn date_time_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, 
     let Value::Time(time) = &args[1] else {
         return Ok(ctx.invalid_type("time", "a time", &args[1]));
     };
-    let local = date.naive().and_time(time.naive());
-    let dt = match time.zone() {
-        None => Some(DateTime::local(local)),
-        Some(Zone::Offset(o)) => Some(DateTime::with_offset(local, o)),
-        Some(Zone::Id(tz)) => DateTime::in_zone(local, tz),
-    };
-    Ok(match dt {
+    Ok(match DateTime::combine(date, *time) {
         Some(dt) => Value::DateTime(dt),
         None => ctx.null(
             WarningKind::InvalidValue,
@@ -160,7 +158,7 @@ fn date_time_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, 
 fn date_time_in_zone(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
     let dt = match &args[0] {
         Value::DateTime(dt) => *dt,
-        Value::Date(d) => DateTime::local(d.naive().and_time(NaiveTime::MIN)),
+        Value::Date(d) => DateTime::at_midnight(*d),
         other => return Ok(ctx.invalid_type("date", DATE_TYPES, other)),
     };
     let Value::String(name) = &args[1] else {
@@ -189,7 +187,10 @@ fn time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
             Some(t) => Value::Time(t),
             None => ctx.null(
                 WarningKind::InvalidValue,
-                format!("`from` is not a time (hh:mm:ss[zone]): \"{s}\""),
+                format!(
+                    "`from` is not a time (hh:mm:ss[zone]): \"{s}\"{}",
+                    precision_hint(s)
+                ),
             ),
         },
         Value::DateTime(dt) => Value::Time(dt.time()),
@@ -259,14 +260,38 @@ fn offset_zone(d: DayTimeDuration) -> Option<Zone> {
     Zone::offset_seconds(i32::try_from(nanos / 1_000_000_000).ok()?)
 }
 
-/// `duration(from)`: an ISO 8601 duration of either kind.
+/// Why a temporal string with a long fraction of a second was refused: values
+/// are exact to the nanosecond, and cutting a non-zero digit would make two
+/// different values equal.
+fn precision_hint(s: &str) -> &'static str {
+    let long_fraction = s.split('.').skip(1).any(|part| {
+        let digits: Vec<u8> = part.bytes().take_while(u8::is_ascii_digit).collect();
+        digits.iter().skip(9).any(|&b| b != b'0')
+    });
+    if long_fraction {
+        " (seconds are exact to the nanosecond: at most nine fractional digits that are not zero)"
+    } else {
+        ""
+    }
+}
+
+/// `duration(from)`: an ISO 8601 duration of either kind. In the Camunda
+/// dialect each component may carry its own sign (`PT-5M`), as `java.time`
+/// reads durations; XML Schema, and so the standard, allows only a leading one.
 fn duration_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+    let parse = match ctx.dialect() {
+        Dialect::Standard => parse_duration,
+        Dialect::Camunda => parse_duration_signed_parts,
+    };
     Ok(match &args[0] {
-        Value::String(s) => match parse_duration(s) {
+        Value::String(s) => match parse(s) {
             Some(v) => v,
             None => ctx.null(
                 WarningKind::InvalidValue,
-                format!("`from` is not a days-and-time or years-and-months duration: \"{s}\""),
+                format!(
+                    "`from` is not a days-and-time or years-and-months duration: \"{s}\"{}",
+                    precision_hint(s)
+                ),
             ),
         },
         v @ (Value::DayTimeDuration(_) | Value::YearMonthDuration(_)) => v.clone(),
@@ -284,13 +309,13 @@ fn years_and_months_duration(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Va
         return Ok(ctx.invalid_type("to", DATE_TYPES, &args[1]));
     };
     Ok(Value::YearMonthDuration(
-        crate::temporal::YearMonthDuration::from_months(months_between(from.naive(), to.naive())),
+        crate::temporal::YearMonthDuration::from_months(months_between(from, to)),
     ))
 }
 
 /// Whole months from `a` to `b`, truncated toward zero.
-fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
-    let month_index = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+fn months_between(a: Date, b: Date) -> i64 {
+    let month_index = |d: Date| i64::from(d.year()) * 12 + i64::from(d.month()) - 1;
     let mut months = month_index(b) - month_index(a);
     let days = i64::from(b.day()) - i64::from(a.day());
     if months > 0 && days < 0 {
@@ -301,10 +326,11 @@ fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
     months
 }
 
-/// Applies `f` to the date of a date or date and time argument named `date`.
+/// Applies `f` to the date of a date or date and time argument named `date`,
+/// given as a chrono date with the same calendar facts (see `Date::proxy`).
 fn with_date(ctx: &mut Ctx<'_, '_>, v: &Value, f: impl FnOnce(NaiveDate) -> Value) -> Value {
     match date_arg(v) {
-        Some(d) => f(d.naive()),
+        Some(d) => f(d.proxy()),
         None => ctx.invalid_type("date", DATE_TYPES, v),
     }
 }
@@ -367,11 +393,13 @@ fn last_day_of_month(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Err
     let Some(d) = date_arg(&args[0]) else {
         return Ok(ctx.invalid_type("date", DATE_TYPES, &args[0]));
     };
-    let first = d.naive().with_day(1).map(Date::from_naive);
+    let first = d
+        .proxy()
+        .with_day(1)
+        .and_then(|f| Date::from_era(i64::from(d.era()), f));
     let last = first
         .and_then(|f| f.add_months(1))
-        .and_then(|next| next.naive().pred_opt())
-        .map(Date::from_naive);
+        .and_then(|next| next.plus_days(-1));
     Ok(match last {
         Some(l) => Value::Date(l),
         None => ctx.null(WarningKind::InvalidValue, "the date is out of range"),
@@ -678,7 +706,7 @@ mod tests {
         };
         assert!(now_dt.offset().is_some());
         // The two calls may straddle midnight, but never by more than a day.
-        let gap = (now_dt.date().naive() - today_d.naive()).num_days().abs();
+        let gap = now_dt.date().days_since(today_d).abs();
         assert!(gap <= 1);
     }
 }

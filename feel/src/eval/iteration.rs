@@ -223,14 +223,11 @@ impl Evaluator<'_> {
 
     /// The days from `a` to `b` (counting down if `a` is later).
     fn date_span(&mut self, a: Date, b: Date, span: Span) -> Result<Arc<[Value]>, Error> {
-        let days = (b.0 - a.0).num_days();
+        let days = b.days_since(a);
         self.reserve_span(days.unsigned_abs().saturating_add(1), &a, &b, span)?;
         let step = if days >= 0 { 1 } else { -1 };
         let items: Vec<Value> = (0..=days.abs())
-            .filter_map(|i| {
-                a.0.checked_add_signed(chrono::TimeDelta::days(i * step))
-                    .map(|d| Value::Date(Date(d)))
-            })
+            .filter_map(|i| a.plus_days(i * step).map(Value::Date))
             .collect();
         Ok(items.into())
     }

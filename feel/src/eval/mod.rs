@@ -497,6 +497,11 @@ impl Ctx<'_, '_> {
         self.ev.engine.clock.now()
     }
 
+    /// The engine's dialect.
+    pub(crate) fn dialect(&self) -> crate::engine::Dialect {
+        self.ev.engine.dialect
+    }
+
     /// Invokes a function value with positional arguments.
     pub(crate) fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Error> {
         let span = self.span;

@@ -73,7 +73,7 @@ impl Evaluator<'_> {
 
     /// FEEL `=`, with a warning when the values can't be compared.
     pub(super) fn equals(&mut self, l: &Value, r: &Value, span: Span) -> Value {
-        match l.feel_eq(r) {
+        match l.feel_eq_in(r, self.engine.dialect) {
             Some(b) => Value::Boolean(b),
             None => self.warn(
                 WarningKind::NotComparable,
@@ -151,6 +151,15 @@ impl Evaluator<'_> {
         };
         match result {
             Some(v) => v,
+            // A defined operation that gave nothing overflowed.
+            None if temporal::defined(temporal_op(op), &l, &r) => self.warn(
+                WarningKind::ArithmeticError,
+                format!(
+                    "{l} {} {r} is outside the range of FEEL values (years ±999,999,999)",
+                    op.symbol()
+                ),
+                span,
+            ),
             None => self.warn(
                 WarningKind::InvalidType,
                 format!(
@@ -288,6 +297,17 @@ fn test(op: BinaryOp, ord: Ordering) -> bool {
 /// The integers of a `for` span domain `a..b`.
 pub(super) fn integer_span(a: Number, b: Number) -> Option<(i64, i64)> {
     Some((a.to_i64()?, b.to_i64()?))
+}
+
+/// The operator character `temporal::defined` knows, or a blank.
+fn temporal_op(op: BinaryOp) -> char {
+    match op {
+        BinaryOp::Add => '+',
+        BinaryOp::Sub => '-',
+        BinaryOp::Mul => '*',
+        BinaryOp::Div => '/',
+        _ => ' ',
+    }
 }
 
 #[cfg(test)]

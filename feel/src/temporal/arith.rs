@@ -1,9 +1,9 @@
 //! Temporal arithmetic (the semantics tables of DMN 1.5 §10.3.2.9): every
 //! defined combination, `None` for the rest and on overflow.
 
-use chrono::{FixedOffset, NaiveDateTime};
+use chrono::FixedOffset;
 
-use super::duration::NANOS_PER_SEC;
+use super::duration::{NANOS_PER_DAY, NANOS_PER_SEC};
 use super::zone::UTC_OFFSET;
 use super::{Date, DateTime, DayTimeDuration, Time, Zone};
 use crate::value::Value;
@@ -54,15 +54,67 @@ pub(crate) fn sub(a: &Value, b: &Value) -> Option<Value> {
             V::DateTime(t.add_months(m.checked_neg()?.total_months())?)
         }
         (V::Time(t), V::DayTimeDuration(x)) => V::Time(t.add_duration(x.checked_neg()?)),
-        (V::Date(x), V::Date(y)) => V::DayTimeDuration(Dt::from_time_delta(
-            x.naive().signed_duration_since(y.naive()),
-        )),
+        (V::Date(x), V::Date(y)) => {
+            V::DayTimeDuration(Dt::from_nanos(i128::from(x.days_since(*y)) * NANOS_PER_DAY))
+        }
         (V::DateTime(x), V::DateTime(y)) => V::DayTimeDuration(date_time_diff(*x, *y)?),
         (V::DateTime(x), V::Date(y)) => V::DayTimeDuration(date_time_diff(*x, utc_midnight(*y))?),
         (V::Date(x), V::DateTime(y)) => V::DayTimeDuration(date_time_diff(utc_midnight(*x), *y)?),
         (V::Time(x), V::Time(y)) => V::DayTimeDuration(time_diff(*x, *y)?),
         _ => return None,
     })
+}
+
+/// Whether `a op b` (`op` one of `+ - * /`) is defined for these kinds, so
+/// that a `None` from the operation means the result was out of range rather
+/// than that the operation does not apply.
+pub(crate) fn defined(op: char, a: &Value, b: &Value) -> bool {
+    use Value as V;
+    let duration = |v: &Value| matches!(v, V::DayTimeDuration(_) | V::YearMonthDuration(_));
+    let same_kind = a.kind() == b.kind();
+    // In a difference, a date counts as UTC midnight, and local and zoned
+    // values do not mix.
+    let zoned = |v: &Value| match v {
+        V::DateTime(d) => d.zone.is_some(),
+        V::Time(t) => t.zone.is_some(),
+        _ => true,
+    };
+    match op {
+        '+' => {
+            (duration(a) && same_kind)
+                || matches!(
+                    (a, b),
+                    (
+                        V::Date(_) | V::DateTime(_),
+                        V::DayTimeDuration(_) | V::YearMonthDuration(_)
+                    ) | (
+                        V::DayTimeDuration(_) | V::YearMonthDuration(_),
+                        V::Date(_) | V::DateTime(_)
+                    ) | (V::Time(_), V::DayTimeDuration(_))
+                        | (V::DayTimeDuration(_), V::Time(_))
+                )
+        }
+        '-' => {
+            (duration(a) && same_kind)
+                || matches!(
+                    (a, b),
+                    (
+                        V::Date(_) | V::DateTime(_),
+                        V::DayTimeDuration(_) | V::YearMonthDuration(_)
+                    ) | (V::Time(_), V::DayTimeDuration(_))
+                )
+                || (matches!(
+                    (a, b),
+                    (V::Date(_) | V::DateTime(_), V::Date(_) | V::DateTime(_))
+                        | (V::Time(_), V::Time(_))
+                ) && zoned(a) == zoned(b))
+        }
+        '*' => {
+            (duration(a) && matches!(b, V::Number(_))) || (duration(b) && matches!(a, V::Number(_)))
+        }
+        '/' => duration(a) && (matches!(b, V::Number(_)) || same_kind),
+        _ => false,
+    }
 }
 
 /// `a * b`: a duration and a number, either way round.
@@ -94,30 +146,34 @@ pub(crate) fn div(a: &Value, b: &Value) -> Option<Value> {
 /// A date moved by a days-and-time duration: the date of midnight plus the
 /// duration (`2021-01-02 - PT1H = 2021-01-01`, `2021-01-01 + PT36H = 2021-01-02`).
 fn date_plus(d: Date, x: Dt) -> Option<Date> {
-    let moved = d.midnight().checked_add_signed(x.to_time_delta()?)?;
-    Some(Date(moved.date()))
+    Some(DateTime::at_midnight(d).add_duration(x)?.date())
 }
 
 /// A date as a date and time: midnight UTC, as the spec's value of a date is
 /// (so `date - date and time` works with zoned values only, like feel-scala
 /// and the TCK).
 pub(crate) fn utc_midnight(d: Date) -> DateTime {
-    DateTime::with_offset(d.midnight(), UTC_OFFSET)
+    let (era, local) = d.midnight();
+    DateTime {
+        era,
+        local,
+        zone: Some((Zone::Offset(UTC_OFFSET), UTC_OFFSET)),
+    }
 }
 
 /// Two local values or two zoned values; `None` for a mix (DMN 1.5: the
 /// difference of a zoned and a local value is not defined).
-fn date_time_pair(x: DateTime, y: DateTime) -> Option<(NaiveDateTime, NaiveDateTime)> {
+fn date_time_pair(x: DateTime, y: DateTime) -> Option<(i128, i128)> {
     match (x.zone, y.zone) {
-        (None, None) => Some((x.local, y.local)),
-        (Some(_), Some(_)) => Some((x.to_utc()?, y.to_utc()?)),
+        (None, None) => Some((x.local_nanos(), y.local_nanos())),
+        (Some(_), Some(_)) => Some((x.utc_nanos()?, y.utc_nanos()?)),
         _ => None,
     }
 }
 
 fn date_time_diff(x: DateTime, y: DateTime) -> Option<Dt> {
     let (a, b) = date_time_pair(x, y)?;
-    Some(Dt::from_time_delta(a.signed_duration_since(b)))
+    Some(Dt::from_nanos(a.checked_sub(b)?))
 }
 
 /// Both local, both in one zone id (wall-clock difference), or both zoned
@@ -164,7 +220,7 @@ pub(crate) fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 /// the other value is local, UTC when it is zoned.
 fn date_as(d: Date, other: DateTime) -> DateTime {
     match other.zone {
-        None => DateTime::local(d.midnight()),
+        None => DateTime::at_midnight(d),
         Some(_) => utc_midnight(d),
     }
 }
@@ -445,9 +501,27 @@ mod tests {
     }
 
     #[test]
+    fn defined_says_when_none_means_out_of_range() {
+        assert!(defined('+', &v("2021-01-01"), &v("P1D")));
+        assert!(defined('+', &v("P1Y"), &v("2021-01-01T00:00:00")));
+        assert!(!defined('+', &v("2021-01-01"), &v("2021-01-01")));
+        assert!(defined('-', &v("2021-01-01"), &v("2021-01-01T00:00:00Z")));
+        assert!(!defined('-', &v("2021-01-01"), &v("2021-01-01T00:00:00")));
+        assert!(!defined('-', &v("10:00:00"), &v("10:00:00Z")));
+        assert!(defined('*', &n("2"), &v("P1M")));
+        assert!(defined('/', &v("P1M"), &v("P2M")));
+        assert!(!defined('/', &v("P1M"), &v("P1D")));
+        assert!(!defined('+', &v("10:00:00"), &v("P1Y")));
+    }
+
+    #[test]
     fn overflow_is_none() {
         assert_eq!(plus("2021-01-01", "P999999999Y"), "null");
-        assert_eq!(plus("2021-01-01T00:00:00Z", "P99999999999D"), "null");
+        assert_eq!(
+            plus("2021-01-01T00:00:00Z", "P99999999999D"),
+            "273792721-09-13T00:00:00Z"
+        );
+        assert_eq!(plus("2021-01-01T00:00:00Z", "P999999999999D"), "null");
         assert_eq!(minus("2021-01-01", "P999999999999D"), "null");
     }
 }

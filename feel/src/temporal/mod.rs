@@ -62,7 +62,17 @@ pub(crate) fn parse_literal(s: &str) -> Option<Value> {
 
 /// Parses either kind of duration.
 pub(crate) fn parse_duration(s: &str) -> Option<Value> {
-    match parse::duration(s)? {
+    duration_value(parse::duration(s)?)
+}
+
+/// Parses either kind of duration, each component with an optional `-` of its
+/// own (`PT-5M`), as Camunda does.
+pub(crate) fn parse_duration_signed_parts(s: &str) -> Option<Value> {
+    duration_value(parse::duration_signed_parts(s)?)
+}
+
+fn duration_value(parts: parse::DurationParts) -> Option<Value> {
+    match parts {
         parse::DurationParts::YearMonth(m) => Some(Value::YearMonthDuration(YearMonthDuration(m))),
         parse::DurationParts::DayTime(n) => Some(Value::DayTimeDuration(DayTimeDuration(n))),
     }
@@ -78,6 +88,12 @@ pub(crate) fn add(a: &Value, b: &Value) -> Option<Value> {
 /// minus a local date and time) or out of range.
 pub(crate) fn sub(a: &Value, b: &Value) -> Option<Value> {
     arith::sub(a, b)
+}
+
+/// Whether `a op b` is one of the temporal operations the spec defines
+/// (then a `None` from [`add`] and friends means out of range).
+pub(crate) fn defined(op: char, a: &Value, b: &Value) -> bool {
+    arith::defined(op, a, b)
 }
 
 /// `a * b`: a duration and a number, either way round.

@@ -13,11 +13,15 @@
 //! A duration is either years-and-months (only `Y`/`M`) or days-and-time
 //! (only `D` and the `T` part): FEEL has no type for a mix, so `P1Y2D` is
 //! rejected.
+//!
+//! Camunda (through `java.time`'s `Duration.parse` and `Period.parse`) also
+//! lets each component carry its own sign: `PT-5M`, `P-1Y-2M`, `PT1H-30M`.
+//! [`duration_signed_parts`] reads those; [`duration`] keeps to XML Schema.
 
-use chrono::{FixedOffset, NaiveDate, NaiveTime};
+use chrono::{FixedOffset, NaiveTime};
 
 use super::zone::parse_offset;
-use super::Zone;
+use super::{Date, Zone};
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
 
@@ -122,19 +126,28 @@ fn number(d: &[u8]) -> Option<u128> {
     })
 }
 
-/// Fraction digits as nanoseconds; digits beyond the ninth are dropped.
-fn fraction_nanos(d: &[u8]) -> u32 {
-    d.iter()
-        .chain(std::iter::repeat(&b'0'))
-        .take(9)
-        .fold(0, |acc, &b| acc * 10 + u32::from(b - b'0'))
+/// Fraction digits as nanoseconds. Values are exact to the nanosecond, so a
+/// fraction with a non-zero digit beyond the ninth is refused (`None`)
+/// rather than cut: two values that differ there would otherwise compare
+/// equal. Trailing zeros are fine.
+fn fraction_nanos(d: &[u8]) -> Option<u32> {
+    if d.iter().skip(9).any(|&b| b != b'0') {
+        return None;
+    }
+    Some(
+        d.iter()
+            .chain(std::iter::repeat(&b'0'))
+            .take(9)
+            .fold(0, |acc, &b| acc * 10 + u32::from(b - b'0')),
+    )
 }
 
-fn date_at(c: &mut Cursor<'_>) -> Option<NaiveDate> {
+fn date_at(c: &mut Cursor<'_>) -> Option<Date> {
     let negative = c.eat(b'-');
     let year = c.digits();
-    // XML Schema: at least four digits, no superfluous leading zero.
-    if year.len() < 4 || (year.len() > 4 && year[0] == b'0') {
+    // XML Schema: at least four digits, no superfluous leading zero; FEEL:
+    // at most 999,999,999.
+    if year.len() < 4 || (year.len() > 4 && year[0] == b'0') || year.len() > 9 {
         return None;
     }
     let year = i32::try_from(number(year)?).ok()?;
@@ -147,7 +160,7 @@ fn date_at(c: &mut Cursor<'_>) -> Option<NaiveDate> {
         return None;
     }
     let day = c.two()?;
-    NaiveDate::from_ymd_opt(year, month, day)
+    Date::new(year, month, day)
 }
 
 fn time_at(c: &mut Cursor<'_>) -> Option<TimeParts> {
@@ -165,7 +178,7 @@ fn time_at(c: &mut Cursor<'_>) -> Option<TimeParts> {
         if f.is_empty() {
             return None;
         }
-        fraction_nanos(f)
+        fraction_nanos(f)?
     } else {
         0
     };
@@ -211,7 +224,7 @@ fn suffix(rest: &[u8]) -> Option<Suffix> {
 }
 
 /// `yyyy-mm-dd`.
-pub(crate) fn date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn date(s: &str) -> Option<Date> {
     let mut c = Cursor::new(s);
     let d = date_at(&mut c)?;
     c.at_end().then_some(d)
@@ -224,7 +237,7 @@ pub(crate) fn time(s: &str) -> Option<TimeParts> {
 }
 
 /// `yyyy-mm-ddThh:mm:ss[.f][zone]`.
-pub(crate) fn date_time(s: &str) -> Option<(NaiveDate, TimeParts)> {
+pub(crate) fn date_time(s: &str) -> Option<(Date, TimeParts)> {
     let mut c = Cursor::new(s);
     let d = date_at(&mut c)?;
     if !c.eat(b'T') {
@@ -235,6 +248,22 @@ pub(crate) fn date_time(s: &str) -> Option<(NaiveDate, TimeParts)> {
 
 /// An ISO 8601 duration of one of FEEL's two kinds.
 pub(crate) fn duration(s: &str) -> Option<DurationParts> {
+    duration_with(s, false)
+}
+
+/// A duration whose components may each have a `-` (Camunda's dialect):
+/// `PT-5M` is minus five minutes, `-PT-5M` plus five.
+pub(crate) fn duration_signed_parts(s: &str) -> Option<DurationParts> {
+    duration_with(s, true)
+}
+
+/// A component's number, with its own `-` when `signed` allows one.
+fn component(c: &mut Cursor<'_>, signed: bool) -> Option<(bool, i128)> {
+    let negative = signed && c.eat(b'-');
+    Some((negative, i128::try_from(number(c.digits())?).ok()?))
+}
+
+fn duration_with(s: &str, signed: bool) -> Option<DurationParts> {
     let mut c = Cursor::new(s);
     let negative = c.eat(b'-');
     if !c.eat(b'P') {
@@ -245,7 +274,8 @@ pub(crate) fn duration(s: &str) -> Option<DurationParts> {
     // Designators in their required order; each at most once.
     let mut order = 0;
     while !c.at_end() && c.peek() != Some(b'T') {
-        let n = i128::try_from(number(c.digits())?).ok()?;
+        let (minus, n) = component(&mut c, signed)?;
+        let n = if minus { -n } else { n };
         let (rank, value) = match c.peek()? {
             b'Y' => (1, n.checked_mul(12)?),
             b'M' => (2, n),
@@ -270,13 +300,13 @@ pub(crate) fn duration(s: &str) -> Option<DurationParts> {
         let mut any = false;
         let mut order = 0;
         while !c.at_end() {
-            let n = i128::try_from(number(c.digits())?).ok()?;
+            let (minus, n) = component(&mut c, signed)?;
             let frac = if c.eat(b'.') {
                 let f = c.digits();
                 if f.is_empty() {
                     return None;
                 }
-                Some(i128::from(fraction_nanos(f)))
+                Some(i128::from(fraction_nanos(f)?))
             } else {
                 None
             };
@@ -295,7 +325,7 @@ pub(crate) fn duration(s: &str) -> Option<DurationParts> {
             let value = n
                 .checked_mul(unit * NANOS_PER_SEC)?
                 .checked_add(frac.unwrap_or(0))?;
-            nanos = nanos.checked_add(value)?;
+            nanos = nanos.checked_add(if minus { -value } else { value })?;
         }
         if !any {
             return None;
@@ -335,10 +365,12 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(date("2017-01-01"), NaiveDate::from_ymd_opt(2017, 1, 1));
-        assert_eq!(date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
-        assert_eq!(date("-2017-02-28"), NaiveDate::from_ymd_opt(-2017, 2, 28));
-        assert_eq!(date("12017-01-01"), NaiveDate::from_ymd_opt(12017, 1, 1));
+        assert_eq!(date("2017-01-01"), Date::new(2017, 1, 1));
+        assert_eq!(date("2024-02-29"), Date::new(2024, 2, 29));
+        assert_eq!(date("-2017-02-28"), Date::new(-2017, 2, 28));
+        assert_eq!(date("12017-01-01"), Date::new(12017, 1, 1));
+        assert_eq!(date("999999999-12-31"), Date::new(999_999_999, 12, 31));
+        assert_eq!(date("-999999999-01-01"), Date::new(-999_999_999, 1, 1));
         for bad in [
             "2017-13-01",
             "2023-02-29",
@@ -347,12 +379,27 @@ mod tests {
             "17-01-01",
             "2017-01-01T",
             "02017-01-01",
+            "1000000000-01-01",
+            "-1000000000-01-01",
+            "9999999999-12-27",
             "",
             "2017/01/01",
             " 2017-01-01",
         ] {
             assert_eq!(date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn fractions_beyond_nanoseconds_are_refused_not_cut() {
+        assert!(time("10:00:00.1234567891").is_none());
+        assert!(time("10:00:00.1234567890000").is_some());
+        assert!(date_time("2018-12-08T10:00:00.0000000001Z").is_none());
+        assert_eq!(duration("PT0.0000000001S"), None);
+        assert_eq!(
+            duration("PT0.1000000000S"),
+            Some(DurationParts::DayTime(NANOS_PER_SEC / 10))
+        );
     }
 
     #[test]
@@ -421,6 +468,34 @@ mod tests {
             "PT1.5M", "P-1D", "1D", "P1DT", "PT1.S", "P1W", "", "p1d",
         ] {
             assert_eq!(duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_with_signed_parts() {
+        let dt = |s| match duration_signed_parts(s)? {
+            DurationParts::DayTime(n) => Some(n),
+            DurationParts::YearMonth(_) => None,
+        };
+        let ym = |s| match duration_signed_parts(s)? {
+            DurationParts::YearMonth(m) => Some(m),
+            DurationParts::DayTime(_) => None,
+        };
+        assert_eq!(dt("PT-5M"), Some(-300 * NANOS_PER_SEC));
+        assert_eq!(dt("-PT-5M"), Some(300 * NANOS_PER_SEC));
+        assert_eq!(dt("P-1D"), Some(-86_400 * NANOS_PER_SEC));
+        assert_eq!(dt("PT1H-30M"), Some(1800 * NANOS_PER_SEC));
+        assert_eq!(dt("PT-3M-4S"), Some(-184 * NANOS_PER_SEC));
+        assert_eq!(dt("PT-0.5S"), Some(-NANOS_PER_SEC / 2));
+        assert_eq!(ym("P-1Y-2M"), Some(-14));
+        assert_eq!(ym("P-1Y2M"), Some(-10));
+        assert_eq!(ym("-P-2M"), Some(2));
+        // The unsigned forms read as before; a sign needs digits after it.
+        for s in ["P1DT2H", "-PT0.5S", "P1Y2M", "P0D"] {
+            assert_eq!(duration_signed_parts(s), duration(s), "{s}");
+        }
+        for bad in ["P-D", "PT-M", "P--1D", "PT+5M", "P-1Y-2D"] {
+            assert_eq!(duration_signed_parts(bad), None, "{bad}");
         }
     }
 }

@@ -44,9 +44,15 @@ fn date_time() -> impl Strategy<Value = DateTime> {
         let local = d.and_time(t);
         match z {
             None => DateTime::local(local),
-            Some(z) => DateTime::with_zone(local, z, None).unwrap(),
+            Some(z) => DateTime::with_zone(0, local, z, None).unwrap(),
         }
     })
+}
+
+/// Dates over all of FEEL's years, beyond chrono's.
+fn far_date() -> impl Strategy<Value = Date> {
+    (-999_999_999i32..=999_999_999, 1u32..=12, 1u32..=28)
+        .prop_map(|(y, m, d)| Date::new(y, m, d).unwrap())
 }
 
 fn day_time() -> impl Strategy<Value = DayTimeDuration> {
@@ -106,5 +112,26 @@ proptest! {
     fn month_steps_never_panic(d in naive_date(), m in any::<i64>()) {
         let start = Value::Date(Date::from_naive(d));
         let _ = add(&start, &Value::YearMonthDuration(YearMonthDuration::from_months(m)));
+    }
+
+    #[test]
+    fn far_dates_read_back_and_keep_their_order(a in far_date(), b in far_date()) {
+        prop_assert_eq!(parse_literal(&a.to_string()), Some(Value::Date(a)));
+        prop_assert_eq!(a.cmp(&b), a.year().cmp(&b.year()).then(a.month().cmp(&b.month())).then(a.day().cmp(&b.day())));
+        let days = b.days_since(a);
+        prop_assert_eq!(a.plus_days(days), Some(b));
+    }
+
+    #[test]
+    fn far_date_times_read_back(d in far_date(), t in naive_time(), z in zone()) {
+        let local = d.midnight().1.date().and_time(t);
+        let dt = match z {
+            None => Some(DateTime::with_zone(d.era(), local, Zone::UTC, None).map(|x| DateTime { zone: None, ..x })),
+            Some(z) => Some(DateTime::with_zone(d.era(), local, z, None)),
+        }.flatten();
+        if let Some(dt) = dt {
+            let back = parse_literal(&dt.to_string());
+            prop_assert_eq!(back.map(|v| v.to_string()), Some(Value::DateTime(dt).to_string()));
+        }
     }
 }

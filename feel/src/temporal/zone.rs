@@ -54,6 +54,24 @@ impl Zone {
         }
     }
 
+    /// The zone's standard offset (without daylight saving) at the UTC
+    /// instant `utc`: what `java.time` calls the standard offset, and what
+    /// feel-scala gives a time in a zone id. (Only `to json` needs it.)
+    #[cfg(feature = "json")]
+    pub(crate) fn standard_offset_at_utc(&self, utc: &NaiveDateTime) -> FixedOffset {
+        use chrono_tz::OffsetComponents;
+        match self {
+            Zone::Offset(o) => *o,
+            Zone::Id(tz) => {
+                let base = tz.offset_from_utc_datetime(utc).base_utc_offset();
+                i32::try_from(base.num_seconds())
+                    .ok()
+                    .and_then(FixedOffset::east_opt)
+                    .unwrap_or(UTC_OFFSET)
+            }
+        }
+    }
+
     /// The offset in force at the UTC instant `utc`.
     pub(crate) fn offset_at_utc(&self, utc: &NaiveDateTime) -> FixedOffset {
         match self {

@@ -4,7 +4,10 @@
 //! null). Other numbers are as exact as `serde_json` delivers them: without
 //! its `arbitrary_precision` feature (not enabled here) a JSON text is read
 //! into an f64, so `0.1` stays 0.1 but a fraction with more than about 17
-//! significant digits comes back rounded to the nearest f64. FEEL → JSON writes
+//! significant digits comes back rounded to the nearest f64. To keep every
+//! digit, read the text with [`Value::from_json_text`] instead (no feature
+//! needed); with `arbitrary_precision` on, [`Value::from_json`] keeps them
+//! too, since it reads each number's text. FEEL → JSON writes
 //! numbers as JSON numbers (integers when integral, otherwise the closest
 //! float, which may lose digits), temporal values and durations as their ISO
 //! strings, ranges as `{"start", "end", "start included", "end included"}`
@@ -106,5 +109,23 @@ mod tests {
             r#"{b: 1, a: [true, null, "x", 0.1], c: {d: -2.5}}"#
         );
         assert_eq!(v.to_json(), j);
+    }
+
+    #[test]
+    fn numbers_are_as_exact_as_serde_json_delivers_them() {
+        let text = "[0.1000000000000000055511151231, 12345678901234567890123]";
+        let v = Value::from_json(&serde_json::from_str(text).unwrap());
+        let exact = Value::from_json_text(text).unwrap();
+        // With serde_json's `arbitrary_precision` (a workspace may turn it
+        // on) every digit arrives; without it the f64 rounding shows.
+        let probe: Json = serde_json::from_str("0.10000000000000000001").unwrap();
+        let text = probe.to_string();
+        let arbitrary = text == "0.10000000000000000001";
+        if arbitrary {
+            assert_eq!(v, exact);
+        } else {
+            assert_eq!(v.to_string(), "[0.1, 12345678901234568000000]");
+            assert_ne!(v, exact);
+        }
     }
 }

@@ -10,6 +10,7 @@ mod context;
 mod function;
 #[cfg(feature = "json")]
 mod json;
+mod json_text;
 mod number;
 mod range;
 

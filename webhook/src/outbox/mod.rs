@@ -14,7 +14,6 @@
 //! whose Twilio idempotency token or `MessageSid` was seen within the window
 //! is answered as before and dispatched no more.
 
-pub mod admin;
 mod command;
 mod store;
 pub mod worker;
@@ -30,14 +29,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::settings::OutboxSettings;
 use crate::sync::lock;
 pub use crate::zeebe::now_ms;
 use crate::zeebe::{millis, Command, StatusCode};
 use store::{Enqueue, Store, Write, Written};
 use writer::Writer;
-
-/// The default store file, relative to the working directory.
-pub const DEFAULT_OUTBOX_PATH: &str = "./webhook-outbox.redb";
 
 /// Why an outbox operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,34 +61,6 @@ pub enum OutboxError {
     /// failed; none of its events is stored.
     #[error("the outbox could not commit: {0}")]
     Batch(Arc<OutboxError>),
-}
-
-/// Tuning for delivery, deduplication and health.
-#[derive(Debug, Clone)]
-pub struct OutboxSettings {
-    /// The first retry delay; doubled per attempt.
-    pub retry_base: Duration,
-    /// The longest retry delay.
-    pub retry_max: Duration,
-    /// How long a deduplication key is remembered (Twilio retries within
-    /// 15 s by default; the default is 24 h).
-    pub dedup_window: Duration,
-    /// `/health` says `degraded` once Zeebe has been unreachable this long.
-    pub degraded_after: Duration,
-    /// How many deliveries run at once (distinct order keys).
-    pub concurrency: usize,
-}
-
-impl Default for OutboxSettings {
-    fn default() -> Self {
-        OutboxSettings {
-            retry_base: Duration::from_millis(200),
-            retry_max: Duration::from_secs(60),
-            dedup_window: Duration::from_secs(24 * 3600),
-            degraded_after: Duration::from_secs(30),
-            concurrency: 16,
-        }
-    }
 }
 
 /// The outbox: a cheap-to-clone handle on the store, its counters and the

@@ -1,5 +1,8 @@
-//! OAuth 2.0 client credentials (spec §4.3): one cached access token shared by
-//! every call of a transport, fetched again shortly before it expires.
+//! How the service authenticates to the cluster: none, HTTP Basic, or OAuth
+//! 2.0 client credentials (RFC 6749, section 4.4) as Camunda's clients use
+//! them. One [`Authorizer`] serves every call, discovery and dispatch alike:
+//! with OAuth, one cached access token, fetched again shortly before it
+//! expires.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -9,34 +12,42 @@ use http_body_util::Full;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::http_client::{excerpt, HttpClient};
 use super::{DispatchError, StatusCode};
+use crate::http_client::{excerpt, HttpClient};
+use crate::secret::Secret;
 
-/// A secret string whose `Debug` output is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; keep it out of logs.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// How to authenticate to the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// No `authorization` header (a self-managed cluster without auth).
+    #[default]
+    None,
+    /// HTTP Basic, as a self-managed cluster with basic authentication takes.
+    Basic {
+        /// The user.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// An OAuth access token (client credentials grant), as SaaS and
+    /// self-managed clusters with an identity provider take.
+    OAuth(OAuthCredentials),
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+impl Auth {
+    /// A short name for logs (`none`, `basic`, `oauth`); never a credential.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Auth::None => "none",
+            Auth::Basic { .. } => "basic",
+            Auth::OAuth(_) => "oauth",
+        }
     }
 }
 
 /// Where and how to get an access token (client credentials grant).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthConfig {
+pub struct OAuthCredentials {
     /// The token endpoint, e.g. `https://login.cloud.camunda.io/oauth/token`.
     pub token_url: String,
     /// The client id.
@@ -72,12 +83,64 @@ impl fmt::Debug for CachedToken {
     }
 }
 
+/// The `authorization` header of every call to the cluster.
+#[derive(Debug)]
+pub(crate) enum Authorizer {
+    /// `Basic <base64>`, fixed.
+    Basic(BasicHeader),
+    /// A bearer token, cached.
+    OAuth(Box<TokenCache>),
+}
+
+/// A fixed `Basic` header, kept out of `Debug`.
+pub(crate) struct BasicHeader(String);
+
+impl fmt::Debug for BasicHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BasicHeader(<redacted>)")
+    }
+}
+
+impl Authorizer {
+    /// The authorizer for `auth`; `None` for [`Auth::None`].
+    pub fn new(auth: &Auth, client: &HttpClient) -> Option<Authorizer> {
+        match auth {
+            Auth::None => None,
+            Auth::Basic { username, password } => {
+                use base64::Engine as _;
+                let pair = format!("{username}:{}", password.expose());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+                Some(Authorizer::Basic(BasicHeader(format!("Basic {encoded}"))))
+            }
+            Auth::OAuth(credentials) => Some(Authorizer::OAuth(Box::new(TokenCache::new(
+                credentials.clone(),
+                client.clone(),
+            )))),
+        }
+    }
+
+    /// The `authorization` header value.
+    pub async fn authorization(&self) -> Result<String, DispatchError> {
+        match self {
+            Authorizer::Basic(header) => Ok(header.0.clone()),
+            Authorizer::OAuth(cache) => cache.authorization().await,
+        }
+    }
+
+    /// Forgets a cached token after the cluster rejected it.
+    pub async fn invalidate(&self) {
+        if let Authorizer::OAuth(cache) = self {
+            cache.invalidate().await;
+        }
+    }
+}
+
 /// Fetches and caches the bearer token. Concurrent callers wait for a single
 /// fetch (the lock is held across it), so an expiring token causes one token
 /// request, not one per webhook call.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
-    config: OAuthConfig,
+    config: OAuthCredentials,
     client: HttpClient,
     cached: Mutex<Option<CachedToken>>,
 }
@@ -90,7 +153,7 @@ struct TokenResponse {
 }
 
 impl TokenCache {
-    pub fn new(config: OAuthConfig, client: HttpClient) -> Self {
+    pub fn new(config: OAuthCredentials, client: HttpClient) -> Self {
         Self {
             config,
             client,
@@ -243,10 +306,5 @@ mod tests {
         assert_eq!(lifetime(Some(&serde_json::json!(0))), DEFAULT_LIFETIME);
         assert_eq!(lifetime(Some(&serde_json::json!("soon"))), DEFAULT_LIFETIME);
         assert_eq!(lifetime(None), DEFAULT_LIFETIME);
-    }
-
-    #[test]
-    fn secret_debug_is_redacted() {
-        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
     }
 }

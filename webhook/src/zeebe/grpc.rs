@@ -1,5 +1,6 @@
-//! The gRPC transport: `CreateProcessInstance` and `PublishMessage` on the
-//! Zeebe gateway (spec §2.7, §4.1), over plaintext HTTP/2 or TLS.
+//! The gRPC transport: `CreateProcessInstance` and `PublishMessage` of
+//! Zeebe's `gateway.proto` (our subset is `webhook/proto/gateway.proto`),
+//! over plaintext HTTP/2 or TLS.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
-use super::auth::TokenCache;
+use super::auth::Authorizer;
 use super::proto::gateway_client::GatewayClient;
 use super::proto::{CreateProcessInstanceRequest, PublishMessageRequest};
 use super::{
@@ -17,13 +18,13 @@ use super::{
 
 /// Sends commands to a Zeebe gateway over gRPC.
 ///
-/// Built by [`ZeebeConfig::build_dispatcher`](super::ZeebeConfig::build_dispatcher).
+/// Built by [`ZeebeSettings::build_dispatcher`](super::ZeebeSettings::build_dispatcher).
 /// The connection is opened lazily on the first call and re-established by
 /// tonic when it breaks, so the service starts even while Zeebe is down.
 #[derive(Debug, Clone)]
 pub struct GrpcDispatcher {
     client: GatewayClient<Channel>,
-    auth: Option<Arc<TokenCache>>,
+    auth: Option<Arc<Authorizer>>,
     address: String,
     timeout: Duration,
     backpressure_retries: u32,
@@ -36,7 +37,7 @@ impl GrpcDispatcher {
     pub(crate) fn new(
         address: &str,
         extra_ca_pem: Option<&[u8]>,
-        auth: Option<Arc<TokenCache>>,
+        auth: Option<Arc<Authorizer>>,
         timeout: Duration,
         connect_timeout: Duration,
         backpressure_retries: u32,
@@ -124,7 +125,8 @@ impl GrpcDispatcher {
                         })
                     }
                     // A message with this id is still buffered: the earlier
-                    // delivery of the same event got through (spec §2.7).
+                    // delivery of the same event got through, so this counts
+                    // as success (as in Camunda).
                     Err(status) if status.code() == tonic::Code::AlreadyExists => {
                         Ok(Outcome::MessageAlreadyPublished)
                     }
@@ -152,7 +154,7 @@ impl GrpcDispatcher {
             let value = MetadataValue::try_from(header.as_str()).map_err(|_| {
                 DispatchError::new(
                     StatusCode::Unauthenticated,
-                    "the OAuth access token contains characters not allowed in a header",
+                    "the authorization (access token or Basic credentials) contains characters not allowed in a header",
                 )
             })?;
             request.metadata_mut().insert("authorization", value);
@@ -259,7 +261,8 @@ pub(crate) fn status_code(code: tonic::Code) -> StatusCode {
     }
 }
 
-/// The gRPC code for a [`StatusCode`] (used by the fake gateway).
+/// The gRPC code for a [`StatusCode`] (for the fake gateway).
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn grpc_code(status: StatusCode) -> tonic::Code {
     match status {
         StatusCode::Cancelled => tonic::Code::Cancelled,

@@ -2,39 +2,33 @@
 //! transport implements (gRPC, REST v2, and the embedded journal used when no
 //! Zeebe is configured).
 //!
-//! INTERFACE FIXED FIRST so the HTTP side and the transports can be written
-//! in parallel; transports live in submodules of this folder.
-//!
-//! What the HTTP side needs:
-//! - [`ZeebeConfig::from_process_env`] (or the pure
-//!   [`ZeebeConfig::from_env_and_flags`]) at startup, then
-//!   [`ZeebeConfig::build_dispatcher`] for the `Arc<dyn Dispatcher>` to keep in
-//!   the app state (the [`JournalDispatcher`] when no Zeebe is configured);
-//! - [`Dispatcher::dispatch`] per accepted request;
-//! - [`http_status`] to turn a [`DispatchError`] into the reply status (§2.8).
+//! Start-up reads [`ZeebeSettings::from_process_env`] (or the pure
+//! [`ZeebeSettings::from_env_and_flags`]) and builds the `Arc<dyn Dispatcher>`
+//! with [`ZeebeSettings::build_dispatcher`] ([`JournalDispatcher`] when no
+//! Zeebe is configured); each accepted event is one [`Dispatcher::dispatch`];
+//! [`http_status`] maps a [`DispatchError`] to the status the webhook answers.
 //!
 //! Transports: [`GrpcDispatcher`] (the default, as Camunda's connectors
 //! runtime), [`RestDispatcher`] (Camunda 8 REST API v2) and the
 //! [`JournalDispatcher`]. Both network transports share one OAuth token cache
-//! ([`OAuthConfig`]), put a deadline on every call (token fetch included) and
-//! retry back-pressure (`RESOURCE_EXHAUSTED`) a few times inside it.
-//! [`testing`] has fake gateways for tests.
+//! ([`OAuthCredentials`]), put a deadline on every call (token fetch included) and
+//! retry back-pressure (`RESOURCE_EXHAUSTED`) a few times inside it. Fakes of
+//! the gateways for tests are in `crate::testing` (cargo feature `testing`).
 
 mod auth;
-mod config;
-mod grpc;
-mod http_client;
+pub mod cluster;
+pub(crate) mod grpc;
 mod journal;
 pub mod proto;
 mod rest;
 mod retry;
-pub mod testing;
+mod settings;
 
-pub use auth::{OAuthConfig, Secret};
-pub use config::{ConfigError, Transport, ZeebeConfig, ZeebeFlags, DEFAULT_JOURNAL_PATH};
+pub use auth::{Auth, OAuthCredentials};
 pub use grpc::GrpcDispatcher;
 pub use journal::{JournalDispatcher, SyncPolicy};
 pub use rest::RestDispatcher;
+pub use settings::{Connection, SettingsError, Transport, ZeebeAddresses, ZeebeSettings};
 
 use std::fmt;
 use std::future::Future;
@@ -78,6 +72,41 @@ pub enum Command {
         /// The variables (a JSON object).
         variables: serde_json::Map<String, serde_json::Value>,
     },
+}
+
+impl Command {
+    /// The same command without its variables (what a reply may tell about
+    /// it), cheap to keep beside the command that goes on.
+    pub fn without_variables(&self) -> Command {
+        match self {
+            Command::CreateProcessInstance {
+                bpmn_process_id,
+                version,
+                tenant_id,
+                ..
+            } => Command::CreateProcessInstance {
+                bpmn_process_id: bpmn_process_id.clone(),
+                version: *version,
+                tenant_id: tenant_id.clone(),
+                variables: serde_json::Map::new(),
+            },
+            Command::PublishMessage {
+                name,
+                correlation_key,
+                message_id,
+                time_to_live,
+                tenant_id,
+                ..
+            } => Command::PublishMessage {
+                name: name.clone(),
+                correlation_key: correlation_key.clone(),
+                message_id: message_id.clone(),
+                time_to_live: *time_to_live,
+                tenant_id: tenant_id.clone(),
+                variables: serde_json::Map::new(),
+            },
+        }
+    }
 }
 
 mod millis {
@@ -170,6 +199,13 @@ impl fmt::Display for DispatchError {
 
 impl std::error::Error for DispatchError {}
 
+/// A call that got no answer counts as Zeebe being unreachable.
+impl From<crate::http_client::HttpError> for DispatchError {
+    fn from(e: crate::http_client::HttpError) -> Self {
+        DispatchError::new(StatusCode::Unavailable, e.0)
+    }
+}
+
 impl DispatchError {
     /// An error with this status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
@@ -242,7 +278,8 @@ impl fmt::Display for StatusCode {
 }
 
 /// The HTTP status the webhook answers with when Zeebe failed with `status`,
-/// as Camunda's connectors runtime does (spec §2.8).
+/// as Camunda's connectors runtime does (its `ZeebeClientStatusCodeMapper`
+/// maps gRPC status codes to HTTP statuses this way).
 ///
 /// `RESOURCE_EXHAUSTED` (back-pressure) is 429, so callers may retry later.
 /// Note that `ALREADY_EXISTS` from a message publication never gets here: the

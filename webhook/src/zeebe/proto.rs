@@ -2,7 +2,8 @@
 //! subset of Zeebe's gateway protocol) by `build.rs`.
 //!
 //! Public so tests can inspect what went over the wire (see
-//! [`testing`](super::testing)); it is generated code, not a stable API.
+//! `crate::testing`, behind the `testing` feature); it is generated code,
+//! not a stable API.
 
 #![allow(clippy::all, clippy::pedantic, missing_docs, unreachable_pub)]
 

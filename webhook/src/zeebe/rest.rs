@@ -1,5 +1,5 @@
-//! The REST transport: Camunda 8 REST API v2 (spec §4.2),
-//! `POST /v2/process-instances` and `POST /v2/messages/publication`.
+//! The REST transport: Camunda 8 REST API v2, `POST /v2/process-instances`
+//! and `POST /v2/messages/publication`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,19 +9,19 @@ use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::TokenCache;
-use super::http_client::{excerpt, HttpClient, HttpResponse};
+use super::auth::Authorizer;
 use super::{
     retry, ttl_millis, Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode,
 };
+use crate::http_client::{excerpt, HttpClient, HttpResponse};
 
 /// Sends commands to the Camunda 8 REST API (v2).
 ///
-/// Built by [`ZeebeConfig::build_dispatcher`](super::ZeebeConfig::build_dispatcher).
+/// Built by [`ZeebeSettings::build_dispatcher`](super::ZeebeSettings::build_dispatcher).
 #[derive(Debug, Clone)]
 pub struct RestDispatcher {
     client: HttpClient,
-    auth: Option<Arc<TokenCache>>,
+    auth: Option<Arc<Authorizer>>,
     /// Without a trailing `/` and without `/v2`.
     base_url: String,
     timeout: Duration,
@@ -31,7 +31,7 @@ pub struct RestDispatcher {
 impl RestDispatcher {
     pub(crate) fn new(
         client: HttpClient,
-        auth: Option<Arc<TokenCache>>,
+        auth: Option<Arc<Authorizer>>,
         base_url: &str,
         timeout: Duration,
         backpressure_retries: u32,
@@ -131,7 +131,7 @@ impl RestDispatcher {
                 format!("cannot build a request to {url}: {err}"),
             )
         })?;
-        self.client.send(request, "the Camunda REST API").await
+        Ok(self.client.send(request, "the Camunda REST API").await?)
     }
 }
 

@@ -7,8 +7,7 @@ use std::time::Duration;
 use crate::support::*;
 
 fn load_error(sources: &[std::path::PathBuf]) -> String {
-    let config = config(sources, FakeDispatcher::new());
-    match webhook::load(&config) {
+    match service(settings(sources)).load() {
         Ok(_) => panic!("expected a start-up error"),
         Err(e) => e.to_string(),
     }
@@ -35,7 +34,10 @@ fn missing_secret_stops_start_up() {
     let text = load_error(&[bpmn("broken/missing-secret.bpmn")]);
     assert!(text.contains("StartEvent_Secret"), "{text}");
     assert!(text.contains("property `inbound.hmacSecret`"), "{text}");
-    assert!(text.contains("SECRET_NOT_SET_ANYWHERE_42"), "{text}");
+    assert!(
+        text.contains("secret `NOT_SET_ANYWHERE_42` is not available"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -80,7 +82,7 @@ async fn directories_reload_and_broken_files_keep_the_old_version() {
     let file = dir.path().join("hooks.bpmn");
     std::fs::write(&file, legacy_with_id("first")).unwrap();
     let app = spawn_with(&[dir.path().to_owned()], |c| {
-        c.reload_interval = Some(Duration::from_millis(50))
+        c.sources.reload_interval = Some(Duration::from_millis(50))
     })
     .await;
     wait_for_ids(&app, serde_json::json!(["first"])).await;

@@ -158,7 +158,7 @@ async fn zeebe_down_and_back_pressure_ask_to_retry() {
 #[tokio::test]
 async fn slow_zeebe_is_504() {
     let app = spawn_with(&[toml()], |c| {
-        c.settings.dispatch_timeout = Duration::from_millis(50)
+        c.delivery.dispatch_timeout = Duration::from_millis(50)
     })
     .await;
     *app.dispatcher.delay.lock().unwrap() = Duration::from_millis(500);
@@ -169,7 +169,7 @@ async fn slow_zeebe_is_504() {
 
 #[tokio::test]
 async fn variables_over_one_and_a_half_megabytes_are_422() {
-    let app = spawn_with(&[toml()], |c| c.settings.body_limit = 4 * 1024 * 1024).await;
+    let app = spawn_with(&[toml()], |c| c.requests.body_limit = 4 * 1024 * 1024).await;
     let big = format!("{{\"blob\":\"{}\"}}", "x".repeat(1_600_000));
     let answer = post_json(&app, &big).await;
     assert_eq!(answer.status, 422);
@@ -221,12 +221,15 @@ async fn shutdown_finishes_in_flight_requests() {
 async fn embedded_journal_records_commands() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
-    let dispatcher = webhook::dispatch::build_dispatcher(&webhook::dispatch::DispatchConfig {
-        journal: journal.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    let app = spawn_with(&[toml()], |c| c.dispatcher = dispatcher).await;
+    // No dispatcher given and no Zeebe configured: the embedded journal.
+    let mut settings = settings(&[toml()]);
+    settings.delivery.journal = journal.clone();
+    let running = start(service(settings)).await;
+    let app = App {
+        addr: running.addr(),
+        dispatcher: FakeDispatcher::new(),
+        running,
+    };
     assert_eq!(post_json(&app, r#"{"a":1}"#).await.status, 200);
     assert_eq!(post_json(&app, r#"{"a":2}"#).await.status, 200);
     app.stop().await;

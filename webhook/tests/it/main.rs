@@ -6,11 +6,15 @@
 // these lints inside #[test] functions, not in shared helpers).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
+mod cluster;
 mod config;
 mod dispatch;
 mod feel_pipeline;
+mod hostile;
 mod limits;
 mod outbox;
 mod routing;
 mod signature;
 mod support;
+mod twilio;

@@ -10,13 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use webhook::outbox::{worker, Outbox, OutboxSettings};
-use webhook::zeebe::testing::{FakeGateway, GrpcCall};
+use webhook::outbox::Outbox;
+use webhook::settings::{DispatchMode, OutboxSettings};
+use webhook::testing::{FakeGateway, GrpcCall};
 use webhook::zeebe::{
-    Command, DispatchError, DispatchFuture, Dispatcher, StatusCode, Transport, ZeebeConfig,
+    Command, DispatchError, DispatchFuture, Dispatcher, StatusCode, Transport, ZeebeSettings,
 };
 
-use crate::support::{bpmn, form_body, send, sign_form, spawn_with, App, FORM, TOKEN};
+use crate::support::{self, bpmn, form_body, send, sign_form, App, FakeDispatcher, FORM, TOKEN};
 
 const BURST: usize = 40;
 
@@ -39,11 +40,11 @@ fn signed(id: &str, fields: &[(&'static str, String)]) -> (String, String, Strin
 }
 
 fn grpc_dispatcher(gateway: &FakeGateway, dir: &Path) -> Arc<dyn Dispatcher> {
-    let config = ZeebeConfig {
+    let config = ZeebeSettings {
         transport: Some(Transport::Grpc {
             address: gateway.address(),
         }),
-        ..ZeebeConfig::default()
+        ..ZeebeSettings::default()
     };
     config.build_dispatcher(&dir.join("unused.jsonl")).unwrap()
 }
@@ -100,25 +101,21 @@ impl Dispatcher for Counting {
     }
 }
 
-fn fast_retries() -> OutboxSettings {
-    OutboxSettings {
-        retry_base: Duration::from_millis(50),
-        retry_max: Duration::from_millis(400),
-        degraded_after: Duration::from_millis(300),
-        ..OutboxSettings::default()
-    }
+async fn start(dispatcher: Arc<dyn Dispatcher>, dir: &Path) -> (App, Outbox) {
+    start_with_mode(dispatcher, dir, DispatchMode::Outbox).await
 }
 
-async fn start(dispatcher: Arc<dyn Dispatcher>, dir: &Path) -> (App, Outbox) {
-    let outbox = Outbox::open(dir.join("outbox.redb"), fast_retries()).unwrap();
-    let for_app = outbox.clone();
-    let app = spawn_with(&[bpmn("start-event.bpmn")], move |config| {
-        config.settings.outbox = Some(for_app);
+/// The app with an outbox in `dir`, delivering through `dispatcher` (which
+/// also takes the inline dispatches of `--dispatch sync`).
+async fn start_with_mode(
+    dispatcher: Arc<dyn Dispatcher>,
+    dir: &Path,
+    mode: DispatchMode,
+) -> (App, Outbox) {
+    support::spawn_with_outbox(&[bpmn("start-event.bpmn")], dispatcher, dir, |settings| {
+        settings.delivery.mode = mode;
     })
-    .await;
-    // The app's own dispatcher is never used: the worker owns delivery.
-    drop(worker::spawn(outbox.clone(), dispatcher));
-    (app, outbox)
+    .await
 }
 
 /// Sends the burst concurrently; returns the MessageSids answered 2xx.
@@ -212,7 +209,7 @@ async fn intermittent_resource_exhausted_delays_but_loses_nothing() {
     // Two of every three answers are back-pressure, for the first 90 calls.
     for _ in 0..30 {
         gateway.fail_next(2, StatusCode::ResourceExhausted);
-        gateway.push_reply(webhook::zeebe::testing::Reply::Ok);
+        gateway.push_reply(webhook::testing::Reply::Ok);
     }
     let counting = Counting::new(grpc_dispatcher(&gateway, dir.path()), Duration::ZERO);
     let (app, outbox) = start(counting.clone(), dir.path()).await;
@@ -281,15 +278,15 @@ async fn duplicate_twilio_deliveries_start_one_process() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dedup_key_from_a_header_works_on_a_body_only_webhook() {
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
-    let for_app = outbox.clone();
-    let dedup = webhook::engine()
-        .compile_expression(r#"get value(request.headers, "x-order")"#)
-        .unwrap();
-    let app = spawn_with(&[bpmn("intermediate-catch.bpmn")], move |config| {
-        config.settings.outbox = Some(for_app);
-        config.settings.dedup_expression = Some(Arc::new(dedup));
-    })
+    let dispatcher = FakeDispatcher::new();
+    let (app, outbox) = support::spawn_with_outbox(
+        &[bpmn("intermediate-catch.bpmn")],
+        dispatcher.clone(),
+        dir.path(),
+        |settings| {
+            settings.delivery.dedup_key = Some(r#"get value(request.headers, "x-order")"#.into());
+        },
+    )
     .await;
     // Two SMS with different MessageSids, one order number.
     for n in [1, 2] {
@@ -302,8 +299,9 @@ async fn a_dedup_key_from_a_header_works_on_a_body_only_webhook() {
         let answer = send(app.addr, "POST", &target, &headers, body.as_bytes()).await;
         assert_eq!(answer.status, 200, "{answer:?}");
     }
+    drained(&outbox, Duration::from_secs(5)).await;
     assert_eq!(
-        outbox.stats().await.unwrap().pending,
+        dispatcher.commands().len(),
         1,
         "the second SMS has the first one's X-Order: a duplicate, not stored"
     );
@@ -338,18 +336,18 @@ async fn try_send(addr: SocketAddr, target: &str, headers: &[(&str, &str)], body
     }
 }
 
-struct Service {
+struct Binary {
     child: std::process::Child,
 }
 
-impl Drop for Service {
+impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Service {
+async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_webhook"))
         .arg("--bpmn")
         .arg(bpmn("message-start.bpmn"))
@@ -367,7 +365,7 @@ async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Service {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let service = Service { child };
+    let service = Binary { child };
     let deadline = Instant::now() + Duration::from_secs(10);
     while tokio::net::TcpStream::connect(addr).await.is_err() {
         assert!(Instant::now() < deadline, "the service did not start");
@@ -398,7 +396,7 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     // delivery slots, so every event acknowledged after them is still pending
     // when the kill comes, however fast or slow this machine is.
     for _ in 0..16 {
-        gateway.push_reply(webhook::zeebe::testing::Reply::Hang);
+        gateway.push_reply(webhook::testing::Reply::Hang);
     }
     let addr: SocketAddr = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -497,24 +495,6 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     assert!(acked.iter().all(|sid| counts.contains_key(sid)));
 }
 
-async fn start_with_mode(
-    dispatcher: Arc<dyn Dispatcher>,
-    dir: &Path,
-    mode: webhook::state::DispatchMode,
-) -> (App, Outbox) {
-    let outbox = Outbox::open(dir.join("outbox.redb"), fast_retries()).unwrap();
-    let for_app = outbox.clone();
-    let inline = Arc::clone(&dispatcher);
-    let app = spawn_with(&[bpmn("start-event.bpmn")], move |config| {
-        config.settings.outbox = Some(for_app);
-        config.settings.dispatch_mode = mode;
-        config.dispatcher = inline;
-    })
-    .await;
-    drop(worker::spawn(outbox.clone(), dispatcher));
-    (app, outbox)
-}
-
 async fn post_sms(app: &App, n: usize) -> crate::support::Answer {
     let (target, signature, body) = signed("sms-start", &sms_fields(n));
     send(
@@ -529,7 +509,7 @@ async fn post_sms(app: &App, n: usize) -> crate::support::Answer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permanent_failure_is_a_dead_letter_until_retried() {
-    use webhook::outbox::admin::{apply, Op};
+    use webhook::admin::{apply, Op};
     use webhook::outbox::EntryState;
     let dir = tempfile::tempdir().unwrap();
     let gateway = FakeGateway::start().await.unwrap();
@@ -569,7 +549,6 @@ async fn a_permanent_failure_is_a_dead_letter_until_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_mode_answers_zeebe_errors_but_queues_when_zeebe_is_unreachable() {
-    use webhook::state::DispatchMode;
     let dir = tempfile::tempdir().unwrap();
     let gateway = FakeGateway::start().await.unwrap();
     let dispatcher = grpc_dispatcher(&gateway, dir.path());
@@ -600,10 +579,11 @@ async fn sync_mode_answers_zeebe_errors_but_queues_when_zeebe_is_unreachable() {
 
 #[tokio::test]
 async fn the_admin_endpoint_runs_operator_commands() {
-    use webhook::outbox::admin::{routes, Op};
+    use webhook::admin::server::routes;
+    use webhook::admin::Op;
     use webhook::outbox::EntryState;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), support::fast_retries()).unwrap();
     let command = Command::CreateProcessInstance {
         bpmn_process_id: "p".into(),
         version: -1,
@@ -611,11 +591,16 @@ async fn the_admin_endpoint_runs_operator_commands() {
         variables: Default::default(),
     };
     outbox.accept("w", command, Vec::new()).await.unwrap();
-    let api = routes(outbox.clone());
+    let guard = webhook::admin::server::Guard {
+        addr: "127.0.0.1:9".parse().unwrap(),
+        token: None,
+    };
+    let api = routes(outbox.clone(), guard);
 
     let list = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
         .json(&Op::List {
             state: EntryState::Pending,
             limit: 10,
@@ -630,6 +615,7 @@ async fn the_admin_endpoint_runs_operator_commands() {
     let missing = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
         .json(&Op::Show { id: 42 })
         .reply(&api)
         .await;
@@ -639,6 +625,8 @@ async fn the_admin_endpoint_runs_operator_commands() {
     let bad = warp::test::request()
         .method("POST")
         .path("/outbox")
+        .header("host", "127.0.0.1:9")
+        .header("content-type", "application/json")
         .body(r#"{"op":"dropEverything"}"#)
         .reply(&api)
         .await;
@@ -657,13 +645,7 @@ async fn a_webhook_can_ask_for_sync_dispatch_in_its_definition() {
     let gateway = FakeGateway::start().await.unwrap();
     gateway.fail_next(1, StatusCode::NotFound);
     let dispatcher = grpc_dispatcher(&gateway, dir.path());
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
-    let for_app = outbox.clone();
-    let app = spawn_with(&[toml], move |config| {
-        config.settings.outbox = Some(for_app);
-        config.dispatcher = dispatcher;
-    })
-    .await;
+    let (app, outbox) = support::spawn_with_outbox(&[toml], dispatcher, dir.path(), |_| {}).await;
     // The global mode is `outbox`, but this webhook answers with Zeebe's 404.
     let answer = send(
         app.addr,
@@ -691,7 +673,7 @@ async fn concurrent_accepts_share_commits_and_keep_ids_dedup_and_order_keys_righ
     const TASKS: usize = 200;
     const KEYS: usize = 50;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.redb"), support::fast_retries()).unwrap();
     let tasks: Vec<_> = (0..TASKS)
         .map(|n| {
             let outbox = outbox.clone();
@@ -761,11 +743,11 @@ async fn a_dropped_outbox_can_be_reopened_at_once() {
         tenant_id: None,
         variables: Default::default(),
     };
-    let outbox = Outbox::open(&path, fast_retries()).unwrap();
+    let outbox = Outbox::open(&path, support::fast_retries()).unwrap();
     outbox.accept("w", command, vec!["k".into()]).await.unwrap();
     drop(outbox);
     // The writer thread has let go of the file: no "open in another process".
-    let again = Outbox::open(&path, fast_retries()).unwrap();
+    let again = Outbox::open(&path, support::fast_retries()).unwrap();
     assert_eq!(again.stats().await.unwrap().pending, 1);
     assert_eq!(
         again.claim(vec!["k".into()]).await.unwrap(),
@@ -799,7 +781,7 @@ async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
     let dir = tempfile::tempdir().unwrap();
     let settings = OutboxSettings {
         concurrency: 3,
-        ..fast_retries()
+        ..support::fast_retries()
     };
     let outbox = Outbox::open(dir.path().join("outbox.redb"), settings).unwrap();
     for n in 0..30 {
@@ -812,7 +794,7 @@ async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
         outbox.accept("w", command, Vec::new()).await.unwrap();
     }
     let overlap = Arc::new(Overlap::default());
-    let worker = worker::spawn(outbox.clone(), overlap.clone());
+    let worker = webhook::outbox::worker::spawn(outbox.clone(), overlap.clone());
     drained(&outbox, Duration::from_secs(10)).await;
     worker.abort();
     let most = overlap.most.load(Ordering::SeqCst);

@@ -84,7 +84,7 @@ async fn get_with_query_builds_params_and_empty_body() {
 #[tokio::test]
 async fn oversized_body_is_413() {
     let app = spawn_with(&[bpmn("start-event.bpmn")], |c| {
-        c.settings.body_limit = 1000
+        c.requests.body_limit = 1000
     })
     .await;
     let big = format!("Body={}", "x".repeat(2000));
@@ -244,7 +244,7 @@ async fn health_lists_ids_and_metrics_count_outcomes() {
 #[tokio::test]
 async fn camunda_compatible_responses_are_empty() {
     let app = spawn_with(&[bpmn("start-event-v1.bpmn")], |c| {
-        c.settings.camunda_compatible_responses = true
+        c.requests.camunda_compatible_responses = true
     })
     .await;
     let answer = send(app.addr, "GET", "/inbound/sms-legacy", &[], b"").await;
@@ -256,13 +256,11 @@ async fn camunda_compatible_responses_are_empty() {
 
 #[tokio::test]
 async fn handler_level_with_warp_test() {
-    use std::sync::Arc;
     let dispatcher = FakeDispatcher::new();
-    let config = config(&[bpmn("start-event-v1.bpmn")], Arc::clone(&dispatcher));
-    let (registry, _) = webhook::load(&config).unwrap();
-    let state =
-        webhook::state::AppState::fixed(registry, dispatcher.clone(), config.settings.clone());
-    let api = webhook::routes::routes(state);
+    let settings = settings(&[bpmn("start-event-v1.bpmn")]);
+    let (registry, _) = service(settings.clone()).load().unwrap();
+    let state = webhook::state::AppState::fixed(registry, dispatcher.clone(), settings);
+    let api = webhook::http::routes(state, None);
     let res = warp::test::request()
         .method("GET")
         .path("/inbound/sms-legacy?x=1")
@@ -289,7 +287,7 @@ async fn handler_level_with_warp_test() {
 async fn chunked_body_over_the_limit_is_413_while_streaming() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_with(&[bpmn("start-event-v1.bpmn")], |c| {
-        c.settings.body_limit = 1000
+        c.requests.body_limit = 1000
     })
     .await;
     let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();

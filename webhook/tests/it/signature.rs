@@ -200,8 +200,8 @@ async fn json_body_with_body_sha256() {
 #[tokio::test]
 async fn forwarded_headers_rebuild_the_public_url_when_trusted() {
     let app = spawn_with(&[bpmn("start-event.bpmn")], |c| {
-        c.settings.public_url = None;
-        c.settings.trust_forwarded_headers = true;
+        c.requests.public_url = None;
+        c.requests.trust_forwarded_headers = true;
     })
     .await;
     let fields = [("Body", "hi")];
@@ -227,7 +227,7 @@ async fn forwarded_headers_rebuild_the_public_url_when_trusted() {
 #[tokio::test]
 async fn without_public_url_the_host_header_is_used() {
     let app = spawn_with(&[bpmn("start-event.bpmn")], |c| {
-        c.settings.public_url = None
+        c.requests.public_url = None
     })
     .await;
     let fields = [("Body", "hi")];

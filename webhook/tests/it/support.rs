@@ -1,17 +1,19 @@
-//! Starting the app on 127.0.0.1:0 with a recording dispatcher, and a tiny
-//! HTTP/1.1 client (loopback only).
+//! Starting the app on 127.0.0.1:0 (through `webhook::Service`, as the
+//! binary does) with a recording dispatcher, and a tiny HTTP/1.1 client
+//! (loopback only).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::oneshot;
-use webhook::config::secrets::MapSecrets;
-use webhook::state::Settings;
+use webhook::outbox::Outbox;
+use webhook::settings::{OutboxSettings, Settings, Sources};
+use webhook::webhooks::secrets::MapSecrets;
 use webhook::zeebe::{Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode};
+use webhook::{Running, Service};
 
 pub const TOKEN: &str = "test-auth-token-0123456789abcdef";
 
@@ -99,63 +101,110 @@ pub fn secrets() -> Arc<MapSecrets> {
 pub struct App {
     pub addr: SocketAddr,
     pub dispatcher: Arc<FakeDispatcher>,
-    shutdown: Option<oneshot::Sender<()>>,
-    pub handle: tokio::task::JoinHandle<Result<(), webhook::RunError>>,
+    pub running: Running,
 }
 
 impl App {
     /// Stops the server (in-flight requests finish) and waits for it.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.handle.await.unwrap().unwrap();
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+
+    /// The outbox, when the settings asked for one.
+    pub fn outbox(&self) -> Outbox {
+        self.running
+            .state()
+            .outbox()
+            .cloned()
+            .expect("the app has an outbox")
     }
 }
 
-pub fn config(sources: &[PathBuf], dispatcher: Arc<FakeDispatcher>) -> webhook::Config {
+/// The settings most tests run with: these sources, a free loopback port,
+/// the public URL the signatures are made for, no reloading, and no outbox
+/// (commands go inline to the dispatcher; the outbox tests turn it on).
+pub fn settings(sources: &[PathBuf]) -> Settings {
     let (bpmn, toml): (Vec<PathBuf>, Vec<PathBuf>) = sources
         .iter()
         .cloned()
         .partition(|p| p.extension().is_none_or(|e| e != "toml"));
-    webhook::Config {
-        bpmn,
-        webhook_file: toml.into_iter().next(),
-        settings: Settings {
-            public_url: Some("https://hooks.example.com".into()),
-            ..Settings::default()
+    let mut settings = Settings {
+        sources: Sources {
+            bpmn,
+            toml: toml.into_iter().next(),
+            reload_interval: None,
+            ..Sources::default()
         },
-        reload_interval: None,
-        dispatcher,
-        secrets: secrets(),
-    }
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Settings::default()
+    };
+    settings.requests.public_url = Some("https://hooks.example.com".into());
+    settings.delivery.outbox_path = None;
+    settings
 }
 
-/// Spawns the app on 127.0.0.1:0 over these sources.
+/// The service over these settings, with the test secrets.
+pub fn service(settings: Settings) -> Service {
+    Service::new(settings).with_secrets(secrets())
+}
+
+/// Spawns the app over these sources.
 pub async fn spawn(sources: &[PathBuf]) -> App {
     spawn_with(sources, |_| {}).await
 }
 
-pub async fn spawn_with(sources: &[PathBuf], tweak: impl FnOnce(&mut webhook::Config)) -> App {
+/// Spawns the app over these sources with `tweak`ed settings and a
+/// [`FakeDispatcher`].
+pub async fn spawn_with(sources: &[PathBuf], tweak: impl FnOnce(&mut Settings)) -> App {
     let dispatcher = FakeDispatcher::new();
-    let mut config = config(sources, Arc::clone(&dispatcher));
-    tweak(&mut config);
-    // Loading errors should fail the test loudly, with the message.
-    if let Err(e) = webhook::load(&config) {
-        panic!("fixtures did not load:\n{e}");
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(webhook::run_until(config, listener, async move {
-        let _ = rx.await;
-    }));
+    let mut settings = settings(sources);
+    tweak(&mut settings);
+    let running = start(service(settings).with_dispatcher(dispatcher.clone())).await;
     App {
-        addr,
+        addr: running.addr(),
         dispatcher,
-        shutdown: Some(tx),
-        handle,
+        running,
     }
+}
+
+/// Starts a service; loading errors fail the test loudly, with the message.
+pub async fn start(service: Service) -> Running {
+    match service.start().await {
+        Ok(running) => running,
+        Err(e) => panic!("the service did not start:\n{e}"),
+    }
+}
+
+/// Outbox retries fast enough for tests.
+pub fn fast_retries() -> OutboxSettings {
+    OutboxSettings {
+        retry_base: Duration::from_millis(50),
+        retry_max: Duration::from_millis(400),
+        degraded_after: Duration::from_millis(300),
+        ..OutboxSettings::default()
+    }
+}
+
+/// The app with an outbox in `dir` (quick retries), delivering through
+/// `dispatcher`, which also takes the inline dispatches of sync mode.
+pub async fn spawn_with_outbox(
+    sources: &[std::path::PathBuf],
+    dispatcher: Arc<dyn Dispatcher>,
+    dir: &Path,
+    tweak: impl FnOnce(&mut Settings),
+) -> (App, Outbox) {
+    let mut settings = settings(sources);
+    settings.delivery.outbox_path = Some(dir.join("outbox.redb"));
+    settings.delivery.outbox = fast_retries();
+    tweak(&mut settings);
+    let running = start(service(settings).with_dispatcher(dispatcher)).await;
+    let app = App {
+        addr: running.addr(),
+        dispatcher: FakeDispatcher::new(),
+        running,
+    };
+    let outbox = app.outbox();
+    (app, outbox)
 }
 
 /// An HTTP answer.
@@ -259,14 +308,7 @@ pub fn sign_form(public_url: &str, pairs: &[(&str, &str)]) -> String {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    webhook::twilio::sign(
-        webhook::twilio::Key {
-            secret: TOKEN.as_bytes(),
-            algorithm: webhook::twilio::Algorithm::Sha1,
-        },
-        public_url,
-        &params,
-    )
+    webhook::twilio::SignedRequest::form(TOKEN, public_url, params).signature
 }
 
 /// A realistic inbound SMS (made-up identifiers).

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use webhook::zeebe::testing::{FakeGateway, FakeRestGateway, FakeTokenEndpoint, Reply};
-use webhook::zeebe::{OAuthConfig, StatusCode, ZeebeConfig};
+use webhook::testing::{FakeGateway, FakeRestGateway, FakeTokenEndpoint, Reply};
+use webhook::zeebe::{OAuthCredentials, StatusCode, ZeebeSettings};
 
 use crate::support::{build, create, grpc_config, oauth, publish, rest_config, TIMEOUT};
 
-fn with_oauth(mut config: ZeebeConfig, oauth: OAuthConfig) -> ZeebeConfig {
-    config.oauth = Some(oauth);
+fn with_oauth(mut config: ZeebeSettings, oauth: OAuthCredentials) -> ZeebeSettings {
+    config.auth = webhook::zeebe::Auth::OAuth(oauth);
     config
 }
 

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use webhook::testing::{FakeGateway, GrpcCall, Reply};
 use webhook::zeebe::proto::{CreateProcessInstanceRequest, PublishMessageRequest};
-use webhook::zeebe::testing::{FakeGateway, GrpcCall, Reply};
 use webhook::zeebe::{http_status, Outcome, StatusCode};
 
 use crate::support::{build, create, grpc_config, publish, TIMEOUT};

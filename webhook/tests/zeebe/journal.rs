@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use webhook::zeebe::{Command, Dispatcher, JournalDispatcher, Outcome, SyncPolicy, ZeebeConfig};
+use webhook::zeebe::{Command, Dispatcher, JournalDispatcher, Outcome, SyncPolicy, ZeebeSettings};
 
 use crate::support::{create, publish, variables};
 
@@ -143,7 +143,7 @@ async fn concurrent_writers_never_interleave_lines() {
 #[tokio::test]
 async fn no_zeebe_configured_means_the_journal() {
     let path = temp_journal("default");
-    let dispatcher = ZeebeConfig::default().build_dispatcher(&path).unwrap();
+    let dispatcher = ZeebeSettings::default().build_dispatcher(&path).unwrap();
 
     let outcome = dispatcher.dispatch(create("p", 2, None)).await;
 
@@ -153,7 +153,7 @@ async fn no_zeebe_configured_means_the_journal() {
 
 #[tokio::test]
 async fn an_unwritable_journal_fails_at_startup_naming_the_file() {
-    let error = ZeebeConfig::default()
+    let error = ZeebeSettings::default()
         .build_dispatcher(std::path::Path::new("/nonexistent-dir/journal.jsonl"))
         .unwrap_err();
 

@@ -1,4 +1,4 @@
-//! Tests of `webhook::zeebe` against the fakes of `webhook::zeebe::testing`,
+//! Tests of `webhook::zeebe` against the fakes of `webhook::testing`,
 //! over loopback only: what each transport puts on the wire, how every
 //! status comes back, deadlines, OAuth caching, TLS, the journal and the
 //! environment/flag configuration.
@@ -8,10 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
-mod config;
 mod grpc;
 mod journal;
 mod rest;
 mod retry;
+mod settings;
 mod support;
 mod tls;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use webhook::zeebe::testing::{FakeRestGateway, Reply};
+use webhook::testing::{FakeRestGateway, Reply};
 use webhook::zeebe::{Outcome, StatusCode};
 
 use crate::support::{build, create, publish, rest_config, TIMEOUT};

@@ -3,12 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use webhook::zeebe::testing::{FakeGateway, FakeRestGateway};
-use webhook::zeebe::{Outcome, StatusCode, ZeebeConfig};
+use webhook::testing::{FakeGateway, FakeRestGateway};
+use webhook::zeebe::{Outcome, StatusCode, ZeebeSettings};
 
 use crate::support::{build, create, grpc_config, publish, rest_config, TIMEOUT};
 
-fn with_retries(mut config: ZeebeConfig, retries: u32) -> ZeebeConfig {
+fn with_retries(mut config: ZeebeSettings, retries: u32) -> ZeebeSettings {
     config.backpressure_retries = retries;
     config
 }
@@ -82,5 +82,5 @@ async fn other_failures_are_not_retried() {
 
 #[test]
 fn retries_are_on_by_default() {
-    assert_eq!(ZeebeConfig::default().backpressure_retries, 3);
+    assert_eq!(ZeebeSettings::default().backpressure_retries, 3);
 }

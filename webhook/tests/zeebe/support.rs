@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use webhook::zeebe::{Command, Dispatcher, OAuthConfig, Secret, Transport, ZeebeConfig};
+use webhook::secret::Secret;
+use webhook::zeebe::{Command, Dispatcher, OAuthCredentials, Transport, ZeebeSettings};
 
 pub fn variables(value: Value) -> Map<String, Value> {
     match value {
@@ -37,27 +38,27 @@ pub fn publish(name: &str, key: &str, id: &str, tenant: Option<&str>) -> Command
 
 /// A gRPC configuration without back-pressure retries, so every scripted
 /// reply is seen exactly once (the retry tests turn them on).
-pub fn grpc_config(address: String, timeout: Duration) -> ZeebeConfig {
-    ZeebeConfig {
+pub fn grpc_config(address: String, timeout: Duration) -> ZeebeSettings {
+    ZeebeSettings {
         transport: Some(Transport::Grpc { address }),
         request_timeout: timeout,
         backpressure_retries: 0,
-        ..ZeebeConfig::default()
+        ..ZeebeSettings::default()
     }
 }
 
 /// Like [`grpc_config`], for REST.
-pub fn rest_config(base_url: String, timeout: Duration) -> ZeebeConfig {
-    ZeebeConfig {
+pub fn rest_config(base_url: String, timeout: Duration) -> ZeebeSettings {
+    ZeebeSettings {
         transport: Some(Transport::Rest { base_url }),
         request_timeout: timeout,
         backpressure_retries: 0,
-        ..ZeebeConfig::default()
+        ..ZeebeSettings::default()
     }
 }
 
-pub fn oauth(token_url: String) -> OAuthConfig {
-    OAuthConfig {
+pub fn oauth(token_url: String) -> OAuthCredentials {
+    OAuthCredentials {
         token_url,
         client_id: "my-client".to_owned(),
         client_secret: Secret::new("s3cret&=?"),
@@ -66,7 +67,7 @@ pub fn oauth(token_url: String) -> OAuthConfig {
     }
 }
 
-pub fn build(config: &ZeebeConfig) -> Arc<dyn Dispatcher> {
+pub fn build(config: &ZeebeSettings) -> Arc<dyn Dispatcher> {
     config
         .build_dispatcher(Path::new("/nonexistent-dir/unused-journal.jsonl"))
         .expect("dispatcher builds")

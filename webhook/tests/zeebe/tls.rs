@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use webhook::zeebe::testing::{FakeGateway, FakeRestGateway, FakeTokenEndpoint};
-use webhook::zeebe::{Outcome, StatusCode, Transport, ZeebeConfig};
+use webhook::testing::{FakeGateway, FakeRestGateway, FakeTokenEndpoint};
+use webhook::zeebe::{Outcome, StatusCode, Transport, ZeebeSettings};
 
 use crate::support::{build, create, grpc_config, oauth, publish, rest_config, TIMEOUT};
 
@@ -95,7 +95,7 @@ async fn rest_and_oauth_over_tls_with_a_private_ca() {
     assert!(tokens.token_url().starts_with("https://"));
     let mut config = rest_config(gateway.base_url(), TIMEOUT);
     config.ca_certificate_path = Some(cert.ca_path.clone());
-    config.oauth = Some(oauth(tokens.token_url()));
+    config.auth = webhook::zeebe::Auth::OAuth(oauth(tokens.token_url()));
 
     let outcome = build(&config).dispatch(publish("m", "k", "", None)).await;
 
@@ -137,12 +137,12 @@ async fn a_ca_file_without_certificates_is_rejected() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("empty-{}.pem", std::process::id()));
     std::fs::write(&path, "not a certificate\n").unwrap();
-    let config = ZeebeConfig {
+    let config = ZeebeSettings {
         transport: Some(Transport::Rest {
             base_url: "https://localhost:1".to_owned(),
         }),
         ca_certificate_path: Some(path),
-        ..ZeebeConfig::default()
+        ..ZeebeSettings::default()
     };
 
     let error = config
