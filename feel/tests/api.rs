@@ -302,3 +302,25 @@ fn numbers_round_in_every_mode_named_from_outside_the_crate() {
         );
     }
 }
+
+#[test]
+fn fuel_counts_the_same_for_the_shortest_expressions() {
+    let vars: Context = [("x", Value::from(1))].into_iter().collect();
+    let run = |fuel: u64, source: &str| {
+        Engine::builder()
+            .fuel(fuel)
+            .build()
+            .compile_expression(source)
+            .unwrap()
+            .evaluate(&vars)
+            .map(|e| e.value)
+            .map_err(|e| e.kind())
+    };
+    // A variable is one node, a comparison of a variable and a literal three.
+    assert_eq!(run(0, "x"), Err(ErrorKind::FuelExhausted));
+    assert_eq!(run(1, "x"), Ok(Value::from(1)));
+    assert_eq!(run(2, "x = 1"), Err(ErrorKind::FuelExhausted));
+    assert_eq!(run(3, "x = 1"), Ok(Value::Boolean(true)));
+    assert_eq!(run(0, "2 * 3"), Err(ErrorKind::FuelExhausted));
+    assert_eq!(run(1, "2 * 3"), Ok(Value::from(6)));
+}
