@@ -38,30 +38,40 @@ pub struct Evaluation {
 #[derive(Clone)]
 pub struct Expression {
     engine: Engine,
-    source: Arc<str>,
-    ast: Arc<Expr>,
+    compiled: Arc<Compiled>,
+}
+
+/// What an [`Expression`] shares between its clones (one allocation).
+struct Compiled {
+    source: Box<str>,
+    ast: Expr,
     /// What it may read, worked out on the first question (an expression
     /// compiled to be evaluated once never asks).
-    inputs: Arc<OnceLock<Inputs>>,
+    inputs: OnceLock<Inputs>,
 }
 
 impl Expression {
     pub(crate) fn new(engine: Engine, source: &str, ast: Expr) -> Self {
         Expression {
             engine,
-            source: source.into(),
-            ast: Arc::new(ast),
-            inputs: Arc::new(OnceLock::new()),
+            compiled: Arc::new(Compiled {
+                source: source.into(),
+                ast,
+                inputs: OnceLock::new(),
+            }),
         }
     }
 
     fn inputs(&self) -> &Inputs {
-        self.inputs.get_or_init(|| Inputs::of_expression(&self.ast))
+        let compiled = &*self.compiled;
+        compiled
+            .inputs
+            .get_or_init(|| Inputs::of_expression(&compiled.ast))
     }
 
     /// Evaluates the expression with `vars` in scope.
     pub fn evaluate(&self, vars: &Context) -> Result<Evaluation, Error> {
-        eval::evaluate_expression(&self.engine, vars, &self.ast)
+        eval::evaluate_expression(&self.engine, vars, &self.compiled.ast)
     }
 
     /// Evaluates the expression with the entries of a JSON object in scope.
@@ -136,19 +146,21 @@ impl Expression {
 
     /// The source text.
     pub fn source(&self) -> &str {
-        &self.source
+        &self.compiled.source
     }
 
     /// The syntax tree (unstable: no compatibility promise).
     #[cfg(feature = "unstable-ast")]
     pub fn ast(&self) -> &Expr {
-        &self.ast
+        &self.compiled.ast
     }
 }
 
 impl fmt::Debug for Expression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Expression").field(&self.source).finish()
+        f.debug_tuple("Expression")
+            .field(&self.compiled.source)
+            .finish()
     }
 }
 
