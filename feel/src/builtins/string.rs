@@ -284,6 +284,14 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     let d = or_null!(string(ctx, &a[1], "delimiter"));
+    // A delimiter without regular-expression syntax (" ", ",") is itself.
+    if !d.is_empty()
+        && !d.contains([
+            '\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}',
+        ])
+    {
+        return Ok(Value::list(s.split(d).map(Value::from)));
+    }
     let re = match xre::compile(d, "") {
         Ok(re) => re,
         Err(e) => return Ok(ctx.null(WarningKind::InvalidValue, format!("`delimiter` {d:?}: {e}"))),
