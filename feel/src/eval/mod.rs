@@ -350,10 +350,14 @@ impl<'e> Evaluator<'e> {
 
     fn context_literal(&mut self, entries: &[(crate::ast::Name, Expr)]) -> EvalResult {
         let mark = self.scope.mark();
-        let mut context = Context::new();
+        let mut built: Vec<(crate::ast::Name, Value)> = Vec::with_capacity(entries.len());
         let mut result = Ok(());
-        for (key, expr) in entries {
-            if context.contains_key(key) {
+        for (i, (key, expr)) in entries.iter().enumerate() {
+            // (Keys of one expression share their allocations when equal.)
+            let twice = built
+                .iter()
+                .any(|(k, _)| Arc::ptr_eq(k, key) || crate::value::same_text(k, key));
+            if twice {
                 let span = expr.span;
                 self.scope.truncate(mark);
                 return Ok(self.warn(
@@ -364,9 +368,11 @@ impl<'e> Evaluator<'e> {
             }
             match self.eval(expr) {
                 Ok(v) => {
-                    context.insert(Arc::clone(key), v.clone());
-                    // Later entries see earlier ones.
-                    self.scope.push_var(Arc::clone(key), v);
+                    // Later entries see earlier ones (the last one has none).
+                    if i + 1 < entries.len() {
+                        self.scope.push_var(Arc::clone(key), v.clone());
+                    }
+                    built.push((Arc::clone(key), v));
                 }
                 Err(e) => {
                     result = Err(e);
@@ -375,7 +381,7 @@ impl<'e> Evaluator<'e> {
             }
         }
         self.scope.truncate(mark);
-        result.map(|()| Value::Context(context))
+        result.map(|()| Value::Context(Context::from_distinct(built)))
     }
 
     /// Builds a range value, checking that the bounds are comparable.

@@ -138,6 +138,16 @@ impl Context {
         }))
     }
 
+    /// A context of entries whose keys are known to differ, in order.
+    pub(crate) fn from_distinct(entries: Vec<(Arc<str>, Value)>) -> Self {
+        if entries.len() <= SMALL {
+            return Context(Arc::new(Entries::Small(entries)));
+        }
+        let mut map = Indexed::with_capacity_and_hasher(entries.len(), Default::default());
+        map.extend(entries);
+        Context(Arc::new(Entries::Indexed(map)))
+    }
+
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
