@@ -138,7 +138,7 @@ impl<'e> Evaluator<'e> {
         match &expr.kind {
             ExprKind::Literal(v) => Ok(v.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, span)),
-            ExprKind::Path(base, name) => {
+            ExprKind::Path(base, name, _) => {
                 // Fast path: a chain of context entries (`request.body.From`)
                 // is followed by reference, cloning only the final value.
                 if let Some(v) = self.context_path(expr) {
@@ -291,24 +291,24 @@ impl<'e> Evaluator<'e> {
         // The keys from the top down, found walking to the name at the bottom
         // (without recursion for the usual few steps).
         const STEPS: usize = 8;
-        let mut keys: [Option<&crate::ast::Name>; STEPS] = [None; STEPS];
+        let mut keys: [Option<(&crate::ast::Name, &crate::ast::KeyHint)>; STEPS] = [None; STEPS];
         let mut depth = 0;
         let mut node = expr;
         loop {
             match &node.kind {
-                ExprKind::Path(base, key) => {
+                ExprKind::Path(base, key, hint) => {
                     if depth == STEPS {
                         return self.context_path_deep(expr);
                     }
-                    keys[depth] = Some(key);
+                    keys[depth] = Some((key, hint));
                     depth += 1;
                     node = base;
                 }
                 ExprKind::Name(name) => {
                     let mut value = self.scope.get(name)?;
-                    for key in keys[..depth].iter().rev().flatten() {
+                    for (key, hint) in keys[..depth].iter().rev().flatten() {
                         value = match value {
-                            Value::Context(c) => c.get(key)?,
+                            Value::Context(c) => c.get_hinted(key, hint)?,
                             _ => return None,
                         };
                     }
@@ -324,8 +324,8 @@ impl<'e> Evaluator<'e> {
     fn context_path_deep<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
         match &expr.kind {
             ExprKind::Name(name) => self.scope.get(name),
-            ExprKind::Path(base, key) => match self.context_path_deep(base)? {
-                Value::Context(c) => c.get(key),
+            ExprKind::Path(base, key, hint) => match self.context_path_deep(base)? {
+                Value::Context(c) => c.get_hinted(key, hint),
                 _ => None,
             },
             _ => None,
@@ -593,8 +593,8 @@ fn root_operand<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
 fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
     match &expr.kind {
         ExprKind::Name(name) => vars.get(name),
-        ExprKind::Path(base, key) => match root_path(vars, base)? {
-            Value::Context(c) => c.get(key),
+        ExprKind::Path(base, key, hint) => match root_path(vars, base)? {
+            Value::Context(c) => c.get_hinted(key, hint),
             _ => None,
         },
         _ => None,

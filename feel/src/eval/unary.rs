@@ -137,7 +137,7 @@ pub(crate) fn mentions(expr: &Expr, name: &str) -> bool {
         // `?` inside a function body is that function's business; any other
         // name may be captured by the closure.
         ExprKind::Function(def) => name != "?" && mentions(&def.body, name),
-        ExprKind::Path(b, _) | ExprKind::Neg(b) | ExprKind::InstanceOf(b, _) => uses_input(b),
+        ExprKind::Path(b, ..) | ExprKind::Neg(b) | ExprKind::InstanceOf(b, _) => uses_input(b),
         ExprKind::Filter(a, b)
         | ExprKind::Binary(_, a, b)
         | ExprKind::And(a, b)
