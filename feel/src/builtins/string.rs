@@ -290,7 +290,11 @@ fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
             '\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}',
         ])
     {
-        return Ok(Value::list(s.split(d).map(Value::from)));
+        // (One ASCII byte is searched for as a byte: no substring searcher.)
+        return Ok(match d.as_bytes() {
+            [b] => Value::list(s.split(char::from(*b)).map(Value::from)),
+            _ => Value::list(s.split(d).map(Value::from)),
+        });
     }
     let re = match xre::compile(d, "") {
         Ok(re) => re,
