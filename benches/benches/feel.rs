@@ -1,10 +1,12 @@
-//! `parse/<name>`, `eval/<name>` and `json/<name>` over `inputs/expressions.json`.
+//! `parse/<name>`, `eval/<name>`, `parse_eval/<name>` and `json/<name>` over
+//! `inputs/expressions.json`.
 //!
-//! Compilation and context conversion happen outside the timed loops, and
-//! every expression's result is checked against its expected value before
-//! anything is timed.
+//! In `eval`, compilation and context conversion happen outside the timed
+//! loop; `parse_eval` compiles and evaluates each time (an expression used
+//! once). Every expression's result is checked against its expected value
+//! before anything is timed.
 //!
-//! Run: `cargo bench -p feel-benches` (add `-- eval/` to pick a group, or
+//! Run: `cargo bench -p feel-benches --bench feel` (add `-- eval/` to pick a group, or
 //! `-- --measurement-time 5` for steadier numbers).
 
 use std::hint::black_box;
@@ -68,6 +70,23 @@ fn eval(c: &mut Criterion) {
     group.finish();
 }
 
+/// Compile and evaluate, each time.
+fn parse_eval(c: &mut Criterion) {
+    let engine = Engine::new();
+    let cases = checked_cases(&engine);
+    let mut group = c.benchmark_group("parse_eval");
+    for case in cases {
+        group.bench_function(&case.name, |b| {
+            b.iter(|| {
+                engine
+                    .compile_expression(black_box(&case.source))
+                    .map(|expr| expr.evaluate(black_box(&case.context)))
+            })
+        });
+    }
+    group.finish();
+}
+
 /// JSON → FEEL conversion of the Twilio request context (what the webhook
 /// does per request) and back.
 fn json(c: &mut Criterion) {
@@ -99,6 +118,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = parse, eval, json
+    targets = parse, eval, parse_eval, json
 }
 criterion_main!(benches);

@@ -4,13 +4,59 @@
 //! warnings and errors can point at it. The tree has no behaviour: the parser
 //! (`crate::parser`) builds it and the evaluator (`crate::eval`) walks it.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::error::Span;
+pub use crate::value::RangeForm;
 use crate::value::Value;
 
 /// A name as written in the source (FEEL names may contain spaces).
 pub type Name = Arc<str>;
+
+/// Where a path step last found its key among a context's entries (the
+/// entry's position), tried first the next time: contexts given to one
+/// expression again and again (a webhook's payloads) tend to have the same
+/// keys in the same order, so one key comparison replaces a search or a hash.
+/// A wrong guess costs that one comparison. Shared between threads evaluating
+/// the same expression (relaxed atomics: any value is only a guess).
+#[derive(Default)]
+pub struct KeyHint(AtomicU32);
+
+impl KeyHint {
+    /// The position last seen.
+    #[inline]
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed) as usize
+    }
+
+    /// Remembers a position (positions past `u32::MAX` are not remembered).
+    #[inline]
+    pub(crate) fn set(&self, at: usize) {
+        if let Ok(at) = u32::try_from(at) {
+            self.0.store(at, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for KeyHint {
+    fn clone(&self) -> Self {
+        KeyHint(AtomicU32::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+/// Hints never make two trees differ.
+impl PartialEq for KeyHint {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for KeyHint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyHint")
+    }
+}
 
 /// An expression node with its source span.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +84,9 @@ pub enum ExprKind {
     /// `?` (the input value of unary tests).
     Name(Name),
     /// `base.name`: a path into a context, a list of contexts (mapped), or a
-    /// property of a temporal, duration or range value.
-    Path(Box<Expr>, Name),
+    /// property of a temporal, duration or range value. The hint remembers
+    /// where `name` was found in the last context looked into.
+    Path(Box<Expr>, Name, KeyHint),
     /// `base[filter]`: a list filter or index.
     Filter(Box<Expr>, Box<Expr>),
     /// `callee(args)`: a function invocation.
@@ -68,11 +115,32 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `{a: 1, "b c": 2}`: later entries see earlier ones.
     Context(Vec<(Name, Expr)>),
-    /// A range: `[1..10]`, `(1..10)`, `]1..10[`, or a unary comparison used as
-    /// an expression (`< 10`, `>= @"2020-01-01"`), which has one bound only.
+    /// A range: `[1..10]`, `(1..10)`, `]1..10[`, or a unary test used as an
+    /// expression (`< 10`, `>= @"2020-01-01"`), which has one bound only, or
+    /// (DMN 1.5) `(= 10)`, `(!= 10)`.
     Range(Box<RangeExpr>),
     /// `function(a, b: number) body`.
     Function(Arc<FunctionDef>),
+    /// A subexpression that calls built-ins on constants only, computed when
+    /// the expression was compiled (`date("2024-01-01") + duration("P1D")`).
+    /// Operators on literals alone fold into a [`ExprKind::Literal`].
+    Folded(Box<Folded>),
+}
+
+/// A constant computed at compile time from built-in calls (see
+/// [`ExprKind::Folded`]).
+///
+/// A variable holding a function takes the place of a built-in of its name,
+/// so the value stands only while no variable in scope holds a function
+/// named like one of `calls`; otherwise `expr`, as written, is evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Folded {
+    /// The value `expr` has.
+    pub value: Value,
+    /// The built-ins `expr` calls by name.
+    pub calls: Vec<Name>,
+    /// The expression as written.
+    pub expr: Expr,
 }
 
 /// Arithmetic and comparison operators.
@@ -160,7 +228,9 @@ pub enum Domain {
 }
 
 /// A range expression. A literal range has both bounds; a unary comparison
-/// (`< 10`) has one.
+/// (`< 10`) has one. The forms `= x` and `!= x` have their one endpoint in
+/// `start` (and `form` says which they are): their value has it as both
+/// bounds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RangeExpr {
     /// The lower bound, if any.
@@ -171,6 +241,8 @@ pub struct RangeExpr {
     pub end: Option<Expr>,
     /// Whether the upper bound is included (`]`) or not (`)` or `[`).
     pub end_included: bool,
+    /// How it was written.
+    pub form: RangeForm,
 }
 
 /// A user-defined function.

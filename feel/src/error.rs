@@ -208,8 +208,14 @@ impl ErrorKind {
 }
 
 /// A failure that stopped an evaluation (or a compilation).
+///
+/// One pointer wide: every step of an evaluation returns a `Result<Value,
+/// Error>`, and a small error type keeps those returns cheap.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<ErrorInner>);
+
+#[derive(Debug)]
+struct ErrorInner {
     kind: ErrorKind,
     detail: String,
     span: Option<Span>,
@@ -220,73 +226,74 @@ pub struct Error {
 impl Error {
     /// Creates an error of the given kind.
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorInner {
             kind,
             detail: detail.into(),
             span: None,
             parse: None,
             source: None,
-        }
+        }))
     }
 
     pub(crate) fn with_span(mut self, span: Span) -> Self {
-        self.span.get_or_insert(span);
+        self.0.span.get_or_insert(span);
         self
     }
 
     /// Attaches the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// The kind of failure, for callers to match on.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The detail message.
     pub fn detail(&self) -> &str {
-        &self.detail
+        &self.0.detail
     }
 
     /// Where in the expression the failure happened, if known.
     pub fn span(&self) -> Option<Span> {
-        self.span
+        self.0.span
     }
 
     /// The parse error, when the kind is [`ErrorKind::Syntax`].
     pub fn parse_error(&self) -> Option<&ParseError> {
-        self.parse.as_deref()
+        self.0.parse.as_deref()
     }
 }
 
 impl From<ParseError> for Error {
     fn from(e: ParseError) -> Self {
-        Error {
+        Error(Box::new(ErrorInner {
             kind: ErrorKind::Syntax,
             detail: e.message.clone(),
             span: Some(e.span),
             parse: Some(Box::new(e)),
             source: None,
-        }
+        }))
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(p) = &self.parse {
+        if let Some(p) = &self.0.parse {
             return p.fmt(f);
         }
-        write!(f, "{}: {}", self.kind.describe(), self.detail)
+        write!(f, "{}: {}", self.0.kind.describe(), self.0.detail)
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.source {
+        match &self.0.source {
             Some(s) => Some(s.as_ref()),
             None => self
+                .0
                 .parse
                 .as_deref()
                 .map(|p| p as &(dyn std::error::Error + 'static)),

@@ -1,7 +1,7 @@
 //! Compiled expressions and unary tests, and the result of evaluating them.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::ast::{Expr, UnaryTest};
 use crate::engine::Engine;
@@ -38,25 +38,40 @@ pub struct Evaluation {
 #[derive(Clone)]
 pub struct Expression {
     engine: Engine,
-    source: Arc<str>,
-    ast: Arc<Expr>,
-    inputs: Arc<Inputs>,
+    compiled: Arc<Compiled>,
+}
+
+/// What an [`Expression`] shares between its clones (one allocation).
+struct Compiled {
+    source: Box<str>,
+    ast: Expr,
+    /// What it may read, worked out on the first question (an expression
+    /// compiled to be evaluated once never asks).
+    inputs: OnceLock<Inputs>,
 }
 
 impl Expression {
     pub(crate) fn new(engine: Engine, source: &str, ast: Expr) -> Self {
-        let inputs = Arc::new(Inputs::of_expression(&ast));
         Expression {
             engine,
-            source: source.into(),
-            ast: Arc::new(ast),
-            inputs,
+            compiled: Arc::new(Compiled {
+                source: source.into(),
+                ast,
+                inputs: OnceLock::new(),
+            }),
         }
+    }
+
+    fn inputs(&self) -> &Inputs {
+        let compiled = &*self.compiled;
+        compiled
+            .inputs
+            .get_or_init(|| Inputs::of_expression(&compiled.ast))
     }
 
     /// Evaluates the expression with `vars` in scope.
     pub fn evaluate(&self, vars: &Context) -> Result<Evaluation, Error> {
-        eval::evaluate_expression(&self.engine, vars, &self.ast)
+        eval::evaluate_expression(&self.engine, vars, &self.compiled.ast)
     }
 
     /// Evaluates the expression with the entries of a JSON object in scope.
@@ -110,7 +125,7 @@ impl Expression {
     /// # Ok::<(), feel::ParseError>(())
     /// ```
     pub fn reads(&self, path: &[&str]) -> bool {
-        self.inputs.reads(path)
+        self.inputs().reads(path)
     }
 
     /// The places in the variables the expression may read (see
@@ -126,24 +141,26 @@ impl Expression {
     /// # Ok::<(), feel::ParseError>(())
     /// ```
     pub fn input_paths(&self) -> &[InputPath] {
-        self.inputs.paths()
+        self.inputs().paths()
     }
 
     /// The source text.
     pub fn source(&self) -> &str {
-        &self.source
+        &self.compiled.source
     }
 
     /// The syntax tree (unstable: no compatibility promise).
     #[cfg(feature = "unstable-ast")]
     pub fn ast(&self) -> &Expr {
-        &self.ast
+        &self.compiled.ast
     }
 }
 
 impl fmt::Debug for Expression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Expression").field(&self.source).finish()
+        f.debug_tuple("Expression")
+            .field(&self.compiled.source)
+            .finish()
     }
 }
 
@@ -165,18 +182,23 @@ pub struct UnaryTests {
     engine: Engine,
     source: Arc<str>,
     tests: Arc<[UnaryTest]>,
-    inputs: Arc<Inputs>,
+    /// What they may read, worked out on the first question.
+    inputs: Arc<OnceLock<Inputs>>,
 }
 
 impl UnaryTests {
     pub(crate) fn new(engine: Engine, source: &str, tests: Vec<UnaryTest>) -> Self {
-        let inputs = Arc::new(Inputs::of_unary_tests(&tests));
         UnaryTests {
             engine,
             source: source.into(),
             tests: tests.into(),
-            inputs,
+            inputs: Arc::new(OnceLock::new()),
         }
+    }
+
+    fn inputs(&self) -> &Inputs {
+        self.inputs
+            .get_or_init(|| Inputs::of_unary_tests(&self.tests))
     }
 
     /// Tests `input` (the value of `?`) with `vars` in scope. The value is a
@@ -201,13 +223,13 @@ impl UnaryTests {
     /// # Ok::<(), feel::ParseError>(())
     /// ```
     pub fn reads(&self, path: &[&str]) -> bool {
-        self.inputs.reads(path)
+        self.inputs().reads(path)
     }
 
     /// The places in the variables the tests may read (see
     /// [`reads`](Self::reads)), sorted, and none a prefix of another.
     pub fn input_paths(&self) -> &[InputPath] {
-        self.inputs.paths()
+        self.inputs().paths()
     }
 
     /// The source text.

@@ -155,6 +155,9 @@ impl<'a> Walker<'a> {
     fn expr_kind(&mut self, expr: &'a Expr) {
         match &expr.kind {
             ExprKind::Literal(_) => {}
+            // The built-ins a folded constant calls are read as when it is
+            // evaluated as written.
+            ExprKind::Folded(folded) => self.expr(&folded.expr),
             // A called name is read like any other: the evaluator looks for a
             // function-valued variable before the host functions and built-ins.
             ExprKind::Name(_) | ExprKind::Path(..) => self.path(expr),
@@ -233,7 +236,7 @@ impl<'a> Walker<'a> {
     fn path(&mut self, expr: &'a Expr) {
         let mut keys = Vec::new();
         let mut base = expr;
-        while let ExprKind::Path(inner, key) = &base.kind {
+        while let ExprKind::Path(inner, key, _) = &base.kind {
             keys.push(key);
             base = inner;
         }

@@ -76,6 +76,6 @@ pub use expression::evaluate;
 pub use expression::{Evaluation, Expression, UnaryTests};
 pub use inputs::InputPath;
 pub use value::{
-    Bound, Context, Date, DateTime, DayTimeDuration, Function, Number, Range, Rounding, Time,
-    Value, ValueKind, YearMonthDuration, Zone,
+    Bound, Context, Date, DateTime, DayTimeDuration, Function, Number, Range, RangeForm, Rounding,
+    Time, Value, ValueKind, YearMonthDuration, Zone,
 };

@@ -240,6 +240,49 @@ fn a_value_displays_as_feel_that_evaluates_back_to_it() {
     }
 }
 
+/// A clock that moves one day forward each time it is read.
+#[derive(Debug, Default)]
+struct TickingClock(std::sync::atomic::AtomicI64);
+
+impl feel::Clock for TickingClock {
+    fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        let day = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T12:00:00Z").unwrap();
+        start + chrono::TimeDelta::days(day)
+    }
+}
+
+#[test]
+fn constants_are_computed_once_but_the_clock_is_read_at_each_evaluation() {
+    let engine = Engine::builder().clock(TickingClock::default()).build();
+    let expr = engine
+        .compile_expression(
+            r#"[string(date(now())), string(date("2024-01-01") + duration("P1D"))]"#,
+        )
+        .unwrap();
+    let first = expr.evaluate(&Context::new()).unwrap().value;
+    let second = expr.evaluate(&Context::new()).unwrap().value;
+    assert_ne!(first, second, "now() was read once, at compile time");
+    assert_eq!(first.as_list().unwrap()[1], Value::from("2024-01-02"));
+
+    // A host function of a built-in's name is never called early.
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&calls);
+    let engine = Engine::builder()
+        .function("upper case", &["s"], move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(Value::from("host"))
+        })
+        .build();
+    let expr = engine.compile_expression(r#"upper case("a")"#).unwrap();
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(
+        expr.evaluate(&Context::new()).unwrap().value,
+        Value::from("host")
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
+
 #[test]
 fn numbers_round_in_every_mode_named_from_outside_the_crate() {
     use feel::{Number, Rounding};
@@ -258,4 +301,26 @@ fn numbers_round_in_every_mode_named_from_outside_the_crate() {
             "{input} {mode:?}"
         );
     }
+}
+
+#[test]
+fn fuel_counts_the_same_for_the_shortest_expressions() {
+    let vars: Context = [("x", Value::from(1))].into_iter().collect();
+    let run = |fuel: u64, source: &str| {
+        Engine::builder()
+            .fuel(fuel)
+            .build()
+            .compile_expression(source)
+            .unwrap()
+            .evaluate(&vars)
+            .map(|e| e.value)
+            .map_err(|e| e.kind())
+    };
+    // A variable is one node, a comparison of a variable and a literal three.
+    assert_eq!(run(0, "x"), Err(ErrorKind::FuelExhausted));
+    assert_eq!(run(1, "x"), Ok(Value::from(1)));
+    assert_eq!(run(2, "x = 1"), Err(ErrorKind::FuelExhausted));
+    assert_eq!(run(3, "x = 1"), Ok(Value::Boolean(true)));
+    assert_eq!(run(0, "2 * 3"), Err(ErrorKind::FuelExhausted));
+    assert_eq!(run(1, "2 * 3"), Ok(Value::from(6)));
 }

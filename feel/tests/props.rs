@@ -295,3 +295,85 @@ proptest! {
         prop_assert_eq!(eval(laws, &vars), all_true);
     }
 }
+
+/// FEEL source for an expression over constants, built-in calls and the
+/// variables `x` (a number) and `s` (a string): what constant folding sees.
+fn expression() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        (-20i64..20).prop_map(|i| i.to_string()),
+        Just("2.5".to_string()),
+        Just("0".to_string()),
+        Just("1e3".to_string()),
+        Just("\"ab\"".to_string()),
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("x".to_string()),
+        Just("s".to_string()),
+        Just("date(\"2024-02-29\")".to_string()),
+        Just("duration(\"P1D\")".to_string()),
+        Just("duration(\"P1Y2M\")".to_string()),
+        Just("[1, 2, 3]".to_string()),
+        Just("(< 5)".to_string()),
+    ];
+    leaf.prop_recursive(4, 40, 3, |inner| {
+        let op = prop_oneof![
+            Just("+"),
+            Just("-"),
+            Just("*"),
+            Just("/"),
+            Just("**"),
+            Just("="),
+            Just("!="),
+            Just("<"),
+            Just(">="),
+            Just("and"),
+            Just("or"),
+        ];
+        let call = prop_oneof![
+            Just("upper case"),
+            Just("string length"),
+            Just("abs"),
+            Just("string"),
+            Just("count"),
+            Just("floor"),
+            Just("not"),
+            Just("is defined"),
+        ];
+        prop_oneof![
+            (inner.clone(), op, inner.clone()).prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (call, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            inner.clone().prop_map(|a| format!("-({a})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("(if {c} then {a} else {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("[{a}, {b}]")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{{k: {a}, l: {b}}}.l")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} in [{b}, 2])")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("[{a}, {b}][1]")),
+            inner.prop_map(|a| format!("(for i in [1, 2] return {a})")),
+        ]
+    })
+}
+
+proptest! {
+    /// Folding constants at compile time changes neither the value nor the
+    /// warnings (kind, message, span) of an evaluation, nor whether it fails.
+    #[test]
+    fn constant_folding_gives_the_general_result(source in expression(), x in -5i64..5) {
+        let vars: Context = [("x", Value::from(x)), ("s", Value::from("Hé"))].into_iter().collect();
+        let run = |fold: bool| {
+            let engine = Engine::builder().fold_constants(fold).build();
+            engine
+                .compile_expression(&source)
+                .map_err(|e| e.to_string())
+                .and_then(|e| e.evaluate(&vars).map_err(|e| e.to_string()))
+        };
+        let (folded, general) = (run(true), run(false));
+        match (&folded, &general) {
+            (Ok(f), Ok(g)) => {
+                prop_assert_eq!(&f.value, &g.value, "{}", source);
+                prop_assert_eq!(&f.warnings, &g.warnings, "{}", source);
+            }
+            _ => prop_assert_eq!(folded.is_ok(), general.is_ok(), "{}: {:?} / {:?}", source, folded, general),
+        }
+    }
+}

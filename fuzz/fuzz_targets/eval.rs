@@ -1,6 +1,7 @@
 //! An arbitrary expression evaluated against a context: never a panic or a
-//! hang (fuel and the depth limit stop loops and deep recursion), and a
-//! result's FEEL form reads back as the same value.
+//! hang (fuel and the depth limit stop loops and deep recursion), a result's
+//! FEEL form reads back as the same value, and constant folding changes
+//! neither the value nor the warnings.
 //!
 //! Input layout: the expression text, then optionally a NUL byte and the
 //! bytes that describe extra variables. Plain expression files (the seeds)
@@ -67,12 +68,29 @@ fuzz_target!(|data: &[u8]| {
             vars.insert(key.text(), value.to_value());
         }
     }
-    match expr.evaluate(&vars) {
+    let result = expr.evaluate(&vars);
+    match &result {
         Ok(evaluation) => feel_fuzz::check_round_trip(&evaluation.value),
         Err(e) => assert!(
-            feel_fuzz::is_expected_failure(&e),
+            feel_fuzz::is_expected_failure(e),
             "evaluation failed with {:?} which is neither a limit nor assert(): {e}",
             e.kind()
         ),
+    }
+    // Constant folding changes no value and no warning. (Folded parts cost
+    // less fuel and depth, so a limit may stop one evaluation and not the
+    // other: only two completed evaluations are compared.)
+    let general = feel_fuzz::engine_without_folding()
+        .compile_expression(source)
+        .expect("folding does not change what parses")
+        .evaluate(&vars);
+    if let (Ok(folded), Ok(general)) = (&result, &general) {
+        // (Compared in FEEL form: two evaluations make distinct closures.)
+        assert_eq!(
+            folded.value.to_string(),
+            general.value.to_string(),
+            "value of {source:?}"
+        );
+        assert_eq!(folded.warnings, general.warnings, "warnings of {source:?}");
     }
 });

@@ -11,8 +11,8 @@ use arbitrary::Arbitrary;
 use std::sync::Arc;
 
 use feel::{
-    Bound, Context, Date, DateTime, DayTimeDuration, Engine, Error, ErrorKind, Number, Range, Time,
-    Value, ValueKind, YearMonthDuration,
+    Bound, Context, Date, DateTime, DayTimeDuration, Engine, Error, ErrorKind, Number, Range,
+    RangeForm, Time, Value, ValueKind, YearMonthDuration,
 };
 
 /// Fuel for one evaluation: enough for every realistic expression, small
@@ -32,6 +32,21 @@ pub fn engine() -> &'static Engine {
         Engine::builder()
             .fuel(FUEL)
             .clock(feel::FixedClock(noon))
+            .build()
+    })
+}
+
+/// The same engine without constant folding, to check that folding changes
+/// no value and no warning.
+pub fn engine_without_folding() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let noon = chrono::DateTime::parse_from_rfc3339("2024-05-01T12:00:00+02:00")
+            .expect("a valid fixed instant");
+        Engine::builder()
+            .fuel(FUEL)
+            .clock(feel::FixedClock(noon))
+            .fold_constants(false)
             .build()
     })
 }
@@ -193,6 +208,8 @@ pub enum FuzzValue {
         start: FuzzBound,
         /// Upper end.
         end: FuzzBound,
+        /// How it was written: an interval, `= x` or `!= x` (mod 3).
+        form: u8,
     },
 }
 
@@ -303,10 +320,15 @@ impl FuzzValue {
                     .map(|(k, v)| (k.text(), v.build(depth + 1)))
                     .collect(),
             ),
-            FuzzValue::Range { start, end } if depth < MAX_VALUE_DEPTH => {
+            FuzzValue::Range { start, end, form } if depth < MAX_VALUE_DEPTH => {
                 Value::Range(Arc::new(Range {
                     start: start.build(depth + 1),
                     end: end.build(depth + 1),
+                    form: match form % 3 {
+                        0 => RangeForm::Interval,
+                        1 => RangeForm::Equal,
+                        _ => RangeForm::NotEqual,
+                    },
                 }))
             }
             FuzzValue::List(_) | FuzzValue::Context(_) | FuzzValue::Range { .. } => Value::Null,

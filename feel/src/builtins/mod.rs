@@ -85,10 +85,14 @@ fn tables() -> [&'static [Overload]; 8] {
     ]
 }
 
-fn registry() -> &'static HashMap<&'static str, Vec<&'static Overload>> {
-    static REGISTRY: OnceLock<HashMap<&'static str, Vec<&'static Overload>>> = OnceLock::new();
+/// Built-in names are fixed, so a fixed-seed hash is enough (and several
+/// times cheaper than SipHash on every call by name).
+type Registry = HashMap<&'static str, Vec<&'static Overload>, foldhash::fast::FixedState>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let mut map: HashMap<&'static str, Vec<&'static Overload>> = HashMap::new();
+        let mut map = Registry::default();
         for table in tables() {
             for o in table {
                 map.entry(o.name).or_default().push(o);

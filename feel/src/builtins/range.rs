@@ -398,10 +398,7 @@ fn parse_range(text: &str) -> Result<Range, String> {
             Bound::Excluded(v)
         }
     };
-    Ok(Range {
-        start: bound(lo, start_in),
-        end: bound(hi, end_in),
-    })
+    Ok(Range::new(bound(lo, start_in), bound(hi, end_in)))
 }
 
 /// The byte offset of the `..` that separates the end points (outside
@@ -629,18 +626,8 @@ mod tests {
 
     #[test]
     fn open_ends_and_bad_arguments() {
-        let below = |b: Bound| {
-            Value::Range(Arc::new(Range {
-                start: Bound::Unbounded,
-                end: b,
-            }))
-        };
-        let above = |b: Bound| {
-            Value::Range(Arc::new(Range {
-                start: b,
-                end: Bound::Unbounded,
-            }))
-        };
+        let below = |b: Bound| Value::Range(Arc::new(Range::new(Bound::Unbounded, b)));
+        let above = |b: Bound| Value::Range(Arc::new(Range::new(b, Bound::Unbounded)));
         let five = || n("5");
         check(
             "before",

@@ -95,12 +95,19 @@ fn substring(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         }
         None => len,
     };
-    let out: String = s
-        .chars()
-        .skip(from.min(len) as usize)
-        .take(take.min(len) as usize)
-        .collect();
-    Ok(Value::from(out))
+    // A slice of the argument: one allocation, or none for all of it.
+    let mut bounds = s.char_indices().map(|(i, _)| i).chain([s.len()]);
+    let first = from.min(len) as usize;
+    let start = bounds.nth(first).unwrap_or(s.len());
+    let count = take.min(len - first as i64) as usize;
+    let end = match count {
+        0 => start,
+        n => bounds.nth(n - 1).unwrap_or(s.len()),
+    };
+    Ok(match &a[0] {
+        Value::String(whole) if start == 0 && end == s.len() => Value::String(whole.clone()),
+        _ => Value::from(&s[start..end]),
+    })
 }
 
 /// `string length(string)`: the number of code points.
@@ -112,13 +119,42 @@ fn string_length(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `upper case(string)`.
 fn upper_case(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
-    Ok(Value::from(s.to_uppercase()))
+    Ok(ascii_case(&a[0], s, true).unwrap_or_else(|| Value::from(s.to_uppercase())))
 }
 
 /// `lower case(string)`.
 fn lower_case(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
-    Ok(Value::from(s.to_lowercase()))
+    Ok(ascii_case(&a[0], s, false).unwrap_or_else(|| Value::from(s.to_lowercase())))
+}
+
+/// Upper or lower case of a short ASCII string with one allocation (none
+/// when nothing changes); `None` for other strings.
+fn ascii_case(arg: &Value, s: &str, upper: bool) -> Option<Value> {
+    if !s.is_ascii() {
+        return None;
+    }
+    let changes = |b: &u8| {
+        if upper {
+            b.is_ascii_lowercase()
+        } else {
+            b.is_ascii_uppercase()
+        }
+    };
+    if !s.as_bytes().iter().any(changes) {
+        if let Value::String(same) = arg {
+            return Some(Value::String(same.clone()));
+        }
+    }
+    let mut buf = [0u8; 64];
+    let out = buf.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    if upper {
+        out.make_ascii_uppercase();
+    } else {
+        out.make_ascii_lowercase();
+    }
+    std::str::from_utf8(out).ok().map(Value::from)
 }
 
 /// The `string` and `match` arguments of the two-string functions.
@@ -248,6 +284,18 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     let d = or_null!(string(ctx, &a[1], "delimiter"));
+    // A delimiter without regular-expression syntax (" ", ",") is itself.
+    if !d.is_empty()
+        && !d.contains([
+            '\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}',
+        ])
+    {
+        // (One ASCII byte is searched for as a byte: no substring searcher.)
+        return Ok(match d.as_bytes() {
+            [b] => Value::list(s.split(char::from(*b)).map(Value::from)),
+            _ => Value::list(s.split(d).map(Value::from)),
+        });
+    }
     let re = match xre::compile(d, "") {
         Ok(re) => re,
         Err(e) => return Ok(ctx.null(WarningKind::InvalidValue, format!("`delimiter` {d:?}: {e}"))),

@@ -15,10 +15,31 @@ pub(crate) enum ArgValues {
     Named(Vec<(Name, Value)>),
 }
 
+/// What a call by name invokes.
+enum Callee {
+    /// A function value: a variable's, or a host function.
+    Value(Function),
+    /// A built-in and its overloads (no function value is made for it).
+    Builtin(&'static [&'static Overload]),
+}
+
+impl Callee {
+    /// The built-in's name, if it is one.
+    fn builtin_name(&self) -> Option<&'static str> {
+        match self {
+            Callee::Builtin(overloads) => overloads.first().map(|o| o.name),
+            Callee::Value(f) => match &*f.0 {
+                FunctionRepr::Builtin(name) => Some(name),
+                _ => None,
+            },
+        }
+    }
+}
+
 impl Evaluator<'_> {
     pub(super) fn call_expr(&mut self, callee: &Expr, args: &Args, span: Span) -> EvalResult {
         let function = match &callee.kind {
-            ExprKind::Name(name) => match self.resolve_function(name) {
+            ExprKind::Name(name) => match self.resolve_callee(name) {
                 Some(f) => f,
                 None => {
                     // Evaluate the arguments anyway: their warnings matter too.
@@ -31,7 +52,7 @@ impl Evaluator<'_> {
                 }
             },
             _ => match self.eval(callee)? {
-                Value::Function(f) => f,
+                Value::Function(f) => Callee::Value(f),
                 Value::Null => {
                     self.eval_args(args)?;
                     return Ok(Value::Null);
@@ -46,9 +67,14 @@ impl Evaluator<'_> {
                 }
             },
         };
+        if let (Callee::Builtin(overloads), Args::Positional(exprs)) = (&function, args) {
+            if let Some(result) = self.call_builtin_inline(overloads, exprs, span) {
+                return result;
+            }
+        }
         let before = self.warnings.len();
         let args = self.eval_args(args)?;
-        if let FunctionRepr::Builtin("is defined" | "get or else") = &*function.0 {
+        if let Some("is defined" | "get or else") = function.builtin_name() {
             // Asking whether something exists is not a problem to report.
             let tail = self.warnings.split_off(before);
             self.warnings.extend(tail.into_iter().filter(|w| {
@@ -58,16 +84,79 @@ impl Evaluator<'_> {
                 )
             }));
         }
-        self.invoke(&function, args, span)
+        match function {
+            Callee::Value(f) => self.invoke(&f, args, span),
+            Callee::Builtin(overloads) => {
+                self.enter(span)?;
+                let result = self.invoke_overloads(overloads, args, span);
+                self.depth -= 1;
+                result
+            }
+        }
     }
 
-    /// A function named `name`: a function value in scope, a host function, or
-    /// a built-in. Non-function variables do not hide functions.
-    fn resolve_function(&self, name: &str) -> Option<Function> {
-        if let Some(Value::Function(f)) = self.scope.get(name) {
-            return Some(f.clone());
+    /// Calls a built-in with a few positional arguments held on the stack,
+    /// when an overload of exactly that arity exists (the common case); `None`
+    /// for anything else, which the general path handles (variadic
+    /// overloads, named arguments, the built-ins that filter warnings).
+    fn call_builtin_inline(
+        &mut self,
+        overloads: &'static [&'static Overload],
+        exprs: &[Expr],
+        span: Span,
+    ) -> Option<EvalResult> {
+        const INLINE: usize = 4;
+        if exprs.len() > INLINE {
+            return None;
         }
-        self.named_function(name)
+        let overload = overloads
+            .iter()
+            .find(|o| !o.variadic && o.params.len() == exprs.len())?;
+        if matches!(overload.name, "is defined" | "get or else") {
+            return None;
+        }
+        let mut values: [Value; INLINE] = Default::default();
+        for (slot, e) in values.iter_mut().zip(exprs) {
+            *slot = match self.eval(e) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e)),
+            };
+        }
+        if let Err(e) = self.enter(span) {
+            return Some(Err(e));
+        }
+        let mut ctx = Ctx {
+            ev: self,
+            span,
+            function: overload.name,
+        };
+        let result = (overload.call)(&mut ctx, &values[..exprs.len()]);
+        self.depth -= 1;
+        Some(result)
+    }
+
+    /// What a call of `name` invokes: a function value in scope, a host
+    /// function, or a built-in. Non-function variables do not hide functions.
+    fn resolve_callee(&mut self, name: &Name) -> Option<Callee> {
+        if let Some(Value::Function(f)) = self.scope.get(name) {
+            return Some(Callee::Value(f.clone()));
+        }
+        if let Some(Value::Function(f)) = self.engine.functions.get(name) {
+            return Some(Callee::Value(f.clone()));
+        }
+        // Built-ins by the name's allocation: a call in a loop looks its
+        // built-in up once per evaluation.
+        let key = Arc::as_ptr(name) as *const u8 as usize;
+        if let Some(&(_, overloads)) = self.builtin_cache.iter().find(|(k, _)| *k == key) {
+            return Some(Callee::Builtin(overloads));
+        }
+        let overloads = builtins::lookup(name)?;
+        // The oldest entry makes room.
+        self.builtin_cache.rotate_left(1);
+        if let Some(last) = self.builtin_cache.last_mut() {
+            *last = (key, overloads);
+        }
+        Some(Callee::Builtin(overloads))
     }
 
     /// A host function or built-in called `name` (not looking at variables).
@@ -174,6 +263,17 @@ impl Evaluator<'_> {
                 span,
             ));
         };
+        self.invoke_overloads(overloads, args, span)
+    }
+
+    /// Calls the overload of a built-in that the arguments fit.
+    fn invoke_overloads(
+        &mut self,
+        overloads: &'static [&'static Overload],
+        args: ArgValues,
+        span: Span,
+    ) -> EvalResult {
+        let name = overloads.first().map_or("", |o| o.name);
         let (overload, values) = match select_overload(overloads, args) {
             Ok(found) => found,
             Err(msg) => {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::ops::integer_span;
 use super::{EvalResult, Evaluator};
-use crate::ast::{Domain, Expr, Iteration, Name, Quantifier};
+use crate::ast::{Domain, Expr, Iteration, Quantifier};
 use crate::error::{Error, ErrorKind, Span, WarningKind};
 use crate::temporal;
 use crate::value::{Bound, Date, Value};
@@ -81,11 +81,7 @@ impl Evaluator<'_> {
         let mut kept = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let mark = self.scope.mark();
-            self.scope.push_var(Name::from("item"), item.clone());
-            // The item's own entries shadow `item` (`[{item: 1}][item > 0]`).
-            if let Value::Context(c) = item {
-                self.scope.push_context(c.clone());
-            }
+            self.scope.push_item(item.clone());
             let result = self.eval(filter);
             self.scope.truncate(mark);
             match result? {
@@ -264,8 +260,10 @@ impl Evaluator<'_> {
             let mark = self.scope.mark();
             if partial {
                 self.burn(results.len() as u64, body.span)?;
-                self.scope
-                    .push_var(Name::from("partial"), Value::List(results.clone().into()));
+                self.scope.push_var(
+                    super::scope::fixed_name("partial"),
+                    Value::List(results.clone().into()),
+                );
             }
             let v = self.eval(body);
             self.scope.truncate(mark);
@@ -277,6 +275,23 @@ impl Evaluator<'_> {
         };
         let mark = self.scope.mark();
         self.scope.push_var(Arc::clone(&first.name), Value::Null);
+        if rest.is_empty() && !partial {
+            // One iteration context (the usual loop): the body directly.
+            results.reserve(items.len());
+            for item in items.iter() {
+                self.burn(1, first.span)?;
+                self.scope.set_top(item.clone());
+                match self.eval(body) {
+                    Ok(v) => results.push(v),
+                    Err(e) => {
+                        self.scope.truncate(mark);
+                        return Err(e);
+                    }
+                }
+            }
+            self.scope.truncate(mark);
+            return Ok(true);
+        }
         for item in items.iter() {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());
@@ -317,7 +332,7 @@ impl Evaluator<'_> {
         cond: &Expr,
     ) -> Result<Option<bool>, Error> {
         let Some((first, rest)) = iterations.split_first() else {
-            let satisfied = self.eval(cond)? == Value::Boolean(true);
+            let satisfied = matches!(self.eval(cond)?, Value::Boolean(true));
             return Ok(Some(satisfied));
         };
         let Some(items) = self.domain(first)? else {
@@ -326,6 +341,27 @@ impl Evaluator<'_> {
         let mark = self.scope.mark();
         self.scope.push_var(Arc::clone(&first.name), Value::Null);
         let decisive = q == Quantifier::Some;
+        if rest.is_empty() {
+            // One iteration context (the usual case): the condition directly.
+            for item in items.iter() {
+                self.burn(1, first.span)?;
+                self.scope.set_top(item.clone());
+                match self.eval(cond) {
+                    // Only `true` satisfies (null and non-booleans do not).
+                    Ok(v) if matches!(v, Value::Boolean(true)) == decisive => {
+                        self.scope.truncate(mark);
+                        return Ok(Some(decisive));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.scope.truncate(mark);
+                        return Err(e);
+                    }
+                }
+            }
+            self.scope.truncate(mark);
+            return Ok(Some(!decisive));
+        }
         for item in items.iter() {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());

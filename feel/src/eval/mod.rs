@@ -6,6 +6,7 @@
 //! host functions are an `Err`.
 
 mod call;
+pub(crate) mod fold;
 mod iteration;
 mod ops;
 mod scope;
@@ -19,8 +20,9 @@ use crate::ast::{Expr, ExprKind, UnaryTest};
 use crate::engine::{Engine, EngineInner};
 use crate::error::{Error, ErrorKind, Span, Warning, WarningKind};
 use crate::expression::Evaluation;
-use crate::value::{Bound, Context, Function, FunctionRepr, Range, Value};
+use crate::value::{Bound, Context, Function, FunctionRepr, Range, RangeForm, Value};
 
+pub(crate) use ops::quick;
 pub(crate) use scope::Scope;
 
 /// At most this many warnings are kept per evaluation (a loop over a large
@@ -42,6 +44,12 @@ pub(crate) struct Evaluator<'e> {
     warnings: Vec<Warning>,
     fuel: Option<u64>,
     depth: usize,
+    /// Whether a built-in read the clock (such a value is not a constant).
+    read_clock: std::cell::Cell<bool>,
+    /// The built-ins called so far, by the address of the callee's name
+    /// (names live as long as the expression, which outlives the evaluator).
+    /// (A few slots, no allocation; an empty slot has key 0.)
+    builtin_cache: [(usize, &'static [&'static crate::builtins::Overload]); 4],
 }
 
 impl<'e> Evaluator<'e> {
@@ -52,6 +60,8 @@ impl<'e> Evaluator<'e> {
             warnings: Vec::new(),
             fuel: engine.inner.fuel,
             depth: 0,
+            read_clock: std::cell::Cell::new(false),
+            builtin_cache: [(0, &[]); 4],
         }
     }
 
@@ -68,38 +78,48 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Spends `amount` fuel.
+    #[inline]
     pub(crate) fn burn(&mut self, amount: u64, span: Span) -> Result<(), Error> {
         if let Some(fuel) = &mut self.fuel {
             if *fuel < amount {
                 *fuel = 0;
-                return Err(
-                    Error::new(ErrorKind::FuelExhausted, "the evaluation ran out of fuel")
-                        .with_span(span),
-                );
+                return Err(out_of_fuel(span));
             }
             *fuel -= amount;
         }
         Ok(())
     }
 
+    #[inline]
     fn enter(&mut self, span: Span) -> Result<(), Error> {
         self.depth += 1;
         if self.depth > self.engine.max_depth {
-            return Err(Error::new(
-                ErrorKind::DepthExceeded,
-                format!(
-                    "the evaluation nested deeper than {} levels",
-                    self.engine.max_depth
-                ),
-            )
-            .with_span(span));
+            return Err(too_deep(self.engine.max_depth, span));
         }
         Ok(())
     }
 
     /// Evaluates one expression.
+    #[inline]
     pub(crate) fn eval(&mut self, expr: &Expr) -> EvalResult {
         self.burn(1, expr.span)?;
+        // Leaves need no depth bookkeeping: they do not recurse.
+        match &expr.kind {
+            ExprKind::Literal(v) => Ok(v.clone()),
+            ExprKind::Name(name) => Ok(self.lookup(name, expr.span)),
+            _ => self.eval_inner(expr),
+        }
+    }
+
+    /// Evaluates a node that has children, counting its depth.
+    fn eval_inner(&mut self, expr: &Expr) -> EvalResult {
+        // A path through context entries (`request.body.From`) does not
+        // recurse either.
+        if let ExprKind::Path(..) = &expr.kind {
+            if let Some(v) = self.context_path(expr) {
+                return Ok(v.clone());
+            }
+        }
         self.enter(expr.span)?;
         // The depth limit bounds recursion, but frames are large in debug
         // builds and callers' threads may have small stacks: grow on demand.
@@ -118,7 +138,7 @@ impl<'e> Evaluator<'e> {
         match &expr.kind {
             ExprKind::Literal(v) => Ok(v.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, span)),
-            ExprKind::Path(base, name) => {
+            ExprKind::Path(base, name, _) => {
                 // Fast path: a chain of context entries (`request.body.From`)
                 // is followed by reference, cloning only the final value.
                 if let Some(v) = self.context_path(expr) {
@@ -137,6 +157,25 @@ impl<'e> Evaluator<'e> {
                 Ok(self.negate(v, span))
             }
             ExprKind::Binary(op, left, right) => {
+                // Operands that are variables, paths or literals are looked
+                // at where they are, without copying them.
+                if let (Some(l), Some(r)) = (self.peek(left), self.peek(right)) {
+                    if let Some(v) = ops::quick(*op, l, r) {
+                        self.burn(2, span)?;
+                        return Ok(v);
+                    }
+                }
+                // One level down, as in `x * x > 1000`: the left operand
+                // computed in place, without a nested evaluation.
+                if let Some(l) = self.quick_operand(left) {
+                    self.burn(3, left.span)?;
+                    if let Some(v) = self.peek(right).and_then(|r| ops::quick(*op, &l, r)) {
+                        self.burn(1, span)?;
+                        return Ok(v);
+                    }
+                    let r = self.eval(right)?;
+                    return Ok(self.binary(*op, l, r, span));
+                }
                 let l = self.eval(left)?;
                 let r = self.eval(right)?;
                 Ok(self.binary(*op, l, r, span))
@@ -171,6 +210,25 @@ impl<'e> Evaluator<'e> {
                 Ok(Value::List(values.into()))
             }
             ExprKind::Context(entries) => self.context_literal(entries),
+            ExprKind::Range(range) if range.form != RangeForm::Interval => {
+                // `= x`, `!= x`: x is both bounds.
+                let Some(e) = &range.start else {
+                    return Ok(Value::Null);
+                };
+                let v = self.eval(e)?;
+                let bound = |v: Value| {
+                    if range.form == RangeForm::Equal {
+                        Bound::Included(v)
+                    } else {
+                        Bound::Excluded(v)
+                    }
+                };
+                Ok(Value::Range(Arc::new(Range {
+                    start: bound(v.clone()),
+                    end: bound(v),
+                    form: range.form,
+                })))
+            }
             ExprKind::Range(range) => {
                 let start = match &range.start {
                     Some(e) => Some(self.eval(e)?),
@@ -182,6 +240,18 @@ impl<'e> Evaluator<'e> {
                 };
                 Ok(self.make_range(start, range.start_included, end, range.end_included, span))
             }
+            ExprKind::Folded(folded) => {
+                // A variable holding a function takes the place of a built-in.
+                let shadowed = folded
+                    .calls
+                    .iter()
+                    .any(|name| matches!(self.scope.get(name), Some(Value::Function(_))));
+                if shadowed {
+                    self.eval(&folded.expr)
+                } else {
+                    Ok(folded.value.clone())
+                }
+            }
             ExprKind::Function(def) => {
                 Ok(Value::Function(Function(Arc::new(FunctionRepr::User {
                     def: Arc::clone(def),
@@ -191,13 +261,71 @@ impl<'e> Evaluator<'e> {
         }
     }
 
+    /// The value of a literal, a variable or a chain of context entries
+    /// (`a.b.c`), by reference; `None` for anything else, and when looking it
+    /// up would warn (the general path handles those).
+    #[inline]
+    fn peek<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
+        match &expr.kind {
+            ExprKind::Literal(v) => Some(v),
+            ExprKind::Name(name) => self.scope.get(name),
+            ExprKind::Path(..) => self.context_path(expr),
+            _ => None,
+        }
+    }
+
+    /// The value of an operator on operands [`Evaluator::peek`] sees, when
+    /// the shortcut answers (the caller pays the fuel: three units).
+    #[inline]
+    fn quick_operand(&self, expr: &Expr) -> Option<Value> {
+        match &expr.kind {
+            ExprKind::Binary(op, a, b) => ops::quick(*op, self.peek(a)?, self.peek(b)?),
+            _ => None,
+        }
+    }
+
     /// The value at `a.b.c` when `a` is a variable and every step is an entry
     /// of a context; `None` for anything else (the general path handles it).
-    fn context_path(&self, expr: &Expr) -> Option<&Value> {
+    #[inline(never)]
+    fn context_path<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
+        // The keys from the top down, found walking to the name at the bottom
+        // (without recursion for the usual few steps).
+        const STEPS: usize = 8;
+        let mut keys: [Option<(&crate::ast::Name, &crate::ast::KeyHint)>; STEPS] = [None; STEPS];
+        let mut depth = 0;
+        let mut node = expr;
+        loop {
+            match &node.kind {
+                ExprKind::Path(base, key, hint) => {
+                    if depth == STEPS {
+                        return self.context_path_deep(expr);
+                    }
+                    keys[depth] = Some((key, hint));
+                    depth += 1;
+                    node = base;
+                }
+                ExprKind::Name(name) => {
+                    let mut value = self.scope.get(name)?;
+                    for (key, hint) in keys[..depth].iter().rev().flatten() {
+                        value = match value {
+                            Value::Context(c) => c.get_hinted(key, hint)?,
+                            _ => return None,
+                        };
+                    }
+                    return Some(value);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// [`Evaluator::context_path`] for long chains.
+    #[cold]
+    fn context_path_deep<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
         match &expr.kind {
             ExprKind::Name(name) => self.scope.get(name),
-            ExprKind::Path(base, key) => match self.context_path(base)? {
-                Value::Context(c) => c.get(key),
+            ExprKind::Path(base, key, hint) => match self.context_path_deep(base)? {
+                Value::Context(c) => c.get_hinted(key, hint),
                 _ => None,
             },
             _ => None,
@@ -206,7 +334,7 @@ impl<'e> Evaluator<'e> {
 
     /// The value of a name: a variable in scope, then a host function, then a
     /// built-in (as a function value). Unknown names are null with a warning.
-    fn lookup(&mut self, name: &str, span: Span) -> Value {
+    fn lookup(&mut self, name: &crate::ast::Name, span: Span) -> Value {
         if let Some(v) = self.scope.get(name) {
             return v.clone();
         }
@@ -222,10 +350,14 @@ impl<'e> Evaluator<'e> {
 
     fn context_literal(&mut self, entries: &[(crate::ast::Name, Expr)]) -> EvalResult {
         let mark = self.scope.mark();
-        let mut context = Context::new();
+        let mut built: Vec<(crate::ast::Name, Value)> = Vec::with_capacity(entries.len());
         let mut result = Ok(());
-        for (key, expr) in entries {
-            if context.contains_key(key) {
+        for (i, (key, expr)) in entries.iter().enumerate() {
+            // (Keys of one expression share their allocations when equal.)
+            let twice = built
+                .iter()
+                .any(|(k, _)| Arc::ptr_eq(k, key) || crate::value::same_text(k, key));
+            if twice {
                 let span = expr.span;
                 self.scope.truncate(mark);
                 return Ok(self.warn(
@@ -236,9 +368,11 @@ impl<'e> Evaluator<'e> {
             }
             match self.eval(expr) {
                 Ok(v) => {
-                    context.insert(Arc::clone(key), v.clone());
-                    // Later entries see earlier ones.
-                    self.scope.push_var(Arc::clone(key), v);
+                    // Later entries see earlier ones (the last one has none).
+                    if i + 1 < entries.len() {
+                        self.scope.push_var(Arc::clone(key), v.clone());
+                    }
+                    built.push((Arc::clone(key), v));
                 }
                 Err(e) => {
                     result = Err(e);
@@ -247,7 +381,7 @@ impl<'e> Evaluator<'e> {
             }
         }
         self.scope.truncate(mark);
-        result.map(|()| Value::Context(context))
+        result.map(|()| Value::Context(Context::from_distinct(built)))
     }
 
     /// Builds a range value, checking that the bounds are comparable.
@@ -308,11 +442,25 @@ impl<'e> Evaluator<'e> {
             }
             (None, None) => {}
         }
-        Value::Range(Arc::new(Range {
-            start: bound(start, start_included),
-            end: bound(end, end_included),
-        }))
+        Value::Range(Arc::new(Range::new(
+            bound(start, start_included),
+            bound(end, end_included),
+        )))
     }
+}
+
+#[cold]
+fn out_of_fuel(span: Span) -> Error {
+    Error::new(ErrorKind::FuelExhausted, "the evaluation ran out of fuel").with_span(span)
+}
+
+#[cold]
+fn too_deep(max_depth: usize, span: Span) -> Error {
+    Error::new(
+        ErrorKind::DepthExceeded,
+        format!("the evaluation nested deeper than {max_depth} levels"),
+    )
+    .with_span(span)
 }
 
 /// What a built-in sees of the evaluation: warnings, the clock, and calls of
@@ -351,6 +499,7 @@ impl Ctx<'_, '_> {
 
     /// The current instant from the engine's clock.
     pub(crate) fn now(&self) -> chrono::DateTime<FixedOffset> {
+        self.ev.read_clock.set(true);
         self.ev.engine.clock.now()
     }
 
@@ -380,12 +529,76 @@ pub(crate) fn evaluate_expression(
     vars: &Context,
     expr: &Expr,
 ) -> Result<Evaluation, Error> {
+    // A constant, a variable or a path through context entries (a webhook's
+    // correlation key, `request.body.From`) needs no evaluator: one node, one
+    // unit of fuel, no warnings. (Anything else, and any miss, takes the
+    // general way.)
+    if engine.inner.fuel.is_none_or(|f| f >= 3) {
+        // A comparison (or other operator) of such values, as a webhook's
+        // activation condition `request.body.SmsStatus = "received"`: three
+        // nodes, three units.
+        if let ExprKind::Binary(op, l, r) = &expr.kind {
+            if let Some(value) = root_operand(vars, l)
+                .zip(root_operand(vars, r))
+                .and_then(|(l, r)| quick(*op, l, r))
+            {
+                return Ok(Evaluation {
+                    value,
+                    warnings: Vec::new(),
+                });
+            }
+        }
+    }
+    if engine.inner.fuel != Some(0) {
+        let quick = match &expr.kind {
+            ExprKind::Literal(v) => Some(v),
+            ExprKind::Name(..) | ExprKind::Path(..) => root_path(vars, expr),
+            // A constant stands unless a variable holding a function takes
+            // the place of a built-in it called.
+            ExprKind::Folded(f)
+                if !f
+                    .calls
+                    .iter()
+                    .any(|n| matches!(vars.get(n), Some(Value::Function(_)))) =>
+            {
+                Some(&f.value)
+            }
+            _ => None,
+        };
+        if let Some(v) = quick {
+            return Ok(Evaluation {
+                value: v.clone(),
+                warnings: Vec::new(),
+            });
+        }
+    }
     let mut ev = Evaluator::new(engine, vars);
     let value = ev.eval(expr)?;
     Ok(Evaluation {
         value,
         warnings: ev.warnings,
     })
+}
+
+/// A literal's value, or [`root_path`]'s.
+fn root_operand<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
+    match &expr.kind {
+        ExprKind::Literal(v) => Some(v),
+        _ => root_path(vars, expr),
+    }
+}
+
+/// The value at `a.b.c` in `vars` when every step is a context entry (the
+/// scope of an evaluation that has not started is the variables alone).
+fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
+    match &expr.kind {
+        ExprKind::Name(name) => vars.get(name),
+        ExprKind::Path(base, key, hint) => match root_path(vars, base)? {
+            Value::Context(c) => c.get_hinted(key, hint),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 pub(crate) fn evaluate_unary_tests(

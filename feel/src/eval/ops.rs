@@ -6,7 +6,7 @@ use super::{EvalResult, Evaluator};
 use crate::ast::{BinaryOp, Expr};
 use crate::error::{Span, WarningKind};
 use crate::temporal;
-use crate::value::{DayTimeDuration, Number, Value, YearMonthDuration};
+use crate::value::{same_text, DayTimeDuration, Number, Value, YearMonthDuration};
 
 impl Evaluator<'_> {
     /// `-v`
@@ -40,6 +40,14 @@ impl Evaluator<'_> {
 
     /// `l op r` for arithmetic and comparison operators.
     pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+        if let Some(v) = quick(op, &l, &r) {
+            return v;
+        }
+        self.binary_general(op, l, r, span)
+    }
+
+    /// `l op r` without the shortcut of [`quick`]: every case.
+    pub(super) fn binary_general(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
         match op {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow => {
                 self.arithmetic(op, l, r, span)
@@ -196,6 +204,12 @@ impl Evaluator<'_> {
     }
 
     fn logic_operand(&mut self, e: &Expr, op: &str) -> Result<Option<bool>, crate::error::Error> {
+        // A comparison of variables, paths or literals (`n > 0`) is computed
+        // in place, for the fuel a nested evaluation would take.
+        if let Some(Value::Boolean(b)) = self.quick_operand(e) {
+            self.burn(3, e.span)?;
+            return Ok(Some(b));
+        }
         Ok(match self.eval(e)? {
             Value::Boolean(b) => Some(b),
             Value::Null => None,
@@ -226,6 +240,60 @@ impl Evaluator<'_> {
     }
 }
 
+/// `l op r` for the common operands (two numbers, two strings, two
+/// booleans) when the result needs no warning; `None` for anything else,
+/// which [`Evaluator::binary`] then works out in full. Where it answers, the
+/// answer is the one `binary` gives.
+#[inline]
+pub(crate) fn quick(op: BinaryOp, l: &Value, r: &Value) -> Option<Value> {
+    let ord = match (l, r) {
+        (Value::Number(a), Value::Number(b)) => {
+            let n = match op {
+                BinaryOp::Add => a.add(*b),
+                BinaryOp::Sub => a.sub(*b),
+                BinaryOp::Mul => a.mul(*b),
+                BinaryOp::Div if b.is_zero() => return None,
+                BinaryOp::Div => a.div(*b),
+                BinaryOp::Pow => a.pow(*b),
+                _ => return Some(Value::Boolean(test(op, a.compare(*b)))),
+            };
+            return n.map(Value::Number);
+        }
+        (Value::String(a), Value::String(b)) => match op {
+            BinaryOp::Add => {
+                let mut s = String::with_capacity(a.len() + b.len());
+                s.push_str(a);
+                s.push_str(b);
+                return Some(Value::from(s));
+            }
+            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow => return None,
+            BinaryOp::Eq => return Some(Value::Boolean(same_text(a, b))),
+            BinaryOp::Ne => return Some(Value::Boolean(!same_text(a, b))),
+            _ => a.cmp(b),
+        },
+        (Value::Boolean(a), Value::Boolean(b)) => match op {
+            BinaryOp::Eq => return Some(Value::Boolean(a == b)),
+            BinaryOp::Ne => return Some(Value::Boolean(a != b)),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Value::Boolean(test(op, ord)))
+}
+
+/// Whether `ord` satisfies the comparison operator `op` (`=`, `!=`, `<`, …).
+#[inline]
+fn test(op: BinaryOp, ord: Ordering) -> bool {
+    match op {
+        BinaryOp::Eq => ord == Ordering::Equal,
+        BinaryOp::Ne => ord != Ordering::Equal,
+        BinaryOp::Lt => ord == Ordering::Less,
+        BinaryOp::Le => ord != Ordering::Greater,
+        BinaryOp::Gt => ord == Ordering::Greater,
+        _ => ord != Ordering::Less,
+    }
+}
+
 /// The integers of a `for` span domain `a..b`.
 pub(super) fn integer_span(a: Number, b: Number) -> Option<(i64, i64)> {
     Some((a.to_i64()?, b.to_i64()?))
@@ -239,5 +307,77 @@ fn temporal_op(op: BinaryOp) -> char {
         BinaryOp::Mul => '*',
         BinaryOp::Div => '/',
         _ => ' ',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::value::Context;
+
+    fn values() -> Vec<Value> {
+        let n = |s: &str| Value::Number(Number::parse(s).unwrap_or(Number::ZERO));
+        vec![
+            n("0"),
+            n("1"),
+            n("-1"),
+            n("2.50"),
+            n("0.1"),
+            n("3"),
+            n("-7.25"),
+            n("998000"),
+            n("79228162514264337593543950335"),
+            n("0.0000000000000000000000000001"),
+            n("1000000000000000000"),
+            Value::from(""),
+            Value::from("a"),
+            Value::from("abc"),
+            Value::from("b"),
+            Value::Boolean(true),
+            Value::Boolean(false),
+            Value::Null,
+            Value::list([Value::from(1)]),
+        ]
+    }
+
+    /// Where the shortcut answers, it answers as the general path does, which
+    /// then warns of nothing.
+    #[test]
+    fn quick_agrees_with_the_general_path() {
+        let engine = Engine::new();
+        let root = Context::new();
+        let ops = [
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::Pow,
+            BinaryOp::Eq,
+            BinaryOp::Ne,
+            BinaryOp::Lt,
+            BinaryOp::Le,
+            BinaryOp::Gt,
+            BinaryOp::Ge,
+        ];
+        let mut answered = 0;
+        for l in values() {
+            for r in values() {
+                for op in ops {
+                    let Some(fast) = quick(op, &l, &r) else {
+                        continue;
+                    };
+                    answered += 1;
+                    let mut ev = Evaluator::new(&engine, &root);
+                    let general = ev.binary_general(op, l.clone(), r.clone(), Span::default());
+                    assert_eq!(fast, general, "{l} {} {r}", op.symbol());
+                    assert!(ev.warnings.is_empty(), "{l} {} {r}", op.symbol());
+                }
+            }
+        }
+        assert!(
+            answered > 500,
+            "the shortcut answered only {answered} cases"
+        );
     }
 }

@@ -2,18 +2,33 @@
 //! bottom, then bindings pushed by context literals, iterations, filters and
 //! function calls.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::ast::Name;
 use crate::value::{Context, Value};
+
+/// The names the evaluator binds itself (`item` in filters, `?` in unary
+/// tests, `partial` in `for`), made once rather than on every binding.
+pub(crate) fn fixed_name(name: &'static str) -> Name {
+    static NAMES: OnceLock<[Name; 3]> = OnceLock::new();
+    let names = NAMES.get_or_init(|| [Name::from("item"), Name::from("?"), Name::from("partial")]);
+    match names.iter().find(|n| &***n == name) {
+        Some(n) => Arc::clone(n),
+        None => Name::from(name),
+    }
+}
 
 /// One layer of bindings.
 #[derive(Clone)]
 pub(crate) enum Frame {
     /// A single variable (`item`, a loop variable, a parameter).
     Var(Name, Value),
-    /// All entries of a context (a filtered item's entries, a closure's capture).
+    /// All entries of a context (a closure's capture).
     Ctx(Context),
+    /// An item of a filtered list: `item`, and, when it is a context, its
+    /// entries, which shadow `item` (`[{item: 1}][item > 0]`). One frame and
+    /// one copy of the item, where a variable and a context frame took two.
+    Item(Value),
 }
 
 /// The scope stack of one evaluation.
@@ -31,13 +46,26 @@ impl<'v> Scope<'v> {
     }
 
     /// The value bound to `name`, innermost first.
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+    #[inline]
+    pub(crate) fn get(&self, name: &Name) -> Option<&Value> {
         for frame in self.frames.iter().rev() {
             match frame {
-                Frame::Var(n, v) if &**n == name => return Some(v),
+                // Names of one expression share an allocation: the pointer
+                // test settles most loop and parameter variables.
+                Frame::Var(n, v) if Arc::ptr_eq(n, name) || **n == **name => return Some(v),
                 Frame::Ctx(c) => {
                     if let Some(v) = c.get(name) {
                         return Some(v);
+                    }
+                }
+                Frame::Item(item) => {
+                    if let Value::Context(c) = item {
+                        if let Some(v) = c.get(name) {
+                            return Some(v);
+                        }
+                    }
+                    if &**name == "item" {
+                        return Some(item);
                     }
                 }
                 Frame::Var(..) => {}
@@ -64,6 +92,10 @@ impl<'v> Scope<'v> {
         self.frames.push(Frame::Ctx(context));
     }
 
+    pub(crate) fn push_item(&mut self, item: Value) {
+        self.frames.push(Frame::Item(item));
+    }
+
     /// Replaces the value of the innermost frame (which must be a `Var`).
     pub(crate) fn set_top(&mut self, value: Value) {
         if let Some(Frame::Var(_, v)) = self.frames.last_mut() {
@@ -80,6 +112,14 @@ impl<'v> Scope<'v> {
                 Frame::Ctx(c) => {
                     for (k, v) in c.iter() {
                         captured.insert(Arc::clone(k), v.clone());
+                    }
+                }
+                Frame::Item(item) => {
+                    captured.insert(fixed_name("item"), item.clone());
+                    if let Value::Context(c) = item {
+                        for (k, v) in c.iter() {
+                            captured.insert(Arc::clone(k), v.clone());
+                        }
                     }
                 }
             }

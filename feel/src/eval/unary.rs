@@ -3,9 +3,9 @@
 use std::cmp::Ordering;
 
 use super::Evaluator;
-use crate::ast::{Args, Domain, Expr, ExprKind, Name, Type, UnaryTest, UnaryTestKind};
+use crate::ast::{Args, Domain, Expr, ExprKind, Type, UnaryTest, UnaryTestKind};
 use crate::error::{Error, WarningKind};
-use crate::value::{Bound, Range, Value};
+use crate::value::{Bound, Range, RangeForm, Value};
 
 impl Evaluator<'_> {
     /// Whether `input` passes any of `tests` (a disjunction): true if one
@@ -35,7 +35,8 @@ impl Evaluator<'_> {
             }),
             UnaryTestKind::Expr(expr) => {
                 let mark = self.scope.mark();
-                self.scope.push_var(Name::from("?"), input.clone());
+                self.scope
+                    .push_var(super::scope::fixed_name("?"), input.clone());
                 let v = self.eval(expr);
                 self.scope.truncate(mark);
                 let v = v?;
@@ -102,6 +103,11 @@ impl Evaluator<'_> {
 
 /// Whether `x` lies in the range; `None` if not comparable.
 pub(crate) fn range_contains(r: &Range, x: &Value) -> Option<bool> {
+    match (r.form, r.start.value()) {
+        (RangeForm::Equal, Some(v)) => return x.feel_eq(v),
+        (RangeForm::NotEqual, Some(v)) => return x.feel_eq(v).map(|eq| !eq),
+        _ => {}
+    }
     let low = match &r.start {
         Bound::Unbounded => true,
         Bound::Included(s) => s.feel_cmp(x)? != Ordering::Greater,
@@ -127,10 +133,11 @@ pub(crate) fn mentions(expr: &Expr, name: &str) -> bool {
     match &expr.kind {
         ExprKind::Name(n) => &**n == name,
         ExprKind::Literal(_) => false,
+        ExprKind::Folded(folded) => uses_input(&folded.expr),
         // `?` inside a function body is that function's business; any other
         // name may be captured by the closure.
         ExprKind::Function(def) => name != "?" && mentions(&def.body, name),
-        ExprKind::Path(b, _) | ExprKind::Neg(b) | ExprKind::InstanceOf(b, _) => uses_input(b),
+        ExprKind::Path(b, ..) | ExprKind::Neg(b) | ExprKind::InstanceOf(b, _) => uses_input(b),
         ExprKind::Filter(a, b)
         | ExprKind::Binary(_, a, b)
         | ExprKind::And(a, b)

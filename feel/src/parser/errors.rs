@@ -12,16 +12,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
         EOI => "end of input",
-        expression | term | arithmetic | range_bound | bound_term | positive_unary_test
-        | positive_unary_tests | in_list | equality_test | unary_comparison | paren | bracket
-        | open_range | context | if_expr | for_expr | quantified_expr | function_def
-        | at_literal | number | null_lit | true_lit | false_lit | input_value | neg | any_input
-        | negated_tests => "an expression",
+        expression | arithmetic | range_bound | positive_unary_tests | in_list | paren
+        | bracket | open_range | context | if_expr | for_expr | quantified_expr | function_def
+        | at_literal | number | null_lit | true_lit | false_lit | input_value | neg | unary_op
+        | any_input | negated_tests => "an expression",
         string => "a string",
-        name | named_type => "a name",
+        name | named_type | and_or_name => "a name",
         type_ref | list_type | range_type | context_type | function_type => "a type",
-        op_or | op_and | op_eq | op_ne | op_lt | op_le | op_gt | op_ge | op_add | op_sub
-        | op_mul | op_div | op_pow | between_tail | in_tail | instance_tail => "an operator",
+        op | arith_op_token | between_tail | in_op | instance_tail => "an operator",
         open_paren => "\"(\"",
         close_paren => "\")\"",
         close_bracket => "\"]\"",
@@ -103,7 +101,7 @@ fn rank(expected: &str) -> u8 {
 }
 
 /// `a`, `a or b`, `a, b or c`.
-fn join(items: &[String]) -> String {
+pub(super) fn join(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),

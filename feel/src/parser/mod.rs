@@ -2,10 +2,12 @@
 //!
 //! `grammar/feel.pest` (at the workspace root) holds the whole FEEL grammar,
 //! with comments that cite the DMN 1.5 rule numbers. This module runs it and
-//! turns pest's pairs into the [`ast`](crate::ast): [`pratt`] orders
-//! operators, [`literals`] decodes strings, numbers, `@"…"` literals and names,
-//! [`types`] reads types, and [`errors`] turns pest errors into
-//! [`ParseError`]s with human "expected …" lists.
+//! turns pest's pairs into the [`ast`](crate::ast): [`pratt`] orders the
+//! operators of an expression's flat sequence, [`literals`] decodes strings,
+//! numbers, `@"…"` literals and names, [`types`] reads types, and [`errors`]
+//! turns pest errors into [`ParseError`]s with human "expected …" lists.
+//! [`prescan`] looks at the source first and hands pest a text whose white
+//! space is plain ASCII.
 //!
 //! Depth. Every tree it returns is at most `max_depth` nodes deep (a pair of
 //! parentheses and a nested type count as a level too). Three guards share the
@@ -25,7 +27,8 @@
 //!   `then`, `else`, `return` and `satisfies`; other reserved words may occur
 //!   inside it (`no such function`). Built-in names containing `and`/`or`
 //!   (`date and time`, `years and months duration`, `get or else`, `days and
-//!   time duration`) are matched whole.
+//!   time duration`) are matched whole. Equal names of one expression share
+//!   one allocation.
 //! - `a.b` is always a path. Context keys may use the spec's additional name
 //!   symbols (`{foo+bar: 1}`) and reserved words; other names may not.
 //! - A negative number literal (`-5`) is a [`Value::Number`] literal whose
@@ -34,9 +37,13 @@
 //!   [1..2]` are `In(x, [test Range])`; `x in y` is `In(x, [test y])`.
 //! - `< 10` is a `Range` with only an end bound (`end_included: false`);
 //!   `>= 10` one with only a start bound. A missing bound is never "included".
+//!   Such a unary test ends its expression (`< 10 = x` is refused; `(< 10) =
+//!   x` is fine), unless it is the test of an `in`.
 //! - In unary-test positions (top level, after `in`), `= x` is the test
 //!   `? = x` and `!= x` is `? != x` (a `Binary` whose left side is the name
-//!   `?`, spanning the operator).
+//!   `?`, spanning the operator). In parentheses, `(= x)` and `(!= x)` are
+//!   ranges of the forms [`RangeForm::Equal`] and [`RangeForm::NotEqual`]
+//!   (DMN 1.5); anywhere else they are refused.
 //! - `(a)` is the node for `a` with its span widened to the parentheses.
 //! - An `@"…"` literal is converted by `temporal::parse_literal` at parse
 //!   time; text it refuses is a parse error pointing at the literal.
@@ -49,6 +56,7 @@ mod prescan;
 mod tests;
 mod types;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use pest::iterators::Pair;
@@ -56,7 +64,7 @@ use pest::Parser as _;
 
 use crate::ast::{
     Args, BinaryOp, Domain, Expr, ExprKind, FunctionDef, Iteration, Name, Quantifier, RangeExpr,
-    UnaryTest, UnaryTestKind,
+    RangeForm, UnaryTest, UnaryTestKind,
 };
 use crate::error::{ParseError, Span};
 use crate::value::Value;
@@ -77,25 +85,40 @@ const PEST_RED_ZONE: usize = 1024 * 1024;
 /// The size of that segment (mapped lazily: only touched pages cost memory).
 const PEST_STACK: usize = 8 * 1024 * 1024;
 
-/// Runs pest with enough stack for any input the pre-scan let through.
-fn run_pest(rule: Rule, source: &str) -> Result<pest::iterators::Pairs<'_, Rule>, ParseError> {
-    stacker::maybe_grow(PEST_RED_ZONE, PEST_STACK, || {
-        FeelParser::parse(rule, source)
-    })
-    .map_err(|e| errors::convert(source, &e))
+/// Runs pest on `text` (the pre-scanned `source`) with enough stack for any
+/// input the pre-scan let through. Errors point into `source`.
+fn run_pest<'t>(
+    rule: Rule,
+    text: &'t str,
+    source: &str,
+) -> Result<pest::iterators::Pairs<'t, Rule>, ParseError> {
+    stacker::maybe_grow(PEST_RED_ZONE, PEST_STACK, || FeelParser::parse(rule, text))
+        .map_err(|e| errors::convert(source, &e))
 }
 
-/// Parses a FEEL expression (the grammar's `expression`, rule 1).
+/// Parses a FEEL expression (the grammar's `expression`, rule 1), as
+/// written.
+#[cfg(test)]
 pub(crate) fn parse_expression(source: &str, max_depth: usize) -> Result<Expr, ParseError> {
-    check_input(source, max_depth, "expression")?;
-    let mut pairs = run_pest(Rule::expression_input, source)?;
-    let builder = Builder::new(source, max_depth);
-    let input = pairs
+    parse_expression_with(source, max_depth, false)
+}
+
+/// [`parse_expression`], computing operators on literals as it builds the
+/// tree (`(1 + 2) * 3` is the literal 9): the first step of constant folding
+/// (`crate::eval::fold`), which spares building those nodes at all.
+pub(crate) fn parse_expression_with(
+    source: &str,
+    max_depth: usize,
+    fold: bool,
+) -> Result<Expr, ParseError> {
+    let scan = check_input(source, max_depth, "expression")?;
+    let text: &str = &scan.text;
+    let mut pairs = run_pest(Rule::expression_input, text, source)?;
+    let mut builder = Builder::new(source, text, max_depth);
+    builder.fold = fold;
+    let expression = pairs
         .next()
-        .ok_or_else(|| builder.internal_at(Span::default()))?;
-    let expression = input
-        .into_inner()
-        .find(|p| p.as_rule() == Rule::expression)
+        .and_then(|input| input.into_inner().find(|p| p.as_rule() == Rule::expression))
         .ok_or_else(|| builder.internal_at(Span::default()))?;
     Ok(builder.expression(expression, 1)?.expr)
 }
@@ -105,14 +128,15 @@ pub(crate) fn parse_unary_tests(
     source: &str,
     max_depth: usize,
 ) -> Result<Vec<UnaryTest>, ParseError> {
-    check_input(source, max_depth, "unary tests")?;
-    let mut pairs = run_pest(Rule::unary_tests_input, source)?;
-    let builder = Builder::new(source, max_depth);
+    let scan = check_input(source, max_depth, "unary tests")?;
+    let text: &str = &scan.text;
+    let mut pairs = run_pest(Rule::unary_tests_input, text, source)?;
+    let builder = Builder::new(source, text, max_depth);
     let input = pairs
         .next()
         .ok_or_else(|| builder.internal_at(Span::default()))?;
     for pair in input.into_inner() {
-        let span = builder.span(&pair);
+        let span = builder.trimmed_span(&pair);
         match pair.as_rule() {
             Rule::any_input => {
                 return Ok(vec![UnaryTest {
@@ -140,7 +164,11 @@ pub(crate) fn parse_unary_tests(
 
 /// The checks before pest runs: nothing but white space, unterminated text,
 /// brackets nested too deeply.
-fn check_input(source: &str, max_depth: usize, what: &str) -> Result<(), ParseError> {
+fn check_input<'s>(
+    source: &'s str,
+    max_depth: usize,
+    what: &str,
+) -> Result<prescan::Scan<'s>, ParseError> {
     let scan = prescan::scan(source, max_depth)?;
     if !scan.has_content {
         return Err(ParseError::new(
@@ -150,7 +178,7 @@ fn check_input(source: &str, max_depth: usize, what: &str) -> Result<(), ParseEr
             vec!["an expression".into()],
         ));
     }
-    Ok(())
+    Ok(scan)
 }
 
 /// Below this much free stack, a recursive walk over the syntax tree (the
@@ -172,24 +200,46 @@ pub(super) struct Built {
 /// A node at depth `d` whose subtree is `h` high reaches depth `d + h - 1`;
 /// [`Builder::node`] refuses it when that exceeds `max_depth`.
 pub(super) struct Builder<'s> {
+    /// The source as written: what errors show.
     source: &'s str,
+    /// The text pest parsed (the source with its white space normalized):
+    /// what pairs point into. Byte offsets are the same in both.
+    text: &'s str,
     max_depth: usize,
+    /// The distinct names made so far, so equal names share an allocation.
+    names: RefCell<Vec<Name>>,
+    /// Whether operators on literals are computed as the tree is built.
+    fold: bool,
 }
 
 impl<'s> Builder<'s> {
-    fn new(source: &'s str, max_depth: usize) -> Self {
-        Builder { source, max_depth }
+    fn new(source: &'s str, text: &'s str, max_depth: usize) -> Self {
+        Builder {
+            source,
+            text,
+            max_depth,
+            names: RefCell::new(Vec::new()),
+            fold: false,
+        }
     }
 
-    /// The span of a pair without the white space pest skipped at its end
-    /// (a rule ending in an optional part takes the space before it).
+    /// The span of a pair. (No rule of the grammar ends in white space, but
+    /// for the unary-test forms that end with `sp* ~ &EOI`.)
+    #[inline]
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(s.start(), s.end())
+    }
+
+    /// The span of a pair without white space at its end.
+    fn trimmed_span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         let trimmed = s.as_str().trim_end_matches(literals::is_feel_whitespace);
         Span::new(s.start(), s.start() + trimmed.len())
     }
 
     /// Makes a node whose tallest child is `child_height` high.
+    #[inline]
     pub(super) fn node(
         &self,
         kind: ExprKind,
@@ -209,19 +259,25 @@ impl<'s> Builder<'s> {
         self.node(kind, span, depth, 0)
     }
 
+    #[inline]
     fn check_depth(&self, depth: usize, span: Span) -> Result<(), ParseError> {
         if depth > self.max_depth {
-            return Err(ParseError::new(
-                self.source,
-                span,
-                format!(
-                    "the expression is nested too deeply (the limit is {} levels)",
-                    self.max_depth
-                ),
-                Vec::new(),
-            ));
+            return Err(self.too_deep(span));
         }
         Ok(())
+    }
+
+    #[cold]
+    fn too_deep(&self, span: Span) -> ParseError {
+        ParseError::new(
+            self.source,
+            span,
+            format!(
+                "the expression is nested too deeply (the limit is {} levels)",
+                self.max_depth
+            ),
+            Vec::new(),
+        )
     }
 
     pub(super) fn internal(&self, pair: &Pair<'_, Rule>) -> ParseError {
@@ -230,6 +286,7 @@ impl<'s> Builder<'s> {
 
     /// A pair tree the grammar cannot produce: a bug here, reported as an error
     /// rather than a panic.
+    #[cold]
     pub(super) fn internal_at(&self, span: Span) -> ParseError {
         ParseError::new(
             self.source,
@@ -237,6 +294,28 @@ impl<'s> Builder<'s> {
             "internal parser error: unexpected syntax tree".into(),
             Vec::new(),
         )
+    }
+
+    /// A parse error at `span` in the style of the grammar's own: "unexpected
+    /// `found`, expected …".
+    #[cold]
+    pub(super) fn unexpected(&self, span: Span, expected: &[&str], note: &str) -> ParseError {
+        let found = match self.source.get(span.range()) {
+            Some("") | None => "end of input".to_string(),
+            Some(text) => format!("\"{text}\""),
+        };
+        let expected: Vec<String> = expected.iter().map(|e| e.to_string()).collect();
+        let mut message = format!("unexpected {found}");
+        if !expected.is_empty() {
+            message.push_str(", expected ");
+            message.push_str(&errors::join(&expected));
+        }
+        if !note.is_empty() {
+            message.push_str(" (");
+            message.push_str(note);
+            message.push(')');
+        }
+        ParseError::new(self.source, span, message, expected)
     }
 
     fn literal_error(&self, e: LiteralError) -> ParseError {
@@ -267,78 +346,59 @@ impl<'s> Builder<'s> {
                     | Rule::kw_range
                     | Rule::kw_context
                     | Rule::kw_not
+                    | Rule::kw_some
+                    | Rule::kw_every
             )
         })
     }
 
     // ------------------------------------------------------------ expressions
 
+    /// An `expression` pair where `= x` and `!= x` are not expected.
     fn expression(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+        self.expression_in(pair, depth, pratt::Position::Plain)
+    }
+
+    fn expression_in(
+        &self,
+        pair: Pair<'_, Rule>,
+        depth: usize,
+        position: pratt::Position,
+    ) -> Result<Built, ParseError> {
         self.check_depth(depth, self.span(&pair))?;
         // Each level of nesting costs tens of kilobytes of stack in debug
         // builds; grow the stack rather than limit `max_depth` by thread size.
         stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
-            self.climb(pair.into_inner(), depth)
+            self.climb(pair.into_inner(), depth, position)
         })
     }
 
-    /// `-`* primary postfix*
-    fn term(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
-        self.check_depth(depth, self.span(&pair))?;
-        let mut negations: Vec<usize> = Vec::new();
-        let mut built: Option<Built> = None;
-        for part in pair.into_inner() {
-            match (part.as_rule(), built.take()) {
-                (Rule::neg, None) => negations.push(part.as_span().start()),
-                (_, None) => built = Some(self.primary(part, depth)?),
-                (_, Some(base)) => built = Some(self.postfix(base, part, depth)?),
-            }
-        }
-        let mut built = built.ok_or_else(|| self.internal_at(Span::default()))?;
-        let mut innermost = true;
-        while let Some(start) = negations.pop() {
-            let span = Span::new(start, built.expr.span.end);
-            let fold = std::mem::take(&mut innermost);
-            built = match built.expr.kind {
-                // `-5` is the literal -5 (rule 37 puts the sign in the literal).
-                ExprKind::Literal(Value::Number(n)) if fold => Built {
-                    expr: Expr::new(ExprKind::Literal(Value::Number(n.neg())), span),
-                    height: built.height,
-                },
-                kind => {
-                    let inner = Expr::new(kind, built.expr.span);
-                    self.node(ExprKind::Neg(Box::new(inner)), span, depth, built.height)?
-                }
-            };
-        }
-        Ok(built)
-    }
-
     /// `.name`, `[filter]` or `(arguments)` applied to `base`.
-    fn postfix(
+    pub(super) fn postfix(
         &self,
         base: Built,
         pair: Pair<'_, Rule>,
         depth: usize,
     ) -> Result<Built, ParseError> {
         let span = Span::new(base.expr.span.start, pair.as_span().end());
-        let rule = pair.as_rule();
-        let mut parts = Self::parts(pair);
-        match rule {
-            Rule::path_step => {
-                let name = self.name(parts.next().ok_or_else(|| self.internal_at(span))?);
-                let kind = ExprKind::Path(Box::new(base.expr), name);
+        match pair.as_rule() {
+            Rule::name => {
+                let name = self.name(pair)?;
+                let kind = ExprKind::Path(Box::new(base.expr), name, Default::default());
                 self.node(kind, span, depth, base.height)
             }
             Rule::filter => {
-                let filter = parts.next().ok_or_else(|| self.internal_at(span))?;
+                let filter = pair
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::expression)
+                    .ok_or_else(|| self.internal_at(span))?;
                 let filter = self.expression(filter, depth + 1)?;
                 let height = base.height.max(filter.height);
                 let kind = ExprKind::Filter(Box::new(base.expr), Box::new(filter.expr));
                 self.node(kind, span, depth, height)
             }
             Rule::invocation => {
-                let (args, height) = match parts.next() {
+                let (args, height) = match Self::parts(pair).next() {
                     None => (Args::Positional(Vec::new()), 0),
                     Some(args) => self.arguments(args, depth + 1)?,
                 };
@@ -359,9 +419,10 @@ impl<'s> Builder<'s> {
                 let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
                     return Err(self.internal_at(span));
                 };
+                let name = self.name(name)?;
                 let value = self.expression(value, depth)?;
                 height = height.max(value.height);
-                args.push((self.name(name), value.expr));
+                args.push((name, value.expr));
             }
             Ok((Args::Named(args), height))
         } else {
@@ -375,10 +436,24 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn primary(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
+    /// An operand: a literal, a name or one of the bracketed and keyword forms.
+    pub(super) fn primary(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
         let span = self.span(&pair);
         self.check_depth(depth, span)?;
         match pair.as_rule() {
+            Rule::name | Rule::and_or_name => {
+                let name = if pair.as_rule() == Rule::name {
+                    self.name(pair)?
+                } else {
+                    self.intern(pair.as_str())
+                };
+                self.leaf(ExprKind::Name(name), span, depth)
+            }
+            Rule::number => {
+                let value =
+                    literals::number(pair.as_str(), span).map_err(|e| self.literal_error(e))?;
+                self.leaf(ExprKind::Literal(value), span, depth)
+            }
             Rule::string => {
                 let value = self.string(pair)?;
                 self.leaf(ExprKind::Literal(Value::String(value.into())), span, depth)
@@ -392,19 +467,10 @@ impl<'s> Builder<'s> {
                 let value = literals::at_literal(&text, span).map_err(|e| self.literal_error(e))?;
                 self.leaf(ExprKind::Literal(value), span, depth)
             }
-            Rule::number => {
-                let value =
-                    literals::number(pair.as_str(), span).map_err(|e| self.literal_error(e))?;
-                self.leaf(ExprKind::Literal(value), span, depth)
-            }
             Rule::null_lit => self.leaf(ExprKind::Literal(Value::Null), span, depth),
             Rule::true_lit => self.leaf(ExprKind::Literal(Value::Boolean(true)), span, depth),
             Rule::false_lit => self.leaf(ExprKind::Literal(Value::Boolean(false)), span, depth),
-            Rule::input_value => self.leaf(ExprKind::Name(Arc::from("?")), span, depth),
-            Rule::name => {
-                let name = self.name(pair);
-                self.leaf(ExprKind::Name(name), span, depth)
-            }
+            Rule::input_value => self.leaf(ExprKind::Name(self.intern("?")), span, depth),
             Rule::paren => self.paren(pair, depth),
             Rule::bracket => self.bracket(pair, depth),
             Rule::open_range => {
@@ -416,7 +482,6 @@ impl<'s> Builder<'s> {
                 self.range(start, false, rest, span, depth)
             }
             Rule::context => self.context(pair, depth),
-            Rule::unary_comparison => self.unary_comparison(pair, depth),
             Rule::if_expr => {
                 let mut parts = Self::parts(pair);
                 let mut next = || {
@@ -453,12 +518,13 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// `( expression )` or a range opened with `(`.
+    /// `( expression )` or a range opened with `(`. Inside the parentheses,
+    /// `= x` and `!= x` are ranges (DMN 1.5).
     fn paren(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
         let span = self.span(&pair);
         let mut parts = Self::parts(pair);
         let first = parts.next().ok_or_else(|| self.internal_at(span))?;
-        let first = self.expression(first, depth + 1)?;
+        let first = self.expression_in(first, depth + 1, pratt::Position::Parenthesized)?;
         match parts.next() {
             Some(rest) => self.range(first, false, rest, span, depth),
             None => {
@@ -507,40 +573,14 @@ impl<'s> Builder<'s> {
         let (Some(end), Some(close)) = (parts.next(), parts.next()) else {
             return Err(self.internal_at(span));
         };
-        let end = self.expression(end, depth + 1)?;
+        let end = self.expression_in(end, depth + 1, pratt::Position::Plain)?;
         let height = start.height.max(end.height);
         let range = RangeExpr {
             start: Some(start.expr),
             start_included,
             end: Some(end.expr),
             end_included: close.as_str() == "]",
-        };
-        self.node(ExprKind::Range(Box::new(range)), span, depth, height)
-    }
-
-    /// `< x`, `<= x`, `> x`, `>= x` as a range with one bound.
-    fn unary_comparison(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
-        let span = self.span(&pair);
-        let mut parts = Self::parts(pair);
-        let (Some(op), Some(endpoint)) = (parts.next(), parts.next()) else {
-            return Err(self.internal_at(span));
-        };
-        let endpoint = self.climb(endpoint.into_inner(), depth + 1)?;
-        let height = endpoint.height;
-        let bound = Some(endpoint.expr);
-        let range = match op.as_rule() {
-            Rule::op_lt | Rule::op_le => RangeExpr {
-                start: None,
-                start_included: false,
-                end: bound,
-                end_included: op.as_rule() == Rule::op_le,
-            },
-            _ => RangeExpr {
-                start: bound,
-                start_included: op.as_rule() == Rule::op_ge,
-                end: None,
-                end_included: false,
-            },
+            form: RangeForm::Interval,
         };
         self.node(ExprKind::Range(Box::new(range)), span, depth, height)
     }
@@ -556,9 +596,9 @@ impl<'s> Builder<'s> {
                 return Err(self.internal_at(entry_span));
             };
             let key: Name = match key.as_rule() {
-                Rule::string => self.string(key)?.into(),
-                Rule::context_key => literals::name(key.as_str()),
-                _ => self.name(key),
+                Rule::string => self.intern(&self.string(key)?),
+                Rule::context_key => self.intern_name(key.as_str()),
+                _ => self.name(key)?,
             };
             let value = self.expression(value, depth + 1)?;
             height = height.max(value.height);
@@ -585,7 +625,7 @@ impl<'s> Builder<'s> {
                     let (Some(name), Some(first)) = (parts.next(), parts.next()) else {
                         return Err(self.internal_at(it_span));
                     };
-                    let name = self.name(name);
+                    let name = self.name(name)?;
                     let first = self.expression(first, depth + 1)?;
                     height = height.max(first.height);
                     let domain = match parts.next() {
@@ -623,7 +663,7 @@ impl<'s> Builder<'s> {
             match part.as_rule() {
                 Rule::formal_param => {
                     let mut parts = Self::parts(part);
-                    let name = self.name(parts.next().ok_or_else(|| self.internal_at(span))?);
+                    let name = self.name(parts.next().ok_or_else(|| self.internal_at(span))?)?;
                     let ty = match parts.next() {
                         Some(ty) => {
                             let (ty, h) = self.type_ref(ty, depth + 1)?;
@@ -673,48 +713,11 @@ impl<'s> Builder<'s> {
         let mut tests = Vec::new();
         let mut height = 0;
         for test in Self::parts(pair) {
-            let built = self.positive_unary_test(test, depth)?;
+            let built = self.expression_in(test, depth, pratt::Position::Test)?;
             height = height.max(built.height);
             tests.push(Builder::test(built.expr));
         }
         Ok((tests, height))
-    }
-
-    /// An expression, or `= x` / `!= x` as `? = x` / `? != x`.
-    fn positive_unary_test(&self, pair: Pair<'_, Rule>, depth: usize) -> Result<Built, ParseError> {
-        let span = self.span(&pair);
-        let inner = pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| self.internal_at(span))?;
-        match inner.as_rule() {
-            Rule::equality_test => self.equality_test(inner, depth),
-            _ => self.expression(inner, depth),
-        }
-    }
-
-    /// `= x` is the test `? = x`, `!= x` is `? != x`: a boolean computed from
-    /// the input, which is how the evaluator reads such tests anyway.
-    pub(super) fn equality_test(
-        &self,
-        pair: Pair<'_, Rule>,
-        depth: usize,
-    ) -> Result<Built, ParseError> {
-        let span = self.span(&pair);
-        let mut parts = Self::parts(pair);
-        let (Some(op), Some(value)) = (parts.next(), parts.next()) else {
-            return Err(self.internal_at(span));
-        };
-        let op_span = self.span(&op);
-        let op = if op.as_rule() == Rule::op_ne {
-            BinaryOp::Ne
-        } else {
-            BinaryOp::Eq
-        };
-        let value = self.climb(value.into_inner(), depth + 1)?;
-        let input = Expr::new(ExprKind::Name(Arc::from("?")), op_span);
-        let kind = ExprKind::Binary(op, Box::new(input), Box::new(value.expr));
-        self.node(kind, span, depth, value.height)
     }
 
     /// `( test, … )` or `( a .. b )` after `in`.
@@ -724,21 +727,19 @@ impl<'s> Builder<'s> {
         depth: usize,
     ) -> Result<(Vec<UnaryTest>, usize), ParseError> {
         let span = self.span(&pair);
-        let mut tests = Vec::new();
+        let mut tests: Vec<UnaryTest> = Vec::new();
         let mut height = 0;
-        let mut first_span = span;
         for part in Self::parts(pair) {
             match part.as_rule() {
-                Rule::positive_unary_test => {
-                    first_span = self.span(&part);
-                    let built = self.positive_unary_test(part, depth + 1)?;
+                Rule::expression => {
+                    let built = self.expression_in(part, depth + 1, pratt::Position::Test)?;
                     height = height.max(built.height);
                     tests.push(Builder::test(built.expr));
                 }
                 Rule::range_rest => {
                     let start = tests.pop().ok_or_else(|| self.internal_at(span))?;
                     let UnaryTestKind::Expr(start) = start.kind else {
-                        return Err(self.internal_at(first_span));
+                        return Err(self.internal_at(start.span));
                     };
                     let start = Built {
                         expr: start,
@@ -766,15 +767,71 @@ impl<'s> Builder<'s> {
             .map_err(|e| self.literal_error(e))
     }
 
-    /// The name a `name` pair stands for.
-    fn name(&self, pair: Pair<'_, Rule>) -> Name {
-        match pair.into_inner().next() {
-            Some(inner) if inner.as_rule() == Rule::backtick_name => {
-                let text = inner.as_str();
-                Arc::from(&text[1..text.len() - 1])
-            }
-            Some(inner) => literals::name(inner.as_str()),
-            None => Arc::from(""),
+    /// The name a `name` pair stands for. A name whose first word is reserved
+    /// is refused here (the grammar leaves that test to this code outside
+    /// operands).
+    fn name(&self, pair: Pair<'_, Rule>) -> Result<Name, ParseError> {
+        let text = pair.as_str();
+        if let Some(inner) = text.strip_prefix('`') {
+            return Ok(self.intern(inner.strip_suffix('`').unwrap_or(inner)));
         }
+        let first = text
+            .split(|c: char| literals::is_feel_whitespace(c))
+            .next()
+            .unwrap_or(text);
+        if literals::is_reserved(first) {
+            let start = pair.as_span().start();
+            return Err(self.unexpected(
+                Span::new(start, start + first.len()),
+                &["a name"],
+                "a reserved word",
+            ));
+        }
+        Ok(self.intern_name(text))
     }
+
+    /// The name for the text of a name token (white space between words
+    /// reduced to one space), shared with equal names made before.
+    fn intern_name(&self, text: &str) -> Name {
+        // Pest saw ASCII white space only (the pre-scan replaced the rest):
+        // anything but single spaces between words is reduced.
+        let bytes = text.as_bytes();
+        let irregular = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b < b' ' || (b == b' ' && bytes.get(i + 1) == Some(&b' ')));
+        if irregular {
+            return self.intern(&literals::name(text));
+        }
+        self.intern(text)
+    }
+
+    /// `text` as a name, shared with an equal name made before.
+    pub(super) fn intern(&self, text: &str) -> Name {
+        let mut names = self.names.borrow_mut();
+        if let Some(n) = names.iter().find(|n| &***n == text) {
+            return Arc::clone(n);
+        }
+        let name: Name = Arc::from(text);
+        names.push(Arc::clone(&name));
+        name
+    }
+
+    /// The text pest parsed (offsets as in the source).
+    pub(super) fn text(&self) -> &str {
+        self.text
+    }
+}
+
+/// The equality test `? = x` or `? != x` made of a unary test `= x` or `!= x`
+/// (`op_span` is the operator's, `span` the whole test's).
+pub(super) fn equality_test(
+    op: BinaryOp,
+    input: Name,
+    op_span: Span,
+    value: Expr,
+    span: Span,
+) -> Expr {
+    let input = Expr::new(ExprKind::Name(input), op_span);
+    Expr::new(ExprKind::Binary(op, Box::new(input), Box::new(value)), span)
 }

@@ -3,7 +3,7 @@
 //! error of a source that must fail.
 
 use super::{parse_expression, parse_unary_tests};
-use crate::ast::{Expr, ExprKind, RangeExpr};
+use crate::ast::{Expr, ExprKind, RangeExpr, RangeForm};
 use crate::error::ParseError;
 use crate::value::Value;
 
@@ -58,8 +58,16 @@ fn literals() {
     assert_eq!(p("false"), "false");
     assert_eq!(p(r#""abc""#), r#""abc""#);
     assert_eq!(p(r#""""#), r#""""#);
-    // No exponents in FEEL numerals.
-    assert_eq!(err("1e3").column(), 2);
+    // DMN 1.5 numerals may have an exponent.
+    assert_eq!(p("1e3"), "1000");
+    assert_eq!(p("1.23e4"), "12300");
+    assert_eq!(p("1.23e-4"), "0.000123");
+    assert_eq!(p("1E+2"), "100");
+    assert_eq!(p(".5e1"), "5");
+    assert_eq!(p("-2e2"), "-200");
+    assert_eq!(p("2e2 * 3"), "(* 200 3)");
+    assert_eq!(err("1e").column(), 2);
+    assert_eq!(err("1e+").column(), 2);
     assert_eq!(err("1.").expected(), ["a name"]);
 }
 
@@ -409,8 +417,51 @@ fn unary_comparisons_as_expressions() {
     assert_eq!(p("[< 5, > 10]"), "[<5 >10]");
     assert!(matches!(
         parse_expression("< 10", DEPTH).map(|e| e.kind),
-        Ok(ExprKind::Range(r)) if matches!(*r, RangeExpr { start: None, start_included: false, end: Some(_), end_included: false })
+        Ok(ExprKind::Range(r)) if matches!(*r, RangeExpr { start: None, start_included: false, end: Some(_), end_included: false, form: RangeForm::Interval })
     ));
+}
+
+#[test]
+fn unary_tests_in_parentheses_are_ranges() {
+    // DMN 1.5 rule 7.a: a comparison and one endpoint is a range.
+    assert_eq!(p("(< 5)"), "<5");
+    assert_eq!(p("(>= x + 1)"), ">=(+ x 1)");
+    assert_eq!(p("(= 10)"), "=10");
+    assert_eq!(p("(!= \"a\")"), "!=\"a\"");
+    assert_eq!(p("(=10) = [10..10]"), "(= =10 [10..10])");
+    assert_eq!(p("(!=10).start"), "(. !=10 start)");
+    assert_eq!(p("[(< 5), (= 6)]"), "[<5 =6]");
+    // Elsewhere `=` and `!=` start no expression.
+    assert_eq!(err("a = = b").column(), 5);
+    assert_eq!(err("[= 1]").expected(), ["an expression"]);
+    assert_eq!(err("1 + != 2").column(), 5);
+    assert_eq!(err("(- = 1)").column(), 4);
+    // A unary test ends its expression, unless it is the test of an `in`.
+    assert_eq!(err("< 5 = x").column(), 5);
+    assert_eq!(err("< 5 and x").column(), 5);
+    assert_eq!(err("(= 1 or 2)").column(), 6);
+    assert_eq!(p("x = < 5"), "(= x <5)");
+    assert_eq!(p("x in < 5 and y"), "(and (in x <5) y)");
+    assert_eq!(p("x in = 5 or y"), "(or (in x (= ? 5)) y)");
+    assert_eq!(p("< 5 + 1"), "<(+ 5 1)");
+}
+
+#[test]
+fn reserved_words_are_not_names() {
+    let e = err("a.and");
+    assert_eq!((e.column(), e.expected()), (3, &["a name".to_string()][..]));
+    assert_eq!(err("for if in x return 1").column(), 5);
+    assert_eq!(err("f(then: 1)").column(), 3);
+    assert_eq!(err("x instance of if").column(), 15);
+    assert_eq!(err("x = if").column(), 7);
+    assert_eq!(err("x + and").column(), 5);
+    // Inside a name, only the words that can follow an operand end it.
+    assert_eq!(p("a.is true"), "(. a `is true`)");
+    // Camunda's `and(…)` and `or(…)` where an operand starts.
+    assert_eq!(
+        p("and(a, b) or or([c])"),
+        "(or (call and a b) (call or [c]))"
+    );
 }
 
 #[test]
@@ -474,6 +525,8 @@ fn unary_test_errors() {
     );
     let e = uerr("- 1 -");
     assert_eq!(e.column(), 6, "{e}");
+    assert_eq!(uerr("= 1 and 2").column(), 5);
+    assert_eq!(u("(= 1), (!= 2)"), "=1 !=2");
 }
 
 #[test]
@@ -566,7 +619,7 @@ fn spans() {
     };
     assert_eq!(l.span.range(), 2..3);
     assert_eq!(r.span.range(), 6..9);
-    let ExprKind::Path(base, _) = &r.kind else {
+    let ExprKind::Path(base, ..) = &r.kind else {
         panic!("{r:?}")
     };
     assert_eq!(base.span.range(), 6..7);

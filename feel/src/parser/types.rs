@@ -55,7 +55,7 @@ impl Builder<'_> {
                     let name = entry_parts.next().ok_or_else(|| self.internal_at(span))?;
                     let (t, h) = sub(&mut entry_parts)?;
                     height = height.max(h);
-                    entries.push((self.name(name), t));
+                    entries.push((self.name(name)?, t));
                 }
                 (Type::Context(entries), height + 1)
             }
@@ -73,7 +73,9 @@ impl Builder<'_> {
                 }
             }
             Rule::named_type => {
-                let names: Vec<Name> = parts.map(|p| self.name(p)).collect();
+                let names = parts
+                    .map(|p| self.name(p))
+                    .collect::<Result<Vec<Name>, _>>()?;
                 let ty = match names.as_slice() {
                     [one] => named_type(one),
                     _ => Type::Other(names.join(".").into()),

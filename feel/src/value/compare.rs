@@ -97,6 +97,9 @@ impl Value {
                         _ => Some(false),
                     }
                 };
+                if a.form != b.form {
+                    return Some(false);
+                }
                 Some(bounds_eq(&a.start, &b.start)? && bounds_eq(&a.end, &b.end)?)
             }
             (Value::Function(a), Value::Function(b)) => Some(a == b),

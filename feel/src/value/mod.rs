@@ -21,7 +21,7 @@ pub use context::Context;
 pub(crate) use function::FunctionRepr;
 pub use function::{Function, HostFn};
 pub use number::{Number, Rounding};
-pub use range::{Bound, Range};
+pub use range::{Bound, Range, RangeForm};
 
 pub use crate::temporal::{Date, DateTime, DayTimeDuration, Time, YearMonthDuration, Zone};
 
@@ -213,8 +213,26 @@ impl From<i64> for Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
+        // Strings of one ASCII character (what `substring(s, i, 1)`, `split`
+        // on characters or a case change of one letter make) share one
+        // allocation each: a reference count instead of an allocation.
+        if let [b] = s.as_bytes() {
+            if let Some(shared) = one_char_strings().get(usize::from(*b)) {
+                return Value::String(shared.clone());
+            }
+        }
         Value::String(s.into())
     }
+}
+
+/// A string for each ASCII character, made once.
+fn one_char_strings() -> &'static [Arc<str>] {
+    static TABLE: std::sync::OnceLock<Vec<Arc<str>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0u8..128)
+            .map(|b| Arc::from(char::from(b).to_string()))
+            .collect()
+    })
 }
 
 impl From<String> for Value {
@@ -232,6 +250,32 @@ impl From<Context> for Value {
 impl From<Vec<Value>> for Value {
     fn from(v: Vec<Value>) -> Self {
         Value::List(v.into())
+    }
+}
+
+/// Whether two strings are equal, compared in place: names and keys are
+/// short, and a word or two of comparison costs less than a call of the C
+/// library's `memcmp`.
+#[inline]
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // Two (possibly overlapping) words cover the whole string.
+    fn word<const W: usize>(s: &[u8], at: usize) -> [u8; W] {
+        s.get(at..at + W)
+            .and_then(|w| <[u8; W]>::try_from(w).ok())
+            .unwrap_or([0; W])
+    }
+    match n {
+        0 => true,
+        1 => a[0] == b[0],
+        2..=3 => word::<2>(a, 0) == word::<2>(b, 0) && word::<2>(a, n - 2) == word::<2>(b, n - 2),
+        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -326,6 +370,17 @@ impl fmt::Display for Value {
                 }
                 f.write_str("}")
             }
+            Value::Range(r) if r.form != RangeForm::Interval => {
+                let op = if r.form == RangeForm::Equal {
+                    "="
+                } else {
+                    "!="
+                };
+                match r.start.value() {
+                    Some(v) => write!(f, "{op} {v}"),
+                    None => f.write_str(op),
+                }
+            }
             Value::Range(r) => match (&r.start, &r.end) {
                 (Bound::Unbounded, Bound::Unbounded) => f.write_str("(..)"),
                 (Bound::Unbounded, Bound::Included(v)) => write!(f, "<= {v}"),
@@ -342,6 +397,50 @@ impl fmt::Display for Value {
                 }
             },
             Value::Function(func) => write!(f, "{func:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_text;
+
+    #[test]
+    fn one_character_strings_are_the_strings_they_name() {
+        use super::{Arc, Value};
+        for b in 0u8..128 {
+            let text = char::from(b).to_string();
+            assert_eq!(
+                Value::from(text.as_str()),
+                Value::String(Arc::from(text.as_str()))
+            );
+        }
+        for text in ["", "é", "ab", "\u{10FFFF}"] {
+            assert_eq!(
+                Value::from(text),
+                Value::String(Arc::from(text)),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn same_text_agrees_with_string_equality() {
+        let base: String = "abcdefghijklmnopqrstuvwxyzé0123456789".into();
+        for len in 0..=base.len() {
+            let Some(a) = base.get(..len) else { continue };
+            assert!(same_text(a, a), "{a:?}");
+            // Differ at each byte position in turn, and in length.
+            for i in 0..a.len() {
+                let mut b = a.as_bytes().to_vec();
+                b[i] ^= 0x01;
+                if let Ok(b) = String::from_utf8(b) {
+                    assert_eq!(same_text(a, &b), a == b, "{a:?} {b:?}");
+                }
+            }
+            if let Some(longer) = base.get(..len + 1) {
+                assert!(!same_text(a, longer), "{a:?} {longer:?}");
+            }
         }
     }
 }

@@ -1,15 +1,16 @@
 //! A compact S-expression form of the AST for one-line test assertions.
 
 use crate::ast::{
-    Args, Domain, Expr, ExprKind, Quantifier, RangeExpr, Type, UnaryTest, UnaryTestKind,
+    Args, Domain, Expr, ExprKind, Quantifier, RangeExpr, RangeForm, Type, UnaryTest, UnaryTestKind,
 };
 use crate::value::Value;
 
 pub(super) fn expr(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Literal(v) => literal(v),
+        ExprKind::Folded(f) => format!("(folded {} {})", literal(&f.value), expr(&f.expr)),
         ExprKind::Name(n) => name(n),
-        ExprKind::Path(base, n) => format!("(. {} {})", expr(base), name(n)),
+        ExprKind::Path(base, n, _) => format!("(. {} {})", expr(base), name(n)),
         ExprKind::Filter(base, f) => format!("(filter {} {})", expr(base), expr(f)),
         ExprKind::Call(f, args) => {
             let mut s = format!("(call {}", expr(f));
@@ -88,6 +89,11 @@ fn iterations(its: &[crate::ast::Iteration]) -> String {
 }
 
 fn range(r: &RangeExpr) -> String {
+    match (r.form, &r.start) {
+        (RangeForm::Equal, Some(a)) => return format!("={}", expr(a)),
+        (RangeForm::NotEqual, Some(a)) => return format!("!={}", expr(a)),
+        _ => {}
+    }
     match (&r.start, &r.end) {
         (Some(a), Some(b)) => format!(
             "{}{}..{}{}",
@@ -157,8 +163,8 @@ fn ty(t: &Type) -> String {
 /// The number of nodes on the longest root-to-leaf path (types count too).
 pub(super) fn depth(e: &Expr) -> usize {
     let kids: Vec<&Expr> = match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Name(_) => vec![],
-        ExprKind::Path(b, _) | ExprKind::Neg(b) => vec![b],
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Folded(_) => vec![],
+        ExprKind::Path(b, ..) | ExprKind::Neg(b) => vec![b],
         ExprKind::Filter(a, b)
         | ExprKind::Binary(_, a, b)
         | ExprKind::And(a, b)
