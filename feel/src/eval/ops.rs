@@ -39,11 +39,15 @@ impl Evaluator<'_> {
     }
 
     /// `l op r` for arithmetic and comparison operators.
-    pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+    pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> EvalResult {
         if let Some(v) = quick(op, &l, &r) {
-            return v;
+            return Ok(v);
         }
-        self.binary_general(op, l, r, span)
+        if let (BinaryOp::Add, Value::String(a), Value::String(b)) = (op, &l, &r) {
+            // A new string: paid for before it is built.
+            self.charge(a.len() + b.len(), span)?;
+        }
+        Ok(self.binary_general(op, l, r, span))
     }
 
     /// `l op r` without the shortcut of [`quick`]: every case.
@@ -240,6 +244,10 @@ impl Evaluator<'_> {
     }
 }
 
+/// The longest concatenation [`quick`] builds: short strings cost no more
+/// than the other values it makes, which the memory budget does not count.
+const QUICK_CONCAT: usize = 256;
+
 /// `l op r` for the common operands (two numbers, two strings, two
 /// booleans) when the result needs no warning; `None` for anything else,
 /// which [`Evaluator::binary`] then works out in full. Where it answers, the
@@ -260,6 +268,8 @@ pub(crate) fn quick(op: BinaryOp, l: &Value, r: &Value) -> Option<Value> {
             return n.map(Value::Number);
         }
         (Value::String(a), Value::String(b)) => match op {
+            // Longer strings are built where the memory budget is kept.
+            BinaryOp::Add if a.len() + b.len() > QUICK_CONCAT => return None,
             BinaryOp::Add => {
                 let mut s = String::with_capacity(a.len() + b.len());
                 s.push_str(a);

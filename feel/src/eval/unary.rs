@@ -29,10 +29,12 @@ impl Evaluator<'_> {
     fn test_one(&mut self, input: &Value, test: &UnaryTest) -> Result<Option<bool>, Error> {
         match &test.kind {
             UnaryTestKind::Any => Ok(Some(true)),
-            UnaryTestKind::Not(tests) => Ok(match self.test_any(input, tests)? {
-                Value::Boolean(b) => Some(!b),
-                _ => None,
-            }),
+            UnaryTestKind::Not(tests) => Ok(
+                match crate::parser::grow_stack(|| self.test_any(input, tests))? {
+                    Value::Boolean(b) => Some(!b),
+                    _ => None,
+                },
+            ),
             UnaryTestKind::Expr(expr) => {
                 let mark = self.scope.mark();
                 self.scope
@@ -128,6 +130,10 @@ fn uses_input(expr: &Expr) -> bool {
 
 /// Whether `expr` mentions the name `name` outside nested function bodies.
 pub(crate) fn mentions(expr: &Expr, name: &str) -> bool {
+    crate::parser::grow_stack(|| mentions_in(expr, name))
+}
+
+fn mentions_in(expr: &Expr, name: &str) -> bool {
     let uses_input = |e: &Expr| mentions(e, name);
     let any = |es: &[Expr]| es.iter().any(|e| mentions(e, name));
     match &expr.kind {

@@ -337,7 +337,8 @@ impl fmt::Display for Value {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{v}")?;
+                    // Values nest as deep as they were built.
+                    crate::parser::grow_stack(|| write!(f, "{v}"))?;
                 }
                 f.write_str("]")
             }
@@ -348,7 +349,7 @@ impl fmt::Display for Value {
                         f.write_str(", ")?;
                     }
                     write_key(f, k)?;
-                    write!(f, ": {v}")?;
+                    crate::parser::grow_stack(|| write!(f, ": {v}"))?;
                 }
                 f.write_str("}")
             }
