@@ -308,3 +308,28 @@ fn sources_up_to_the_limit_parse() {
         .value;
     assert_eq!(value.as_list().map(<[Value]>::len), Some(n));
 }
+
+#[test]
+fn warnings_show_large_values_cut_short() {
+    // A warning about a megabyte string (or a list holding it 300 times)
+    // copied all of it into its message: 100 warnings of a loop were 100 MB.
+    let vars = body(1 << 20);
+    let engine = Engine::new();
+    for source in [
+        "count(for i in 1..300 return body + 1)",
+        "[for i in 1..300 return body] < 1",
+        "-(for i in 1..300 return body)",
+        "count(for i in 1..300 return sum([body]))",
+    ] {
+        let eval = engine.evaluate_expression(source, &vars).unwrap();
+        assert!(!eval.warnings.is_empty(), "{source}");
+        for w in &eval.warnings {
+            assert!(
+                w.message.len() < 1000,
+                "{source}: {} bytes",
+                w.message.len()
+            );
+            assert!(w.message.contains("xxx…"), "{source}: {}", w.message);
+        }
+    }
+}

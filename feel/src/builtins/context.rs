@@ -6,7 +6,7 @@ use super::{built, context, list_or_item, or_null, Out, Overload};
 use crate::engine::Dialect;
 use crate::error::WarningKind;
 use crate::eval::Ctx;
-use crate::value::{Context, Value};
+use crate::value::{Brief, Context, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     // Positional calls take the first overload of an arity, so the first one
@@ -38,7 +38,11 @@ fn key_path(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Vec<std::sy
                     other => {
                         ctx.null(
                             WarningKind::InvalidType,
-                            format!("item {} of `{param}` must be a string, not {other}", i + 1),
+                            format!(
+                                "item {} of `{param}` must be a string, not {}",
+                                i + 1,
+                                Brief(other)
+                            ),
                         );
                         return None;
                     }
@@ -193,7 +197,11 @@ fn context_merge(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let mut out = Context::new();
     for (i, c) in list.iter().enumerate() {
         let Value::Context(c) = c else {
-            let what = format!("item {} of `contexts` is not a context: {c}", i + 1);
+            let what = format!(
+                "item {} of `contexts` is not a context: {}",
+                i + 1,
+                Brief(c)
+            );
             return Ok(ctx.null(WarningKind::InvalidType, what));
         };
         for (k, v) in c.iter() {
@@ -237,7 +245,7 @@ fn put_all_args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
-    use crate::value::{Context, Value};
+    use crate::value::{Brief, Context, Value};
 
     fn c(entries: &[(&str, Value)]) -> Value {
         Value::from(entries.iter().cloned().collect::<Context>())

@@ -9,7 +9,7 @@ use crate::error::WarningKind;
 use crate::eval::Ctx;
 #[cfg(feature = "json")]
 use crate::value::Zone;
-use crate::value::{Context, Number, Value};
+use crate::value::{Brief, Context, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("number", &["from"], number_from),
@@ -246,13 +246,19 @@ fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     for (i, e) in entries.iter().enumerate() {
         let pos = i + 1;
         let Value::Context(e) = e else {
-            let what = format!("entry {pos} of `entries` must be a context, not {e}");
+            let what = format!(
+                "entry {pos} of `entries` must be a context, not {}",
+                Brief(e)
+            );
             return Ok(ctx.null(WarningKind::InvalidType, what));
         };
         let key = match e.get("key") {
             Some(Value::String(k)) => k.clone(),
             Some(other) => {
-                let what = format!("entry {pos} of `entries`: `key` must be a string, not {other}");
+                let what = format!(
+                    "entry {pos} of `entries`: `key` must be a string, not {}",
+                    Brief(other)
+                );
                 return Ok(ctx.null(WarningKind::InvalidType, what));
             }
             None => {

@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use super::{built, function, integer, list_or_item, number, or_null, Out, Overload};
 use crate::error::{Error, WarningKind};
 use crate::eval::Ctx;
-use crate::value::{Number, Value};
+use crate::value::{Brief, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("list contains", &["list", "element"], list_contains),
@@ -154,7 +154,7 @@ fn numbers(ctx: &mut Ctx<'_, '_>, list: &[Value]) -> Option<Vec<Number>> {
             other => {
                 ctx.null(
                     WarningKind::InvalidType,
-                    format!("item {} of `list` is not a number: {other}", i + 1),
+                    format!("item {} of `list` is not a number: {}", i + 1, Brief(other)),
                 );
                 return None;
             }
@@ -174,7 +174,7 @@ fn extreme(ctx: &mut Ctx<'_, '_>, a: &[Value], want: Ordering, what: &str) -> Ou
             None => {
                 return Ok(ctx.null(
                     WarningKind::NotComparable,
-                    format!("cannot compare {best} with {v}"),
+                    format!("cannot compare {} with {}", Brief(best), Brief(v)),
                 ))
             }
         }
@@ -315,7 +315,7 @@ fn logical(ctx: &mut Ctx<'_, '_>, a: &[Value], decisive: bool) -> Out {
         Some((_, Value::Null)) => Value::Null,
         Some((i, other)) => ctx.null(
             WarningKind::InvalidType,
-            format!("item {i} of `list` is not a boolean: {other}"),
+            format!("item {i} of `list` is not a boolean: {}", Brief(&other)),
         ),
     })
 }
@@ -535,7 +535,12 @@ fn precedes(ctx: &mut Ctx<'_, '_>, f: &Value, x: &Value, y: &Value) -> Result<Op
         other => {
             ctx.null(
                 WarningKind::InvalidType,
-                format!("`precedes` must return a boolean, but returned {other} for {x} and {y}"),
+                format!(
+                    "`precedes` must return a boolean, but returned {} for {} and {}",
+                    Brief(&other),
+                    Brief(x),
+                    Brief(y)
+                ),
             );
             Ok(None)
         }
@@ -605,7 +610,11 @@ fn list_replace_match(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
             other => {
                 return Ok(ctx.null(
                     WarningKind::InvalidType,
-                    format!("`match` must return a boolean, but returned {other} for {item}"),
+                    format!(
+                        "`match` must return a boolean, but returned {} for {}",
+                        Brief(&other),
+                        Brief(item)
+                    ),
                 ))
             }
         }

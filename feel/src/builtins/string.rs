@@ -9,7 +9,7 @@ use super::regex as xre;
 use super::{built, integer, list_or_item, or_null, string, Out, Overload};
 use crate::error::WarningKind;
 use crate::eval::Ctx;
-use crate::value::{Number, Value};
+use crate::value::{Brief, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("substring", &["string", "start position"], substring),
@@ -377,6 +377,10 @@ fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let (count, bytes) = strings.fold((0usize, 0usize), |(n, b), s| {
         (n + 1, b.saturating_add(s.len()))
     });
+    let joinable = items
+        .iter()
+        .all(|v| matches!(v, Value::String(_) | Value::Null));
+    let (count, bytes) = if joinable { (count, bytes) } else { (0, 0) };
     let joints = delimiter.len().saturating_mul(count.saturating_sub(1));
     ctx.charge(
         bytes
@@ -396,7 +400,7 @@ fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
                 first = false;
             }
             other => {
-                let what = format!("item {} of `list` is not a string: {other}", i + 1);
+                let what = format!("item {} of `list` is not a string: {}", i + 1, Brief(other));
                 return Ok(ctx.null(WarningKind::InvalidType, what));
             }
         }

@@ -515,7 +515,9 @@ impl<'e> Evaluator<'e> {
                     return self.warn(
                         WarningKind::NotComparable,
                         format!(
-                            "range bounds {a} and {b} are not comparable ({} and {})",
+                            "range bounds {} and {} are not comparable ({} and {})",
+                            crate::value::Brief(a),
+                            crate::value::Brief(b),
                             a.kind(),
                             b.kind()
                         ),
@@ -578,8 +580,9 @@ impl Ctx<'_, '_> {
     /// Records that argument `param` should have been `expected` and returns null.
     pub(crate) fn invalid_type(&mut self, param: &str, expected: &str, got: &Value) -> Value {
         let message = format!(
-            "`{param}` must be {expected}, not {} ({got})",
-            got.kind().type_name()
+            "`{param}` must be {expected}, not {} ({})",
+            got.kind().type_name(),
+            crate::value::Brief(got)
         );
         self.null(WarningKind::InvalidType, message)
     }

@@ -6,7 +6,7 @@ use super::{EvalResult, Evaluator};
 use crate::ast::{BinaryOp, Expr};
 use crate::error::{Span, WarningKind};
 use crate::temporal;
-use crate::value::{same_text, DayTimeDuration, Number, Value, YearMonthDuration};
+use crate::value::{same_text, Brief, DayTimeDuration, Number, Value, YearMonthDuration};
 
 impl Evaluator<'_> {
     /// `-v`
@@ -24,7 +24,7 @@ impl Evaluator<'_> {
             Value::Null => Value::Null,
             other => self.warn(
                 WarningKind::InvalidType,
-                format!("can't negate {} ({other})", other.kind()),
+                format!("can't negate {} ({})", other.kind(), Brief(&other)),
                 span,
             ),
         }
@@ -81,7 +81,13 @@ impl Evaluator<'_> {
             Some(b) => Value::Boolean(b),
             None => self.warn(
                 WarningKind::NotComparable,
-                format!("can't compare {l} with {r} ({} and {})", l.kind(), r.kind()),
+                format!(
+                    "can't compare {} with {} ({} and {})",
+                    Brief(l),
+                    Brief(r),
+                    l.kind(),
+                    r.kind()
+                ),
                 span,
             ),
         }
@@ -99,7 +105,13 @@ impl Evaluator<'_> {
         if ord.is_none() && !l.is_null() && !r.is_null() {
             self.warn(
                 WarningKind::NotComparable,
-                format!("can't compare {l} {op} {r} ({} and {})", l.kind(), r.kind()),
+                format!(
+                    "can't compare {} {op} {} ({} and {})",
+                    Brief(l),
+                    Brief(r),
+                    l.kind(),
+                    r.kind()
+                ),
                 span,
             );
         }
@@ -146,7 +158,7 @@ impl Evaluator<'_> {
             (BinaryOp::Div, _, Value::Number(n)) if n.is_zero() => {
                 return self.warn(
                     WarningKind::ArithmeticError,
-                    format!("division by zero ({l} / 0)"),
+                    format!("division by zero ({} / 0)", Brief(&l)),
                     span,
                 );
             }
@@ -159,16 +171,20 @@ impl Evaluator<'_> {
             None if temporal::defined(temporal_op(op), &l, &r) => self.warn(
                 WarningKind::ArithmeticError,
                 format!(
-                    "{l} {} {r} is outside the range of FEEL values (years ±999,999,999)",
-                    op.symbol()
+                    "{} {} {} is outside the range of FEEL values (years ±999,999,999)",
+                    Brief(&l),
+                    op.symbol(),
+                    Brief(&r)
                 ),
                 span,
             ),
             None => self.warn(
                 WarningKind::InvalidType,
                 format!(
-                    "can't apply '{}' to {l} and {r} ({} and {})",
+                    "can't apply '{}' to {} and {} ({} and {})",
                     op.symbol(),
+                    Brief(&l),
+                    Brief(&r),
                     l.kind(),
                     r.kind()
                 ),
@@ -220,7 +236,11 @@ impl Evaluator<'_> {
             other => {
                 self.warn(
                     WarningKind::InvalidType,
-                    format!("'{op}' needs booleans, not {} ({other})", other.kind()),
+                    format!(
+                        "'{op}' needs booleans, not {} ({})",
+                        other.kind(),
+                        Brief(&other)
+                    ),
                     e.span,
                 );
                 None

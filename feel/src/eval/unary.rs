@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use super::Evaluator;
 use crate::ast::{Args, Domain, Expr, ExprKind, Type, UnaryTest, UnaryTestKind};
 use crate::error::{Error, WarningKind};
-use crate::value::{Bound, Range, RangeForm, Value};
+use crate::value::{Bound, Brief, Range, RangeForm, Value};
 
 impl Evaluator<'_> {
     /// Whether `input` passes any of `tests` (a disjunction): true if one
@@ -62,7 +62,7 @@ impl Evaluator<'_> {
                 if inside.is_none() && !input.is_null() {
                     self.warn(
                         WarningKind::NotComparable,
-                        format!("can't test whether {input} is in {v}"),
+                        format!("can't test whether {} is in {}", Brief(input), Brief(&v)),
                         expr.span,
                     );
                 }
