@@ -706,40 +706,62 @@ fn root_operand<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
 
 /// The value at `a.b.c` in `vars` when every step is a context entry (the
 /// scope of an evaluation that has not started is the variables alone).
+#[inline]
 fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
-    match &expr.kind {
-        ExprKind::Name(name) => vars.get(name),
-        ExprKind::Path(base, key) => match &base.kind {
-            ExprKind::Name(name) => match vars.get(name)? {
-                Value::Context(c) => c.get(key),
-                _ => None,
-            },
-            // Longer paths step by step: as long as the depth limit allows,
-            // without one level of recursion per step.
-            _ => {
-                let mut keys = vec![key];
-                let mut node = &**base;
-                let mut value = loop {
-                    match &node.kind {
-                        ExprKind::Path(base, key) => {
-                            keys.push(key);
-                            node = base;
-                        }
-                        ExprKind::Name(name) => break vars.get(name)?,
-                        _ => return None,
-                    }
-                };
-                for key in keys.iter().rev() {
+    // The keys from the top down, found walking to the name at the bottom:
+    // a loop, not one level of recursion per step, and no allocation for the
+    // usual few steps.
+    const STEPS: usize = 8;
+    let mut keys: [Option<&crate::ast::Name>; STEPS] = [None; STEPS];
+    let mut depth = 0;
+    let mut node = expr;
+    loop {
+        match &node.kind {
+            ExprKind::Path(base, key) => {
+                if depth == STEPS {
+                    return root_path_deep(vars, expr);
+                }
+                keys[depth] = Some(key);
+                depth += 1;
+                node = base;
+            }
+            ExprKind::Name(name) => {
+                let mut value = vars.get(name)?;
+                for key in keys[..depth].iter().rev().flatten() {
                     value = match value {
                         Value::Context(c) => c.get(key)?,
                         _ => return None,
                     };
                 }
-                Some(value)
+                return Some(value);
             }
-        },
-        _ => None,
+            _ => return None,
+        }
     }
+}
+
+/// [`root_path`] for long chains (as long as the depth limit allows).
+#[cold]
+fn root_path_deep<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
+    let mut keys: Vec<&crate::ast::Name> = Vec::new();
+    let mut node = expr;
+    let mut value = loop {
+        match &node.kind {
+            ExprKind::Path(base, key) => {
+                keys.push(key);
+                node = base;
+            }
+            ExprKind::Name(name) => break vars.get(name)?,
+            _ => return None,
+        }
+    };
+    for key in keys.iter().rev() {
+        value = match value {
+            Value::Context(c) => c.get(key)?,
+            _ => return None,
+        };
+    }
+    Some(value)
 }
 
 pub(crate) fn evaluate_unary_tests(
