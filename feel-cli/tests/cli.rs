@@ -126,6 +126,8 @@ fn memory_bombs_stop_at_the_default_budget() {
             let err = stderr(&o);
             assert!(err.contains("memory budget"), "{source}: {err}");
             assert!(err.contains("67108864 bytes"), "{source}: {err}");
+            // Where: the line and column of the part that asked for more.
+            assert!(err.starts_with("error: 1:"), "{source}: {err}");
         }
     }
     // `--memory` raises the budget (suffixes count in binary multiples).
