@@ -3,6 +3,17 @@
 //! result expression, dispatch to the embedded journal) to the `<Response/>`
 //! reply. No sockets: `warp::test` drives the filter directly.
 //!
+//! - `signed_sms_to_reply`: without the outbox (`--no-outbox`), the command
+//!   goes inline to the journal;
+//! - `signed_sms_to_reply_outbox`: the default path, the event committed to
+//!   the outbox (group commit, fdatasync) before the reply, and the delivery
+//!   worker (on the same thread) writing it to the journal and recording it
+//!   as delivered. The store is put in `OUTBOX_BENCH_DIR` (default: the
+//!   temporary directory); on tmpfs (`/dev/shm`) a sync costs next to
+//!   nothing, so the figure is the CPU work of the path, not the disk's
+//!   latency, which a lone sequential caller would otherwise wait for in
+//!   full each time.
+//!
 //! Run: `cargo bench -p feel-benches --bench pipeline`.
 
 /// The allocator of the `webhook` binary, so the figures match the service.
@@ -15,9 +26,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use webhook::outbox::{worker, Outbox};
 use webhook::settings::{Settings, Sources};
-use webhook::state::AppState;
+use webhook::state::{AppState, Parts};
 use webhook::twilio::SignedRequest;
+use webhook::webhooks::catalog::Catalog;
 use webhook::webhooks::secrets::MapSecrets;
 use webhook::zeebe::{JournalDispatcher, SyncPolicy};
 use webhook::Service;
@@ -75,8 +88,31 @@ fn pipeline(c: &mut Criterion) {
     settings.delivery.outbox_path = None;
     let service = Service::new(settings.clone()).with_secrets(Arc::new(secrets));
     let (registry, _loader) = service.load().expect("the example BPMN loads");
-    let state = AppState::fixed(registry, dispatcher, settings);
+    let state = AppState::fixed(registry, dispatcher.clone(), settings.clone());
     let routes = webhook::http::routes(state, None);
+
+    // The default path: the outbox, and its worker delivering to the journal.
+    let store_dir = std::env::var_os("OUTBOX_BENCH_DIR")
+        .map_or_else(std::env::temp_dir, PathBuf::from)
+        .join(format!("feel-bench-outbox-{}", std::process::id()));
+    std::fs::create_dir_all(&store_dir).expect("a store dir");
+    let outbox = runtime.block_on(async {
+        Outbox::open(store_dir.join("outbox.log"), Default::default()).expect("an outbox")
+    });
+    let (registry, _loader) = service.load().expect("the example BPMN loads");
+    let outbox_state = AppState::new(Parts {
+        settings,
+        catalog: Arc::new(Catalog::new(&registry)),
+        dispatcher: dispatcher.clone(),
+        outbox: Some(outbox.clone()),
+        dedup_key: None,
+        discovery: None,
+    });
+    let outbox_routes = webhook::http::routes(outbox_state, None);
+    let delivering = {
+        let _runtime = runtime.enter();
+        worker::spawn(outbox.clone(), dispatcher)
+    };
 
     let signed = SignedRequest::form(TOKEN, &format!("{PUBLIC_URL}{PATH}"), sms_form());
     let signature = signed.signature.clone();
@@ -95,12 +131,30 @@ fn pipeline(c: &mut Criterion) {
     assert_eq!(reply.status(), 200, "{:?}", reply.body());
     assert_eq!(reply.body().as_ref(), b"<Response/>");
 
+    let reply = runtime.block_on(send().reply(&outbox_routes));
+    assert_eq!(reply.status(), 200, "{:?}", reply.body());
+
     let mut group = c.benchmark_group("pipeline");
     group.bench_function("signed_sms_to_reply", |b| {
         b.iter(|| runtime.block_on(send().reply(&routes)))
     });
+    group.bench_function("signed_sms_to_reply_outbox", |b| {
+        b.iter(|| runtime.block_on(send().reply(&outbox_routes)))
+    });
     group.finish();
+    // Everything accepted was delivered (the worker kept up).
+    runtime.block_on(async {
+        for _ in 0..100 {
+            if outbox.stats().await.expect("stats").pending == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    delivering.abort();
+    drop(outbox);
     let _ = std::fs::remove_dir_all(&journal_dir);
+    let _ = std::fs::remove_dir_all(&store_dir);
 }
 
 criterion_group! {

@@ -25,7 +25,7 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 journal=${JOURNAL:-$work/journal.jsonl}
 token=load-test-token
 url=http://127.0.0.1:18080/inbound/sms-received
-if [ -n "${NO_OUTBOX:-}" ]; then store=(--no-outbox); else store=(--outbox "$work/outbox.redb"); fi
+if [ -n "${NO_OUTBOX:-}" ]; then store=(--no-outbox); else store=(--outbox "$work/outbox.log"); fi
 SECRET_TWILIO_AUTH_TOKEN=$token RUST_LOG=warn ./target/release/webhook --bpmn examples \
   --listen 127.0.0.1:18080 --journal "$journal" "${store[@]}" \
   >"$work/webhook.log" 2>&1 &

@@ -4,6 +4,7 @@
 //! warnings and errors can point at it. The tree has no behaviour: the parser
 //! (`crate::parser`) builds it and the evaluator (`crate::eval`) walks it.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::error::Span;
@@ -12,6 +13,50 @@ use crate::value::Value;
 
 /// A name as written in the source (FEEL names may contain spaces).
 pub type Name = Arc<str>;
+
+/// Where a path step last found its key among a context's entries (the
+/// entry's position), tried first the next time: contexts given to one
+/// expression again and again (a webhook's payloads) tend to have the same
+/// keys in the same order, so one key comparison replaces a search or a hash.
+/// A wrong guess costs that one comparison. Shared between threads evaluating
+/// the same expression (relaxed atomics: any value is only a guess).
+#[derive(Default)]
+pub struct KeyHint(AtomicU32);
+
+impl KeyHint {
+    /// The position last seen.
+    #[inline]
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed) as usize
+    }
+
+    /// Remembers a position (positions past `u32::MAX` are not remembered).
+    #[inline]
+    pub(crate) fn set(&self, at: usize) {
+        if let Ok(at) = u32::try_from(at) {
+            self.0.store(at, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for KeyHint {
+    fn clone(&self) -> Self {
+        KeyHint(AtomicU32::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+/// Hints never make two trees differ.
+impl PartialEq for KeyHint {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for KeyHint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyHint")
+    }
+}
 
 /// An expression node with its source span.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,8 +101,9 @@ pub enum ExprKind {
     /// `?` (the input value of unary tests).
     Name(Name),
     /// `base.name`: a path into a context, a list of contexts (mapped), or a
-    /// property of a temporal, duration or range value.
-    Path(Box<Expr>, Name),
+    /// property of a temporal, duration or range value. The hint remembers
+    /// where `name` was found in the last context looked into.
+    Path(Box<Expr>, Name, KeyHint),
     /// `base[filter]`: a list filter or index.
     Filter(Box<Expr>, Box<Expr>),
     /// `callee(args)`: a function invocation.

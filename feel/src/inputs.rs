@@ -236,7 +236,7 @@ impl<'a> Walker<'a> {
     fn path(&mut self, expr: &'a Expr) {
         let mut keys = Vec::new();
         let mut base = expr;
-        while let ExprKind::Path(inner, key) = &base.kind {
+        while let ExprKind::Path(inner, key, _) = &base.kind {
             keys.push(key);
             base = inner;
         }

@@ -78,6 +78,13 @@ pub(crate) enum OutboxOp {
         #[arg(long)]
         all_dead: bool,
     },
+    /// Copy every readable event of a damaged store (the --outbox file,
+    /// service stopped) into a new store at TO, skipping what cannot be read;
+    /// then start the service with --outbox TO.
+    Salvage {
+        /// The new store (must not exist).
+        to: PathBuf,
+    },
     /// Delete delivered and/or dead entries (pending ones are never purged).
     #[command(group = clap::ArgGroup::new("which").required(true).multiple(true))]
     Purge {
@@ -190,9 +197,14 @@ pub(crate) struct ServeArgs {
     /// The embedded journal used when no Zeebe is configured.
     #[arg(long, env = "WEBHOOK_JOURNAL", default_value = s::DEFAULT_JOURNAL_PATH)]
     journal: PathBuf,
-    /// The durable outbox (a redb file) holding accepted events until delivered.
+    /// The durable outbox (an append-only log file) holding accepted events until delivered.
     #[arg(long, env = "WEBHOOK_OUTBOX", default_value = s::DEFAULT_OUTBOX_PATH)]
     outbox: PathBuf,
+    /// If the --outbox file is not a readable outbox (empty, another kind of
+    /// file, damaged), rename it aside and start with a new, empty store
+    /// instead of refusing to start. A readable store is opened as usual.
+    #[arg(long, env = "WEBHOOK_NEW_STORE")]
+    new_store: bool,
     /// When accepted events are sent to Zeebe.
     #[arg(long, env = "WEBHOOK_DISPATCH", value_enum, default_value = "outbox")]
     dispatch: DispatchArg,
@@ -282,6 +294,7 @@ impl ServeArgs {
                     retry_max: Duration::from_millis(self.retry_max_ms),
                     dedup_window: Duration::from_secs(self.dedup_window_secs),
                     degraded_after: Duration::from_secs(self.degraded_after_secs),
+                    new_store: self.new_store,
                     ..defaults.delivery.outbox
                 },
                 mode: match self.dispatch {

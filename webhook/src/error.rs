@@ -74,6 +74,11 @@ pub enum AppError {
     /// Zeebe (or the transport) refused the command.
     #[error("dispatch failed: {0}")]
     Dispatch(DispatchError),
+    /// The event cannot be stored now (the outbox cannot commit: a full
+    /// disk); nothing was kept, and the caller should retry (503 with
+    /// `Retry-After`). The reason is logged, not sent.
+    #[error("the event cannot be stored now: {0}")]
+    Unavailable(String),
     /// A bug or an unexpected state; details are logged only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -97,6 +102,7 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::Dispatch(e) => dispatch_status(e.status),
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,6 +123,7 @@ impl AppError {
             AppError::ActivationConditionNotMet => "not_activated",
             AppError::InvalidInput { .. } => "invalid_input",
             AppError::Dispatch(_) => "dispatch_error",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -132,6 +139,12 @@ impl AppError {
             }
             AppError::Internal(_) => {
                 body.insert("reason".into(), "internal error".into());
+            }
+            AppError::Unavailable(_) => {
+                body.insert(
+                    "reason".into(),
+                    "the event cannot be stored right now; retry later".into(),
+                );
             }
             AppError::ActivationConditionNotMet => {
                 body.insert("reason".into(), self.to_string().into());
@@ -223,6 +236,16 @@ mod tests {
             message: "gateway at 10.0.0.1 refused".into(),
         });
         assert!(!e.body().to_string().contains("10.0.0.1"), "{}", e.body());
+        let r = e.into_response();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[test]
+    fn an_event_that_cannot_be_stored_is_503_with_retry_after_and_no_detail() {
+        let e = AppError::Unavailable("cannot write /var/lib/outbox.log: disk full".into());
+        assert_eq!(e.outcome(), "unavailable");
+        assert!(!e.body().to_string().contains("/var/lib"), "{}", e.body());
         let r = e.into_response();
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");

@@ -16,7 +16,7 @@ use clap::Parser;
 
 use cli::{CheckArgs, Cli, Command, LogFormat, OutboxArgs, OutboxOp, ServeArgs, SignArgs};
 use webhook::admin::{self, Op};
-use webhook::outbox::Outbox;
+use webhook::outbox::{OpenMode, Outbox};
 use webhook::settings::{OutboxSettings, Settings, Sources};
 use webhook::twilio::SignedRequest;
 use webhook::Service;
@@ -93,26 +93,59 @@ fn outbox(args: OutboxArgs) -> ExitCode {
             ids: (!all_dead).then_some(ids),
         },
         OutboxOp::Purge { delivered, dead } => Op::Purge { delivered, dead },
+        OutboxOp::Salvage { to } => {
+            if args.admin.is_some() {
+                return fail(
+                    "salvage works on the store file with the service stopped, not through --admin",
+                );
+            }
+            return salvage(&args.outbox, &to);
+        }
     };
     let answer = runtime(false).and_then(|runtime| {
         runtime.block_on(async {
             match args.admin {
                 Some(addr) => admin::client::request(addr, args.admin_token.as_deref(), &op).await,
                 None => {
-                    let outbox = Outbox::open(&args.outbox, OutboxSettings::default())
-                        .map_err(|e| e.to_string())?;
+                    let outbox = Outbox::open_with(
+                        &args.outbox,
+                        OutboxSettings::default(),
+                        OpenMode::Existing,
+                    )
+                    .map_err(|e| e.to_string())?;
                     admin::apply(&outbox, op).await.map_err(|e| e.to_string())
                 }
             }
         })
     });
     match answer {
-        Ok(answer) => {
-            use std::io::Write as _;
-            let text = serde_json::to_string_pretty(&answer).unwrap_or_else(|_| answer.to_string());
-            // A closed pipe (`| head`) is not an error worth a panic.
-            let _ = writeln!(std::io::stdout(), "{text}");
-            ExitCode::SUCCESS
+        Ok(answer) => print_json(&answer),
+        Err(e) => fail(e),
+    }
+}
+
+fn print_json(answer: &serde_json::Value) -> ExitCode {
+    use std::io::Write as _;
+    let text = serde_json::to_string_pretty(answer).unwrap_or_else(|_| answer.to_string());
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(std::io::stdout(), "{text}");
+    ExitCode::SUCCESS
+}
+
+fn salvage(from: &std::path::Path, to: &std::path::Path) -> ExitCode {
+    match Outbox::salvage(from, to) {
+        Ok(salvaged) => {
+            eprintln!(
+                "salvaged {} into {}: {} pending and {} dead entries kept, {} delivered ones left out, {} unreadable run(s) skipped; start the service with --outbox {}",
+                from.display(),
+                to.display(),
+                salvaged.pending,
+                salvaged.dead,
+                salvaged.delivered,
+                salvaged.skipped.len(),
+                to.display()
+            );
+            print_json(&serde_json::json!(salvaged))
         }
         Err(e) => fail(e),
     }

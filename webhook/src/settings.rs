@@ -37,8 +37,9 @@ pub const DEFAULT_RELOAD_INTERVAL_MS: u64 = 2000;
 pub const DEFAULT_DISCOVERY_INTERVAL_MS: u64 = 5000;
 /// The default of [`Delivery::dispatch_timeout`], in milliseconds.
 pub const DEFAULT_DISPATCH_TIMEOUT_MS: u64 = 10_000;
-/// The default outbox store file, relative to the working directory.
-pub const DEFAULT_OUTBOX_PATH: &str = "./webhook-outbox.redb";
+/// The default outbox store file (an append-only log), relative to the
+/// working directory.
+pub const DEFAULT_OUTBOX_PATH: &str = "./webhook-outbox.log";
 /// The default journal file (the embedded stand-in for Zeebe).
 pub const DEFAULT_JOURNAL_PATH: &str = "./webhook-journal.jsonl";
 /// The default of [`OutboxSettings::retry_base`], in milliseconds.
@@ -309,6 +310,10 @@ pub struct OutboxSettings {
     pub degraded_after: Duration,
     /// How many deliveries run at once (distinct order keys).
     pub concurrency: usize,
+    /// Start with a new, empty store when the file is not a readable outbox
+    /// (empty, foreign, damaged), renaming it aside; without it such a file
+    /// stops the start with an error.
+    pub new_store: bool,
 }
 
 impl Default for OutboxSettings {
@@ -319,6 +324,7 @@ impl Default for OutboxSettings {
             dedup_window: Duration::from_secs(DEFAULT_DEDUP_WINDOW_SECS),
             degraded_after: Duration::from_secs(DEFAULT_DEGRADED_AFTER_SECS),
             concurrency: DEFAULT_DELIVERY_CONCURRENCY,
+            new_store: false,
         }
     }
 }

@@ -86,7 +86,7 @@ fn assert(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
-    use crate::value::{Brief, Value};
+    use crate::value::Value;
 
     const T: Value = Value::Boolean(true);
     const F: Value = Value::Boolean(false);

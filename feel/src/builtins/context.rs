@@ -245,7 +245,7 @@ fn put_all_args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
-    use crate::value::{Brief, Context, Value};
+    use crate::value::{Context, Value};
 
     fn c(entries: &[(&str, Value)]) -> Value {
         Value::from(entries.iter().cloned().collect::<Context>())

@@ -153,6 +153,7 @@ impl std::fmt::Write for Text {
 /// their bare ISO text (`[2024-01-01, "a"]`); context entries are `key:value`
 /// with the key as it is (`{a:1, b:"x"}`). Everything else is written as in
 /// the standard dialect.
+#[cfg(feature = "json")]
 fn camunda_text(v: &Value) -> String {
     let mut out = Text::new(usize::MAX);
     write_camunda(&mut out, v, true);

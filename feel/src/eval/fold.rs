@@ -104,7 +104,7 @@ impl Folder<'_> {
         match &mut e.kind {
             ExprKind::Literal(_) => Some(Vec::new()),
             ExprKind::Name(_) | ExprKind::Folded(_) => None,
-            ExprKind::Path(base, _) | ExprKind::Neg(base) | ExprKind::InstanceOf(base, _) => {
+            ExprKind::Path(base, ..) | ExprKind::Neg(base) | ExprKind::InstanceOf(base, _) => {
                 self.visit(base)
             }
             ExprKind::Filter(a, b)

@@ -214,7 +214,7 @@ impl<'e> Evaluator<'e> {
         match &expr.kind {
             ExprKind::Literal(v) => Ok(v.clone()),
             ExprKind::Name(name) => Ok(self.lookup(name, span)),
-            ExprKind::Path(base, name) => {
+            ExprKind::Path(base, name, _) => {
                 // Fast path: a chain of context entries (`request.body.From`)
                 // is followed by reference, cloning only the final value.
                 if let Some(v) = self.context_path(expr) {
@@ -370,24 +370,24 @@ impl<'e> Evaluator<'e> {
         // The keys from the top down, found walking to the name at the bottom
         // (without recursion for the usual few steps).
         const STEPS: usize = 8;
-        let mut keys: [Option<&crate::ast::Name>; STEPS] = [None; STEPS];
+        let mut keys: [Option<(&crate::ast::Name, &crate::ast::KeyHint)>; STEPS] = [None; STEPS];
         let mut depth = 0;
         let mut node = expr;
         loop {
             match &node.kind {
-                ExprKind::Path(base, key) => {
+                ExprKind::Path(base, key, hint) => {
                     if depth == STEPS {
                         return self.context_path_deep(expr);
                     }
-                    keys[depth] = Some(key);
+                    keys[depth] = Some((key, hint));
                     depth += 1;
                     node = base;
                 }
                 ExprKind::Name(name) => {
                     let mut value = self.scope.get(name)?;
-                    for key in keys[..depth].iter().rev().flatten() {
+                    for (key, hint) in keys[..depth].iter().rev().flatten() {
                         value = match value {
-                            Value::Context(c) => c.get(key)?,
+                            Value::Context(c) => c.get_hinted(key, hint)?,
                             _ => return None,
                         };
                     }
@@ -402,21 +402,21 @@ impl<'e> Evaluator<'e> {
     /// limit allows: a loop, not one level of recursion per step).
     #[cold]
     fn context_path_deep<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
-        let mut keys: Vec<&crate::ast::Name> = Vec::new();
+        let mut keys: Vec<(&crate::ast::Name, &crate::ast::KeyHint)> = Vec::new();
         let mut node = expr;
         let mut value = loop {
             match &node.kind {
-                ExprKind::Path(base, key) => {
-                    keys.push(key);
+                ExprKind::Path(base, key, hint) => {
+                    keys.push((key, hint));
                     node = base;
                 }
                 ExprKind::Name(name) => break self.scope.get(name)?,
                 _ => return None,
             }
         };
-        for key in keys.iter().rev() {
+        for (key, hint) in keys.iter().rev() {
             value = match value {
-                Value::Context(c) => c.get(key)?,
+                Value::Context(c) => c.get_hinted(key, hint)?,
                 _ => return None,
             };
         }
@@ -712,24 +712,24 @@ fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
     // a loop, not one level of recursion per step, and no allocation for the
     // usual few steps.
     const STEPS: usize = 8;
-    let mut keys: [Option<&crate::ast::Name>; STEPS] = [None; STEPS];
+    let mut keys: [Option<(&crate::ast::Name, &crate::ast::KeyHint)>; STEPS] = [None; STEPS];
     let mut depth = 0;
     let mut node = expr;
     loop {
         match &node.kind {
-            ExprKind::Path(base, key) => {
+            ExprKind::Path(base, key, hint) => {
                 if depth == STEPS {
                     return root_path_deep(vars, expr);
                 }
-                keys[depth] = Some(key);
+                keys[depth] = Some((key, hint));
                 depth += 1;
                 node = base;
             }
             ExprKind::Name(name) => {
                 let mut value = vars.get(name)?;
-                for key in keys[..depth].iter().rev().flatten() {
+                for (key, hint) in keys[..depth].iter().rev().flatten() {
                     value = match value {
-                        Value::Context(c) => c.get(key)?,
+                        Value::Context(c) => c.get_hinted(key, hint)?,
                         _ => return None,
                     };
                 }
@@ -743,21 +743,21 @@ fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
 /// [`root_path`] for long chains (as long as the depth limit allows).
 #[cold]
 fn root_path_deep<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
-    let mut keys: Vec<&crate::ast::Name> = Vec::new();
+    let mut keys: Vec<(&crate::ast::Name, &crate::ast::KeyHint)> = Vec::new();
     let mut node = expr;
     let mut value = loop {
         match &node.kind {
-            ExprKind::Path(base, key) => {
-                keys.push(key);
+            ExprKind::Path(base, key, hint) => {
+                keys.push((key, hint));
                 node = base;
             }
             ExprKind::Name(name) => break vars.get(name)?,
             _ => return None,
         }
     };
-    for key in keys.iter().rev() {
+    for (key, hint) in keys.iter().rev() {
         value = match value {
-            Value::Context(c) => c.get(key)?,
+            Value::Context(c) => c.get_hinted(key, hint)?,
             _ => return None,
         };
     }

@@ -62,7 +62,7 @@ impl Evaluator<'_> {
                 if inside.is_none() && !input.is_null() {
                     self.warn(
                         WarningKind::NotComparable,
-                        format!("can't test whether {} is in {}", Brief(input), Brief(&v)),
+                        format!("can't test whether {} is in {}", Brief(input), Brief(v)),
                         expr.span,
                     );
                 }
@@ -143,7 +143,7 @@ fn mentions_in(expr: &Expr, name: &str) -> bool {
         // `?` inside a function body is that function's business; any other
         // name may be captured by the closure.
         ExprKind::Function(def) => name != "?" && mentions(&def.body, name),
-        ExprKind::Path(b, _) | ExprKind::Neg(b) | ExprKind::InstanceOf(b, _) => uses_input(b),
+        ExprKind::Path(b, ..) | ExprKind::Neg(b) | ExprKind::InstanceOf(b, _) => uses_input(b),
         ExprKind::Filter(a, b)
         | ExprKind::Binary(_, a, b)
         | ExprKind::And(a, b)

@@ -52,7 +52,7 @@ fn deep_trees_do_not_overflow_a_small_stack() {
     drop(expr);
 }
 
-// --- Soundness over the TCK corpus ---
+// --- Soundness over the TCK corpus (it reads JSON: json feature) ---
 //
 // For every TCK expression, every path it names (bound or not) and every path
 // of its input that the analysis says is not read is set to other values, or
@@ -61,16 +61,22 @@ fn deep_trees_do_not_overflow_a_small_stack() {
 // `partial`) get a same-named variable this way, which is where a scoping
 // mistake would show.
 
+#[cfg(feature = "json")]
 use std::collections::BTreeSet;
 
+#[cfg(feature = "json")]
 #[path = "../../tests/support/paths.rs"]
 mod paths;
 
+#[cfg(feature = "json")]
 use crate::test_support::tck_corpus;
+#[cfg(feature = "json")]
 use crate::value::{Context, Number, Value};
+#[cfg(feature = "json")]
 use crate::{Engine, Evaluation, FixedClock};
 
 /// A value in the corpus's typed JSON (`{"$number": "1.5"}`, `{"$date": …}`).
+#[cfg(feature = "json")]
 fn typed(engine: &Engine, json: &serde_json::Value) -> Value {
     use serde_json::Value as J;
     match json {
@@ -99,6 +105,7 @@ fn typed(engine: &Engine, json: &serde_json::Value) -> Value {
 }
 
 /// Every path the expression names, bound or not, and their prefixes.
+#[cfg(feature = "json")]
 fn named_paths(expr: &Expr) -> BTreeSet<Vec<String>> {
     let mut walker = Walker {
         everything: true,
@@ -117,6 +124,7 @@ fn named_paths(expr: &Expr) -> BTreeSet<Vec<String>> {
 
 /// The words and runs of words of the source, as names: candidates that do
 /// not depend on the walker under test.
+#[cfg(feature = "json")]
 fn words(source: &str) -> BTreeSet<Vec<String>> {
     let mut out = BTreeSet::new();
     for run in source.split(|c: char| !c.is_alphanumeric() && c != '_' && c != ' ') {
@@ -132,6 +140,7 @@ fn words(source: &str) -> BTreeSet<Vec<String>> {
     out
 }
 
+#[cfg(feature = "json")]
 fn has_function(v: &Value) -> bool {
     match v {
         Value::Function(_) => true,
@@ -141,6 +150,7 @@ fn has_function(v: &Value) -> bool {
     }
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn tck_results_do_not_depend_on_what_is_not_read() {
     let Some(text) = tck_corpus() else {

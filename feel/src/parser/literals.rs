@@ -128,12 +128,27 @@ fn hex_digits(s: &str, n: usize) -> Option<u32> {
 
 /// A numeric literal (rule 37) without its sign.
 pub(super) fn number(text: &str, span: Span) -> Result<Value, LiteralError> {
+    // Most numerals are short integers: their digits are the value (what
+    // `Number::parse` makes of them too, after its general checks).
+    if let Some(n) = small_integer(text) {
+        return Ok(Value::Number(Number::from(n)));
+    }
     Number::parse(text)
         .map(Value::Number)
         .ok_or_else(|| LiteralError {
             span,
             message: format!("the number {text} is too large for a FEEL number"),
         })
+}
+
+/// The value of a numeral of 1 to 18 decimal digits and nothing else.
+fn small_integer(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 18 {
+        return None;
+    }
+    text.bytes().try_fold(0i64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })
 }
 
 /// Turns the text of an `@"…"` literal into a value at parse time.
@@ -210,4 +225,47 @@ pub(super) fn is_reserved(word: &str) -> bool {
             | "then"
             | "true"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_small_integer_path_agrees_with_the_general_one() {
+        let mut numerals: Vec<String> = [
+            "0",
+            "7",
+            "00",
+            "007",
+            "10",
+            "4711",
+            "999999999999999999",
+            "1000000000000000000",
+            "9223372036854775807",
+            "1.5",
+            "1e3",
+            ".5",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        numerals.extend((0..18).map(|k| "9".repeat(k + 1)));
+        for text in &numerals {
+            if let Some(n) = small_integer(text) {
+                assert_eq!(Some(Number::from(n)), Number::parse(text), "{text}");
+                assert_eq!(
+                    Number::from(n).to_string(),
+                    Number::parse(text)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                );
+            } else {
+                assert!(
+                    text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) || text.is_empty(),
+                    "{text}"
+                );
+            }
+        }
+    }
 }

@@ -391,7 +391,7 @@ impl<'s> Builder<'s> {
         match pair.as_rule() {
             Rule::name => {
                 let name = self.name(pair)?;
-                let kind = ExprKind::Path(Box::new(base.expr), name);
+                let kind = ExprKind::Path(Box::new(base.expr), name, Default::default());
                 self.node(kind, span, depth, base.height)
             }
             Rule::filter => {

@@ -140,6 +140,16 @@ impl Builder<'_> {
         depth: usize,
         position: Position,
     ) -> Result<Built, ParseError> {
+        // A lone operand (a call's argument, a name, a literal) is the
+        // whole tree: no operator stacks to set up.
+        if pairs.len() == 1 {
+            let mut only = pairs.clone();
+            if let Some(pair) = only.next() {
+                if !matches!(pair.as_rule(), Rule::neg | Rule::unary_op | Rule::in_list) {
+                    return self.primary(pair, depth);
+                }
+            }
+        }
         let mut climb = Climb {
             operands: Vec::with_capacity(4),
             pending: Vec::with_capacity(4),

@@ -619,7 +619,7 @@ fn spans() {
     };
     assert_eq!(l.span.range(), 2..3);
     assert_eq!(r.span.range(), 6..9);
-    let ExprKind::Path(base, _) = &r.kind else {
+    let ExprKind::Path(base, ..) = &r.kind else {
         panic!("{r:?}")
     };
     assert_eq!(base.span.range(), 6..7);

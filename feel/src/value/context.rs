@@ -6,6 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::Value;
+use crate::ast::KeyHint;
 
 /// Keys of large contexts are hashed with foldhash: several times faster than
 /// SipHash on the short keys contexts have, and randomly seeded per map,
@@ -41,6 +42,37 @@ impl Entries {
                 .map(|(_, v)| v),
             Entries::Indexed(map) => map.get(key),
         }
+    }
+
+    /// [`Entries::get`], trying the entry at `hint` first; `hint` is left
+    /// at the entry found.
+    #[inline]
+    fn get_hinted(&self, key: &str, hint: &KeyHint) -> Option<&Value> {
+        let at = hint.get();
+        let guess = match self {
+            Entries::Small(items) => items.get(at).map(|(k, v)| (k, v)),
+            Entries::Indexed(map) => map.get_index(at),
+        };
+        if let Some((k, v)) = guess {
+            if super::same_text(k, key) {
+                return Some(v);
+            }
+        }
+        self.get_and_hint(key, hint)
+    }
+
+    #[inline(never)]
+    fn get_and_hint(&self, key: &str, hint: &KeyHint) -> Option<&Value> {
+        let (at, value) = match self {
+            Entries::Small(items) => items
+                .iter()
+                .enumerate()
+                .find(|(_, (k, _))| super::same_text(k, key))
+                .map(|(at, (_, v))| (at, v))?,
+            Entries::Indexed(map) => map.get_full(key).map(|(at, _, v)| (at, v))?,
+        };
+        hint.set(at);
+        Some(value)
     }
 
     fn insert(&mut self, key: Arc<str>, value: Value) {
@@ -153,6 +185,13 @@ impl Context {
         self.0.get(key)
     }
 
+    /// [`Context::get`], looking first at the position `hint` remembers (and
+    /// remembering where the key was found).
+    #[inline]
+    pub(crate) fn get_hinted(&self, key: &str, hint: &KeyHint) -> Option<&Value> {
+        self.0.get_hinted(key, hint)
+    }
+
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
         self.0.get(key).is_some()
@@ -256,6 +295,39 @@ mod tests {
             }
             assert_eq!(c.remove("missing"), None);
         }
+    }
+
+    #[test]
+    fn hinted_lookups_agree_with_plain_ones_whatever_the_hint() {
+        // One hint carried across contexts of both kinds, with the keys in
+        // other orders and other sets: a stale or out-of-range guess must
+        // only cost time.
+        let hint = KeyHint::default();
+        let mut shapes: Vec<Context> = [0, 1, 3, SMALL, SMALL + 1, 3 * SMALL]
+            .into_iter()
+            .map(numbered)
+            .collect();
+        shapes.push(
+            (0..SMALL + 4)
+                .rev()
+                .map(|i| (format!("k{i}"), Value::from(-(i as i64))))
+                .collect(),
+        );
+        shapes.push(
+            (0..5)
+                .rev()
+                .map(|i| (format!("k{i}"), Value::Null))
+                .collect(),
+        );
+        for round in 0..2 {
+            for c in &shapes {
+                for key in ["k0", "k1", "k2", "k15", "k16", "k40", "missing", ""] {
+                    assert_eq!(c.get_hinted(key, &hint), c.get(key), "{key} {round}");
+                }
+            }
+        }
+        hint.set(usize::MAX);
+        assert_eq!(shapes[2].get_hinted("k2", &hint), shapes[2].get("k2"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Operator commands on the outbox (`webhook outbox list|show|retry|purge`),
-//! run either directly on the store (service stopped: redb lets one process
-//! open it) or through the running service's admin endpoint: `POST /outbox`
+//! run either directly on the store (service stopped: the store is one
+//! process's: it locks the file) or through the running service's admin endpoint: `POST /outbox`
 //! on a loopback address (`--admin-listen`, [`server`]), which takes an
 //! [`Op`] as JSON and answers the result as JSON; [`client`] sends it.
 

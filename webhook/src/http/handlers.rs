@@ -172,8 +172,9 @@ where
 /// `GET /health`: the served webhook ids, the ones left out and why, the
 /// outbox and cluster discovery. 200 while the service can take events
 /// (`status` `ok`, or `degraded` when Zeebe has been unreachable for a
-/// while: the outbox keeps the events); 503 with the `reason` while cluster
-/// discovery is failing (or has not completed a poll yet).
+/// while: the outbox keeps the events); 503 with the `reason` while the
+/// outbox cannot store events (a full disk) or cluster discovery is failing
+/// (or has not completed a poll yet).
 pub async fn health(state: AppState) -> Result<Response, Infallible> {
     let registry = state.registry();
     let ids: Vec<&str> = registry.ids().collect();
@@ -184,7 +185,13 @@ pub async fn health(state: AppState) -> Result<Response, Infallible> {
         body["skipped"] = serde_json::json!(*skipped);
     }
     if let Some(outbox) = state.outbox() {
-        if outbox.degraded() {
+        if let Some((reason, since)) = outbox.unavailable() {
+            status = StatusCode::SERVICE_UNAVAILABLE;
+            body["status"] = "unavailable".into();
+            body["reason"] = reason.into();
+            body["unavailableSeconds"] = since.as_secs().into();
+        }
+        if outbox.degraded() && status == StatusCode::OK {
             body["status"] = "degraded".into();
         }
         if let Some(down) = outbox.unreachable_for() {
@@ -200,9 +207,14 @@ pub async fn health(state: AppState) -> Result<Response, Infallible> {
     if let Some(discovery) = state.discovery() {
         let health = discovery.health();
         if let Some(reason) = &health.reason {
+            // Both can fail at once: say both.
+            let reason = match body["reason"].as_str() {
+                Some(outbox) => format!("{outbox}; {reason}"),
+                None => reason.clone(),
+            };
             status = StatusCode::SERVICE_UNAVAILABLE;
             body["status"] = "unavailable".into();
-            body["reason"] = reason.clone().into();
+            body["reason"] = reason.into();
         }
         body["discovery"] = serde_json::json!(health);
     }

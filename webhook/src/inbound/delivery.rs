@@ -166,7 +166,11 @@ async fn dispatch_inline(
 }
 
 fn outbox_error(e: OutboxError) -> AppError {
-    AppError::Internal(format!("the event could not be stored: {e}"))
+    match e.unavailable() {
+        // A full disk: nothing was stored; Twilio retries a 503.
+        Some(reason) => AppError::Unavailable(reason.to_owned()),
+        None => AppError::Internal(format!("the event could not be stored: {e}")),
+    }
 }
 
 /// Commits the event to the outbox (unless it is a duplicate).

@@ -1,7 +1,9 @@
-//! The durable outbox: every accepted event is committed to an embedded redb
-//! store (fsync) before the webhook answers 2xx. Concurrent events (and
-//! delivery outcomes) share a commit ([`writer`]: group commit, one fsync per
-//! batch, each caller answered once its batch is durable). A [`worker`]
+//! The durable outbox: every accepted event is committed to an append-only,
+//! checksummed log ([`log`], [`store`]) and synced (`fdatasync`) before the
+//! webhook answers 2xx. Concurrent events (and delivery outcomes) share a
+//! commit ([`writer`]: group commit, one frame and one sync per batch, each
+//! caller answered once its batch is durable); the state the log describes
+//! (pending events, deduplication keys, order keys) is kept in memory. A [`worker`]
 //! delivers each event to Zeebe with exponential backoff and jitter, in
 //! order per correlation key, and moves it to `delivered`, or to `dead` with
 //! the reason when Zeebe refuses it for good.
@@ -13,14 +15,20 @@
 //! The store also holds the deduplication keys ([`Outbox::accept`]): an event
 //! whose Twilio idempotency token or `MessageSid` was seen within the window
 //! is answered as before and dispatched no more.
+//!
+//! When a commit fails (a full disk), nothing of its batch is kept, its
+//! callers get [`OutboxError::Unavailable`] (503 with `Retry-After`), and
+//! [`Outbox::unavailable`] says why until a commit works again: the writer
+//! tries an empty frame every second while it has nothing else to write.
 
 mod command;
+pub mod log;
 mod store;
 pub mod worker;
 mod writer;
 
 pub use command::{order_key, StoredCommand};
-pub use store::{Enqueued, Entry, EntryState, Stats};
+pub use store::{inspect, Enqueued, Entry, EntryState, OpenMode, Salvaged, Stats};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,15 +47,32 @@ use writer::Writer;
 /// Why an outbox operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
-    /// The store could not be opened.
-    #[error("cannot open the outbox {0}: {1}")]
-    Open(PathBuf, Box<redb::Error>),
+    /// The file could not be opened, read or written.
+    #[error("cannot {action} the outbox {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The file is not an outbox this build can read (empty, foreign,
+    /// damaged); `problem` says what is wrong and what to do.
+    #[error("the outbox {}: {problem}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
     /// Another process (the running service) has the store open.
     #[error("the outbox {0} is open in another process (is the service running? use `webhook outbox --admin <addr>` with the service's --admin-listen)")]
     Locked(PathBuf),
-    /// A read or write failed.
-    #[error("outbox storage error: {0}")]
-    Store(Box<redb::Error>),
+    /// A commit failed (a full disk, an I/O error): nothing of it is stored,
+    /// and the caller may try again later.
+    #[error("{0}")]
+    Unavailable(String),
     /// A stored entry could not be read back.
     #[error("an outbox entry is corrupt: {0}")]
     Corrupt(String),
@@ -57,10 +82,22 @@ pub enum OutboxError {
     /// The blocking task running the operation stopped.
     #[error("the outbox task stopped: {0}")]
     Task(String),
-    /// The transaction holding this event (with others: group commit)
-    /// failed; none of its events is stored.
+    /// The commit holding this event (with others: group commit) failed;
+    /// none of its events is stored.
     #[error("the outbox could not commit: {0}")]
     Batch(Arc<OutboxError>),
+}
+
+impl OutboxError {
+    /// Why the outbox cannot store now, when that is the failure (the
+    /// caller should come back later: 503).
+    pub fn unavailable(&self) -> Option<&str> {
+        match self {
+            OutboxError::Unavailable(reason) => Some(reason),
+            OutboxError::Batch(inner) => inner.unavailable(),
+            _ => None,
+        }
+    }
 }
 
 /// The outbox: a cheap-to-clone handle on the store, its counters and the
@@ -101,14 +138,35 @@ pub fn is_retryable(status: StatusCode) -> bool {
 }
 
 impl Outbox {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens (creating if needed) the store at `path`; with
+    /// `settings.new_store`, an unreadable file is set aside for a new store
+    /// (see [`OpenMode`]).
     pub fn open(path: impl AsRef<Path>, settings: OutboxSettings) -> Result<Outbox, OutboxError> {
+        let mode = match settings.new_store {
+            true => OpenMode::Replace,
+            false => OpenMode::Create,
+        };
+        Outbox::open_with(path, settings, mode)
+    }
+
+    /// Opens the store at `path` as `mode` says.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        settings: OutboxSettings,
+        mode: OpenMode,
+    ) -> Result<Outbox, OutboxError> {
         let path = path.as_ref().to_path_buf();
-        let store = Arc::new(Store::open(&path)?);
-        let writer = Writer::spawn({
-            let store = Arc::clone(&store);
-            move |batch| store.write_batch(batch)
-        })?;
+        let store = Arc::new(Store::open(&path, mode)?);
+        let writer = Writer::spawn(
+            {
+                let store = Arc::clone(&store);
+                move |batch| store.write_batch(batch)
+            },
+            {
+                let store = Arc::clone(&store);
+                move || store.idle()
+            },
+        )?;
         Ok(Outbox {
             inner: Arc::new(Inner {
                 writer,
@@ -133,14 +191,37 @@ impl Outbox {
         &self.inner.settings
     }
 
-    async fn blocking<T: Send + 'static>(
+    /// Copies every readable event of the stopped store `from` into a new
+    /// store at `to` (which must not exist), skipping damage; see
+    /// [`Salvaged`] for the counts.
+    pub fn salvage(from: &Path, to: &Path) -> Result<Salvaged, OutboxError> {
+        Store::salvage(from, to)
+    }
+
+    /// Why the outbox cannot store events now, and since how long, if it
+    /// cannot (the last commit failed and none has worked since).
+    pub fn unavailable(&self) -> Option<(String, Duration)> {
+        self.inner.store.unavailable()
+    }
+
+    /// From now on every commit fails with OS error `errno`, as on a full
+    /// disk (`None`: commits work again). For tests.
+    #[cfg(feature = "testing")]
+    pub fn inject_write_error(&self, errno: Option<i32>) {
+        self.inner.store.inject_write_error(errno);
+    }
+
+    /// Entries due for delivery (the worker).
+    pub(crate) fn due(
         &self,
-        f: impl FnOnce(&Store) -> Result<T, OutboxError> + Send + 'static,
-    ) -> Result<T, OutboxError> {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || f(&inner.store))
-            .await
-            .map_err(|e| OutboxError::Task(e.to_string()))?
+        now_ms: u64,
+        limit: usize,
+    ) -> Result<(Vec<Entry>, Option<u64>), OutboxError> {
+        self.inner.store.due(now_ms, limit)
+    }
+
+    async fn write(&self, write: Write) -> Result<Written, OutboxError> {
+        self.inner.writer.write(write).await
     }
 
     /// Durably stores an accepted event unless one of `dedup_keys` was seen
@@ -190,52 +271,48 @@ impl Outbox {
             now_ms,
             expires_ms: now_ms.saturating_add(millis(self.inner.settings.dedup_window)),
         };
-        match self.inner.writer.write(Write::Enqueue(request)).await? {
+        match self.write(Write::Enqueue(request)).await? {
             Written::Enqueued(enqueued) => Ok(enqueued),
-            Written::Settled => Err(OutboxError::Task(
-                "the outbox writer answered an enqueue as a settle".into(),
-            )),
+            other => Err(OutboxError::Task(format!(
+                "the outbox writer answered an enqueue with {other:?}"
+            ))),
         }
     }
 
     /// Records a delivery attempt (through the group-commit writer): moves
     /// the pending entry to `to`, or rewrites it when `to` is pending.
     pub(crate) async fn settle(&self, entry: Entry, to: EntryState) -> Result<(), OutboxError> {
-        self.inner
-            .writer
-            .write(Write::Settle { entry, to })
-            .await
-            .map(|_| ())
+        self.write(Write::Settle { entry, to }).await.map(|_| ())
     }
 
     /// Forgets claimed keys.
     pub async fn release(&self, dedup_keys: Vec<String>) -> Result<(), OutboxError> {
-        self.blocking(move |s| s.release(&dedup_keys)).await
+        self.write(Write::Release(dedup_keys)).await.map(|_| ())
     }
 
     /// Whether an earlier event with this command's order key is pending
     /// (a synchronous dispatch must then queue behind it).
     pub async fn must_wait(&self, command: &Command) -> Result<bool, OutboxError> {
-        match order_key(command) {
-            None => Ok(false),
-            Some(key) => self.blocking(move |s| s.has_pending(&key)).await,
-        }
+        Ok(order_key(command).is_some_and(|key| self.inner.store.has_pending(&key)))
     }
 
     /// The entry with this id and where it is.
     pub async fn get(&self, id: u64) -> Result<Option<(EntryState, Entry)>, OutboxError> {
-        self.blocking(move |s| s.get(id)).await
+        self.inner.store.get(id)
     }
 
     /// Entries in `state`, oldest first.
     pub async fn list(&self, state: EntryState, limit: usize) -> Result<Vec<Entry>, OutboxError> {
-        self.blocking(move |s| s.list(state, limit)).await
+        self.inner.store.list(state, limit)
     }
 
     /// Moves dead entries back to pending (`None`: all of them).
     pub async fn retry(&self, ids: Option<Vec<u64>>) -> Result<u64, OutboxError> {
-        let now = now_ms();
-        let moved = self.blocking(move |s| s.retry(ids.as_deref(), now)).await?;
+        let now_ms = now_ms();
+        let moved = match self.write(Write::Retry { ids, now_ms }).await? {
+            Written::Count(moved) => moved,
+            other => return Err(OutboxError::Task(format!("a retry answered {other:?}"))),
+        };
         if moved > 0 {
             self.inner.wake.notify_one();
         }
@@ -244,12 +321,15 @@ impl Outbox {
 
     /// Deletes delivered or dead entries.
     pub async fn purge(&self, state: EntryState) -> Result<u64, OutboxError> {
-        self.blocking(move |s| s.purge(state)).await
+        match self.write(Write::Purge(state)).await? {
+            Written::Count(removed) => Ok(removed),
+            other => Err(OutboxError::Task(format!("a purge answered {other:?}"))),
+        }
     }
 
     /// Counts.
     pub async fn stats(&self) -> Result<Stats, OutboxError> {
-        self.blocking(Store::stats).await
+        Ok(self.inner.store.stats())
     }
 
     /// How long Zeebe has been unreachable, if it is.
@@ -289,6 +369,9 @@ impl Outbox {
                 (0, 0.0)
             }
         };
+        let unavailable = u8::from(self.unavailable().is_some());
+        let failures = self.inner.store.commit_failures();
+        let log_bytes = self.inner.store.log_bytes();
         let retries = self.inner.retries.load(Ordering::Relaxed);
         let dead = self.inner.dead_letters.load(Ordering::Relaxed);
         let commits = self.inner.writer.batches();
@@ -311,24 +394,16 @@ impl Outbox {
              webhook_outbox_commits_total {commits}\n\
              # HELP webhook_outbox_committed_requests_total Events, key claims and delivery outcomes those transactions carried.\n\
              # TYPE webhook_outbox_committed_requests_total counter\n\
-             webhook_outbox_committed_requests_total {committed}\n"
+             webhook_outbox_committed_requests_total {committed}\n\
+             # HELP webhook_outbox_unavailable 1 while the outbox cannot commit (a full disk): events are answered 503.\n\
+             # TYPE webhook_outbox_unavailable gauge\n\
+             webhook_outbox_unavailable {unavailable}\n\
+             # HELP webhook_outbox_commit_failures_total Commits that failed (nothing of them was stored or acknowledged).\n\
+             # TYPE webhook_outbox_commit_failures_total counter\n\
+             webhook_outbox_commit_failures_total {failures}\n\
+             # HELP webhook_outbox_log_bytes The outbox log's size (it is compacted as it grows).\n\
+             # TYPE webhook_outbox_log_bytes gauge\n\
+             webhook_outbox_log_bytes {log_bytes}\n"
         )
     }
 }
-
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for OutboxError {
-            fn from(e: $t) -> Self {
-                OutboxError::Store(Box::new(redb::Error::from(e)))
-            }
-        }
-    )*};
-}
-from_redb!(
-    redb::Error,
-    redb::TableError,
-    redb::StorageError,
-    redb::TransactionError,
-    redb::CommitError
-);

@@ -15,10 +15,9 @@ use crate::zeebe::{millis, Command, DispatchError, Dispatcher, StatusCode};
 
 /// How long one attempt may take before it counts as `DEADLINE_EXCEEDED`.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest the worker sleeps without looking at the store.
+/// The longest the worker sleeps without looking at the store; also its
+/// pause after a round whose outcomes could not be recorded.
 const IDLE_POLL: Duration = Duration::from_secs(1);
-/// How often expired deduplication keys are removed.
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// A delay in `[d/2, d]`, so retries after an outage do not arrive together.
 fn jitter(d: Duration, salt: u64) -> Duration {
@@ -40,18 +39,10 @@ pub fn spawn(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) -> tokio::task::Jo
 }
 
 async fn run(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) {
-    let mut last_prune = std::time::Instant::now();
     loop {
-        if last_prune.elapsed() >= PRUNE_EVERY {
-            last_prune = std::time::Instant::now();
-            let now = now_ms();
-            if let Err(e) = outbox.blocking(move |s| s.prune_seen(now)).await {
-                tracing::error!(error = %e, "cannot prune deduplication keys");
-            }
-        }
         let concurrency = outbox.settings().concurrency.max(1);
         let now = now_ms();
-        let due = outbox.blocking(move |s| s.due(now, concurrency * 4)).await;
+        let due = outbox.due(now, concurrency * 4);
         let (entries, next) = match due {
             Ok(due) => due,
             Err(e) => {
@@ -73,18 +64,31 @@ async fn run(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) {
         // recorded outside that limit: while they wait for their (group)
         // commit, the next entries of the round are already being sent.
         let calls = Semaphore::new(concurrency);
+        let unrecorded = std::sync::atomic::AtomicBool::new(false);
         futures_util::stream::iter(entries)
-            .for_each_concurrent(None, |entry| deliver(&outbox, &*dispatcher, &calls, entry))
+            .for_each_concurrent(None, |entry| async {
+                if !deliver(&outbox, &*dispatcher, &calls, entry).await {
+                    unrecorded.store(true, Ordering::Relaxed);
+                }
+            })
             .await;
+        if unrecorded.load(Ordering::Relaxed) {
+            // The store cannot write (a full disk): those entries are still
+            // pending, and sending them again at once would only repeat the
+            // same calls. Wait until it may have recovered.
+            tokio::time::sleep(IDLE_POLL).await;
+        }
     }
 }
 
+/// Sends one entry and records the outcome; `false` when the outcome could
+/// not be recorded.
 async fn deliver(
     outbox: &Outbox,
     dispatcher: &dyn Dispatcher,
     calls: &Semaphore,
     mut entry: Entry,
-) {
+) -> bool {
     let command = Command::from(entry.command.clone());
     let is_publish = matches!(command, Command::PublishMessage { .. });
     let result = {
@@ -137,10 +141,14 @@ async fn deliver(
         }
     };
     let id = entry.id;
-    if let Err(e) = outbox.settle(entry, to).await {
-        // The entry stays pending as it was: it will be sent again (at least
-        // once), which Zeebe's message id deduplication absorbs.
-        tracing::error!(id, error = %e, "outbox: cannot record the delivery");
+    match outbox.settle(entry, to).await {
+        Ok(()) => true,
+        Err(e) => {
+            // The entry stays pending as it was: it will be sent again (at
+            // least once), which Zeebe's message id deduplication absorbs.
+            tracing::error!(id, error = %e, "outbox: cannot record the delivery");
+            false
+        }
     }
 }
 

@@ -47,7 +47,7 @@ async fn post(
 }
 
 fn outbox(dir: &tempfile::TempDir) -> Outbox {
-    Outbox::open(dir.path().join("outbox.redb"), Default::default()).unwrap()
+    Outbox::open(dir.path().join("outbox.log"), Default::default()).unwrap()
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod feel_pipeline;
 mod hostile;
 mod limits;
 mod outbox;
+mod outbox_faults;
 mod routing;
 mod signature;
 mod support;

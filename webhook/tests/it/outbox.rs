@@ -22,7 +22,7 @@ use crate::support::{self, bpmn, form_body, send, sign_form, App, FakeDispatcher
 const BURST: usize = 40;
 
 /// The fields of SMS number `n` (its own MessageSid).
-fn sms_fields(n: usize) -> Vec<(&'static str, String)> {
+pub(crate) fn sms_fields(n: usize) -> Vec<(&'static str, String)> {
     vec![
         ("SmsStatus", "received".into()),
         ("Body", format!("message {n}")),
@@ -32,7 +32,7 @@ fn sms_fields(n: usize) -> Vec<(&'static str, String)> {
 }
 
 /// A signed request to `/inbound/<id>`: (target, headers, body).
-fn signed(id: &str, fields: &[(&'static str, String)]) -> (String, String, String) {
+pub(crate) fn signed(id: &str, fields: &[(&'static str, String)]) -> (String, String, String) {
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let target = format!("/inbound/{id}");
     let signature = sign_form(&format!("https://hooks.example.com{target}"), &pairs);
@@ -72,7 +72,7 @@ impl Counting {
     }
 }
 
-fn message_sid(command: &Command) -> String {
+pub(crate) fn message_sid(command: &Command) -> String {
     let variables = match command {
         Command::CreateProcessInstance { variables, .. }
         | Command::PublishMessage { variables, .. } => variables,
@@ -143,7 +143,7 @@ async fn burst(app: &App, ids: std::ops::Range<usize>) -> HashSet<String> {
         .collect()
 }
 
-async fn drained(outbox: &Outbox, within: Duration) {
+pub(crate) async fn drained(outbox: &Outbox, within: Duration) {
     let deadline = Instant::now() + within;
     while outbox.stats().await.unwrap().pending > 0 {
         assert!(Instant::now() < deadline, "the outbox did not drain");
@@ -309,7 +309,12 @@ async fn a_dedup_key_from_a_header_works_on_a_body_only_webhook() {
 }
 
 /// Like `support::send`, but a refused or cut connection is status 0.
-async fn try_send(addr: SocketAddr, target: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+pub(crate) async fn try_send(
+    addr: SocketAddr,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> u16 {
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
         let mut head = format!(
@@ -336,8 +341,8 @@ async fn try_send(addr: SocketAddr, target: &str, headers: &[(&str, &str)], body
     }
 }
 
-struct Binary {
-    child: std::process::Child,
+pub(crate) struct Binary {
+    pub(crate) child: std::process::Child,
 }
 
 impl Drop for Binary {
@@ -347,7 +352,18 @@ impl Drop for Binary {
     }
 }
 
-async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
+pub(crate) async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
+    start_binary_logging(addr, store, zeebe, std::process::Stdio::null()).await
+}
+
+/// The service binary on `store`, its log (warnings and errors: the
+/// service logs to stdout) to `log`.
+pub(crate) async fn start_binary_logging(
+    addr: SocketAddr,
+    store: &Path,
+    zeebe: &str,
+    log: std::process::Stdio,
+) -> Binary {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_webhook"))
         .arg("--bpmn")
         .arg(bpmn("message-start.bpmn"))
@@ -361,7 +377,7 @@ async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
         .env("SECRET_TEST_TWILIO_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .current_dir(store.parent().unwrap())
-        .stdout(std::process::Stdio::null())
+        .stdout(log)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -374,7 +390,7 @@ async fn start_binary(addr: SocketAddr, store: &Path, zeebe: &str) -> Binary {
     service
 }
 
-async fn send_sms(addr: SocketAddr, n: usize) -> Option<String> {
+pub(crate) async fn send_sms(addr: SocketAddr, n: usize) -> Option<String> {
     let fields = sms_fields(n);
     let (target, signature, body) = signed("sms-msgstart", &fields);
     let status = try_send(
@@ -390,7 +406,7 @@ async fn send_sms(addr: SocketAddr, n: usize) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("outbox.redb");
+    let store = dir.path().join("outbox.log");
     let gateway = FakeGateway::start().await.unwrap();
     // The first deliveries never get an answer: they hold the worker's 16
     // delivery slots, so every event acknowledged after them is still pending
@@ -583,7 +599,7 @@ async fn the_admin_endpoint_runs_operator_commands() {
     use webhook::admin::Op;
     use webhook::outbox::EntryState;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), support::fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), support::fast_retries()).unwrap();
     let command = Command::CreateProcessInstance {
         bpmn_process_id: "p".into(),
         version: -1,
@@ -661,7 +677,7 @@ async fn a_webhook_can_ask_for_sync_dispatch_in_its_definition() {
 }
 
 /// The value of one metric line in the Prometheus text.
-fn metric(text: &str, name: &str) -> u64 {
+pub(crate) fn metric(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in {text}"))
@@ -673,7 +689,7 @@ async fn concurrent_accepts_share_commits_and_keep_ids_dedup_and_order_keys_righ
     const TASKS: usize = 200;
     const KEYS: usize = 50;
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), support::fast_retries()).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), support::fast_retries()).unwrap();
     let tasks: Vec<_> = (0..TASKS)
         .map(|n| {
             let outbox = outbox.clone();
@@ -736,7 +752,7 @@ async fn concurrent_accepts_share_commits_and_keep_ids_dedup_and_order_keys_righ
 #[tokio::test]
 async fn a_dropped_outbox_can_be_reopened_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("outbox.redb");
+    let path = dir.path().join("outbox.log");
     let command = Command::CreateProcessInstance {
         bpmn_process_id: "p".into(),
         version: -1,
@@ -783,7 +799,7 @@ async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
         concurrency: 3,
         ..support::fast_retries()
     };
-    let outbox = Outbox::open(dir.path().join("outbox.redb"), settings).unwrap();
+    let outbox = Outbox::open(dir.path().join("outbox.log"), settings).unwrap();
     for n in 0..30 {
         let command = Command::CreateProcessInstance {
             bpmn_process_id: format!("p{n}"),

@@ -194,7 +194,7 @@ pub async fn spawn_with_outbox(
     tweak: impl FnOnce(&mut Settings),
 ) -> (App, Outbox) {
     let mut settings = settings(sources);
-    settings.delivery.outbox_path = Some(dir.join("outbox.redb"));
+    settings.delivery.outbox_path = Some(dir.join("outbox.log"));
     settings.delivery.outbox = fast_retries();
     tweak(&mut settings);
     let running = start(service(settings).with_dispatcher(dispatcher)).await;

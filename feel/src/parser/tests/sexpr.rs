@@ -10,7 +10,7 @@ pub(super) fn expr(e: &Expr) -> String {
         ExprKind::Literal(v) => literal(v),
         ExprKind::Folded(f) => format!("(folded {} {})", literal(&f.value), expr(&f.expr)),
         ExprKind::Name(n) => name(n),
-        ExprKind::Path(base, n) => format!("(. {} {})", expr(base), name(n)),
+        ExprKind::Path(base, n, _) => format!("(. {} {})", expr(base), name(n)),
         ExprKind::Filter(base, f) => format!("(filter {} {})", expr(base), expr(f)),
         ExprKind::Call(f, args) => {
             let mut s = format!("(call {}", expr(f));
@@ -164,7 +164,7 @@ fn ty(t: &Type) -> String {
 pub(super) fn depth(e: &Expr) -> usize {
     let kids: Vec<&Expr> = match &e.kind {
         ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Folded(_) => vec![],
-        ExprKind::Path(b, _) | ExprKind::Neg(b) => vec![b],
+        ExprKind::Path(b, ..) | ExprKind::Neg(b) => vec![b],
         ExprKind::Filter(a, b)
         | ExprKind::Binary(_, a, b)
         | ExprKind::And(a, b)
