@@ -330,11 +330,21 @@ fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         ])
     {
         // Paid for before the parts are made: a new string and a list slot
-        // each.
-        let parts = s.matches(d).count() + 1;
-        ctx.charge_list(parts)?;
-        ctx.charge(s.len())?;
-        return Ok(Value::list(s.split(d).map(Value::from)));
+        // each. (One ASCII byte is searched for as a byte: no substring
+        // searcher.)
+        return Ok(match d.as_bytes() {
+            [b] => {
+                let c = char::from(*b);
+                ctx.charge_list(s.matches(c).count() + 1)?;
+                ctx.charge(s.len())?;
+                Value::list(s.split(c).map(Value::from))
+            }
+            _ => {
+                ctx.charge_list(s.matches(d).count() + 1)?;
+                ctx.charge(s.len())?;
+                Value::list(s.split(d).map(Value::from))
+            }
+        });
     }
     let re = match xre::compile(d, "") {
         Ok(re) => re,

@@ -213,8 +213,26 @@ impl From<i64> for Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
+        // Strings of one ASCII character (what `substring(s, i, 1)`, `split`
+        // on characters or a case change of one letter make) share one
+        // allocation each: a reference count instead of an allocation.
+        if let [b] = s.as_bytes() {
+            if let Some(shared) = one_char_strings().get(usize::from(*b)) {
+                return Value::String(shared.clone());
+            }
+        }
         Value::String(s.into())
     }
+}
+
+/// A string for each ASCII character, made once.
+fn one_char_strings() -> &'static [Arc<str>] {
+    static TABLE: std::sync::OnceLock<Vec<Arc<str>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0u8..128)
+            .map(|b| Arc::from(char::from(b).to_string()))
+            .collect()
+    })
 }
 
 impl From<String> for Value {
@@ -432,6 +450,25 @@ impl fmt::Display for Value {
 #[cfg(test)]
 mod tests {
     use super::same_text;
+
+    #[test]
+    fn one_character_strings_are_the_strings_they_name() {
+        use super::{Arc, Value};
+        for b in 0u8..128 {
+            let text = char::from(b).to_string();
+            assert_eq!(
+                Value::from(text.as_str()),
+                Value::String(Arc::from(text.as_str()))
+            );
+        }
+        for text in ["", "é", "ab", "\u{10FFFF}"] {
+            assert_eq!(
+                Value::from(text),
+                Value::String(Arc::from(text)),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn same_text_agrees_with_string_equality() {

@@ -171,7 +171,16 @@ pub(super) fn to_i64(a: Decimal) -> Option<Option<i64>> {
 #[inline]
 pub(super) fn trunc_i64(a: Decimal) -> Option<i64> {
     let (m, s) = parts(a);
-    i64::try_from(m / *POW10.get(s as usize)?).ok()
+    // Whole numbers (the usual positions and lengths) need no division, and
+    // a mantissa in i64 range no 128-bit one.
+    if s == 0 {
+        return i64::try_from(m).ok();
+    }
+    let p = *POW10.get(s as usize)?;
+    match (i64::try_from(m), i64::try_from(p)) {
+        (Ok(m), Ok(p)) => Some(m / p),
+        _ => i64::try_from(m / p).ok(),
+    }
 }
 
 /// The numeral `int.frac` (ASCII digits) when it has at most 28 digits and
