@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `$duration`) give values plain JSON has no type for.
 ///
 /// Exit status: 0 on success, 1 when the expression does not parse or its
-/// evaluation fails (fuel or depth exhausted), 2 on bad usage or bad input.
+/// evaluation fails (fuel, depth or memory exhausted), 2 on bad usage or bad
+/// input.
 #[derive(Debug, Parser)]
 #[command(name = "feel", version, propagate_version = true)]
 pub struct Cli {
@@ -104,16 +105,32 @@ pub struct OutputArgs {
     pub typed: bool,
 }
 
+/// The fuel of one evaluation unless `--fuel` says otherwise (the default
+/// of `--fuel` spells it out too).
+pub const DEFAULT_FUEL: u64 = crate::batch::DEFAULT_FUEL;
+
 /// Evaluation limits and the clock, shared by all subcommands.
+///
+/// Every limit has a default that a mistyped or hostile expression cannot
+/// get past into gigabytes or minutes; the flags raise them (`unlimited`
+/// lifts the fuel and memory limits).
 #[derive(Debug, Args)]
 pub struct Limits {
-    /// Stop an evaluation after this many steps (default: unlimited for
-    /// eval/unary, 10000000 per case for batch).
-    #[arg(long, global = true, value_name = "STEPS")]
-    pub fuel: Option<u64>,
+    /// Stop an evaluation after this many steps, or `unlimited`.
+    #[arg(long, global = true, value_name = "STEPS", default_value = "10000000", value_parser = parse_limit)]
+    pub fuel: Limit,
+    /// Stop an evaluation that would build more than this many bytes of
+    /// values (`K`, `M` and `G` suffixes count in KiB, MiB and GiB), or
+    /// `unlimited`.
+    #[arg(long, global = true, value_name = "BYTES", default_value = "64M", value_parser = parse_limit)]
+    pub memory: Limit,
     /// Maximum nesting depth of the parser and the evaluator.
     #[arg(long, global = true, value_name = "DEPTH", default_value_t = feel::DEFAULT_MAX_DEPTH)]
     pub max_depth: usize,
+    /// Refuse expressions and unary tests longer than this many bytes
+    /// (suffixes as for `--memory`), before parsing them.
+    #[arg(long, global = true, value_name = "BYTES", default_value = "64K", value_parser = parse_limit)]
+    pub max_input_length: Limit,
     /// Pin `now()` and `today()` to this RFC 3339 instant
     /// (e.g. 2024-05-01T12:00:00+02:00).
     #[arg(long, global = true, value_name = "INSTANT", value_parser = parse_instant)]
@@ -139,6 +156,49 @@ impl From<DialectArg> for feel::Dialect {
             DialectArg::Camunda => feel::Dialect::Camunda,
         }
     }
+}
+
+/// A limit given on the command line: a number of units, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// At most this many.
+    At(u64),
+    /// No limit.
+    Unlimited,
+}
+
+impl Limit {
+    /// The limit as the engine builder takes it.
+    pub fn get(self) -> Option<u64> {
+        match self {
+            Limit::At(n) => Some(n),
+            Limit::Unlimited => None,
+        }
+    }
+}
+
+/// `123`, `64K`, `64M`, `1G` (binary multiples) or `unlimited`.
+fn parse_limit(s: &str) -> Result<Limit, String> {
+    if s.eq_ignore_ascii_case("unlimited") {
+        return Ok(Limit::Unlimited);
+    }
+    let (digits, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_uppercase()),
+        _ => (s, ' '),
+    };
+    let shift = match unit {
+        ' ' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        other => return Err(format!("unknown unit '{other}' (use K, M or G)")),
+    };
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("{s:?} is not a number (with an optional K, M or G) or `unlimited`")
+    })?;
+    n.checked_mul(1 << shift)
+        .map(Limit::At)
+        .ok_or_else(|| format!("{s} is too large"))
 }
 
 fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
@@ -183,6 +243,33 @@ mod tests {
             feel::Dialect::Camunda
         );
         assert!(Cli::try_parse_from(["feel", "eval", "1", "--dialect", "scala"]).is_err());
+    }
+
+    #[test]
+    fn limits_have_safe_defaults_and_take_units() {
+        let cli = Cli::try_parse_from(["feel", "eval", "1"]).unwrap();
+        assert_eq!(cli.limits.fuel, Limit::At(DEFAULT_FUEL));
+        assert_eq!(cli.limits.memory, Limit::At(64 << 20));
+        assert_eq!(cli.limits.max_input_length, Limit::At(64 << 10));
+        let cli = Cli::try_parse_from([
+            "feel",
+            "--memory",
+            "2g",
+            "--fuel",
+            "unlimited",
+            "--max-input-length",
+            "1000",
+            "eval",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(cli.limits.memory, Limit::At(2 << 30));
+        assert_eq!(cli.limits.fuel, Limit::Unlimited);
+        assert_eq!(cli.limits.max_input_length, Limit::At(1000));
+        for bad in ["12X", "lots", "-1", "99999999999G"] {
+            let r = Cli::try_parse_from(["feel", "--memory", bad, "eval", "1"]);
+            assert!(r.is_err(), "{bad}");
+        }
     }
 
     #[test]

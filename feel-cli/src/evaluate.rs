@@ -23,7 +23,7 @@ pub fn expression(
         .map_err(|e| Failure::Feel(e.to_string()))?;
     let evaluation = compiled
         .evaluate(&vars)
-        .map_err(|e| Failure::Feel(e.to_string()))?;
+        .map_err(|e| evaluation_failure(&source, &e))?;
     report(&source, &evaluation, output)
 }
 
@@ -44,8 +44,21 @@ pub fn unary_tests(
         .map_err(|e| Failure::Feel(e.to_string()))?;
     let evaluation = compiled
         .evaluate(&input, &vars)
-        .map_err(|e| Failure::Feel(e.to_string()))?;
+        .map_err(|e| evaluation_failure(&source, &e))?;
     report(&source, &evaluation, output)
+}
+
+/// An evaluation error with the line and column where it stopped (a limit
+/// names the part of the expression that reached it), as warnings give
+/// theirs: `1:30: evaluation memory budget exhausted: …`.
+fn evaluation_failure(source: &str, e: &feel::Error) -> Failure {
+    Failure::Feel(match e.span() {
+        Some(span) => {
+            let (line, column) = span.line_column(source);
+            format!("{line}:{column}: {e}")
+        }
+        None => e.to_string(),
+    })
 }
 
 /// The source text: the argument itself, or stdin for `-`.

@@ -11,11 +11,18 @@ use feel_cli::cli::{Cli, Command, Limits};
 use feel_cli::{batch, evaluate, repl, Failure};
 
 /// Builds the engine the subcommands evaluate with.
-fn engine(limits: &Limits, default_fuel: Option<u64>) -> feel::Engine {
+fn engine(limits: &Limits) -> feel::Engine {
     let mut builder = feel::Engine::builder()
         .max_depth(limits.max_depth)
+        .memory_budget(limits.memory.get())
+        .max_input_length(
+            limits
+                .max_input_length
+                .get()
+                .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        )
         .dialect(limits.dialect.into());
-    if let Some(fuel) = limits.fuel.or(default_fuel) {
+    if let Some(fuel) = limits.fuel.get() {
         builder = builder.fuel(fuel);
     }
     if let Some(now) = limits.now {
@@ -30,19 +37,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             expression,
             context,
             output,
-        } => evaluate::expression(&engine(&cli.limits, None), &expression, &context, &output),
+        } => evaluate::expression(&engine(&cli.limits), &expression, &context, &output),
         Command::Unary {
             tests,
             input,
             context,
             output,
-        } => evaluate::unary_tests(
-            &engine(&cli.limits, None),
-            &tests,
-            &input,
-            &context,
-            &output,
-        ),
+        } => evaluate::unary_tests(&engine(&cli.limits), &tests, &input, &context, &output),
         Command::Batch {
             file,
             timeout_ms,
@@ -52,12 +53,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 timeout: std::time::Duration::from_millis(timeout_ms),
                 warnings,
             };
-            let engine = engine(&cli.limits, Some(batch::DEFAULT_FUEL));
+            let engine = engine(&cli.limits);
             batch::run_file(engine, file.as_deref(), &options)
         }
         Command::Repl { context } => {
             let vars = evaluate::read_context(&context)?;
-            repl::run(engine(&cli.limits, None), vars)
+            repl::run(engine(&cli.limits), vars)
         }
         Command::Functions => {
             let mut out = io::stdout().lock();

@@ -111,6 +111,81 @@ fn parse_error_exits_1_with_a_caret() {
 }
 
 #[test]
+fn memory_bombs_stop_at_the_default_budget() {
+    // Before the budget, each of these took the process past 2 GB.
+    let doubling: String = (1..=30).fold(String::from("{s0: \"ab\""), |s, i| {
+        format!("{s}, s{i}: s{} + s{}", i - 1, i - 1)
+    }) + "}.s30";
+    for source in [
+        "count(for a in 1..1000, b in 1..1000, c in 1..1000 return 1)",
+        doubling.as_str(),
+    ] {
+        for limits in [&[][..], &["--fuel", "unlimited"]] {
+            let o = feel(&[limits, &["eval", source]].concat());
+            assert_eq!(o.status.code(), Some(1), "{source}: {}", stdout(&o));
+            let err = stderr(&o);
+            assert!(err.contains("memory budget"), "{source}: {err}");
+            assert!(err.contains("67108864 bytes"), "{source}: {err}");
+            // Where: the line and column of the part that asked for more.
+            assert!(err.starts_with("error: 1:"), "{source}: {err}");
+        }
+    }
+    // `--memory` raises the budget (suffixes count in binary multiples).
+    let join = "string length(string join(for i in 1..100 return x))";
+    let dir = std::env::temp_dir().join(format!("feel-cli-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("context.json");
+    std::fs::write(&path, format!("{{\"x\": \"{}\"}}", "y".repeat(1 << 20))).unwrap();
+    let context = path.to_str().unwrap();
+    let o = feel(&["eval", join, "--context-file", context]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = feel(&["--memory", "128M", "eval", join, "--context-file", context]);
+    assert_eq!(stdout(&o).trim(), "104857600", "{}", stderr(&o));
+    let o = feel(&[
+        "--memory",
+        "unlimited",
+        "eval",
+        join,
+        "--context-file",
+        context,
+    ]);
+    assert_eq!(stdout(&o).trim(), "104857600", "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn long_expressions_are_refused_before_parsing() {
+    let long = format!("1{}", "+1".repeat(5 * 1024 * 1024));
+    let o = feel_with_stdin(&["eval", "-"], &long);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("10485761 bytes long, more than the limit of 65536 bytes"),
+        "{err}"
+    );
+    let list = format!("[{}1]", "1,".repeat(40_000));
+    let o = feel_with_stdin(&["eval", "-"], &list);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = feel_with_stdin(&["--max-input-length", "1M", "eval", "-"], &list);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn deep_recursion_at_a_raised_depth_limit_does_not_abort() {
+    // Before the fix this died of SIGABRT (stack overflow).
+    let source = "{f: function(n) if n = 0 then 0 else 1 + f(n - 1), r: f(15000)}.r";
+    let o = feel(&["--max-depth", "16000", "eval", source]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nested deeper than 16000"),
+        "{}",
+        stderr(&o)
+    );
+    let o = feel(&["--max-depth", "70000", "eval", source]);
+    assert_eq!(stdout(&o).trim(), "15000", "{}", stderr(&o));
+}
+
+#[test]
 fn fuel_exhaustion_exits_1() {
     let o = feel(&[
         "--fuel",

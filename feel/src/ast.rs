@@ -72,6 +72,23 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span }
     }
+
+    /// The node's kind, taken out of it.
+    pub fn into_kind(mut self) -> ExprKind {
+        std::mem::replace(&mut self.kind, ExprKind::Literal(Value::Null))
+    }
+}
+
+impl Drop for Expr {
+    /// Trees are as deep as the depth limit lets them be (`a.b.c…` with
+    /// thousands of steps): dropping one recurses that deep, so a node with
+    /// children drops them where the stack has room.
+    fn drop(&mut self) {
+        if !matches!(self.kind, ExprKind::Literal(_) | ExprKind::Name(_)) {
+            let kind = std::mem::replace(&mut self.kind, ExprKind::Literal(Value::Null));
+            crate::parser::grow_stack(move || drop(kind));
+        }
+    }
 }
 
 /// The kinds of expression.

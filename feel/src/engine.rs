@@ -5,13 +5,30 @@ use std::sync::Arc;
 
 use crate::ast::Name;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, ParseError};
+use crate::error::{Error, ParseError, Span};
 use crate::expression::{Evaluation, Expression, UnaryTests};
 use crate::parser;
 use crate::value::{Context, Function, FunctionRepr, HostFn, Value};
 
 /// The default nesting depth limit (parser and evaluator).
 pub const DEFAULT_MAX_DEPTH: usize = 256;
+
+/// The default memory budget of one evaluation: 64 MiB of values built (see
+/// [`EngineBuilder::memory_budget`]).
+///
+/// Far above what expressions over ordinary data build (a webhook's
+/// expressions build kilobytes), and far below what takes a host down:
+/// `string join(for i in 1..300 return s)` over a 1 MB `s` stops here
+/// instead of building 300 MB.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 64 * 1024 * 1024;
+
+/// The default longest source an engine compiles: 64 KiB (see
+/// [`EngineBuilder::max_input_length`]).
+///
+/// Real expressions and unary tests are far shorter; parsing costs up to a
+/// few hundred bytes of memory per byte of source, so this keeps the parse
+/// of hostile text to tens of megabytes and milliseconds.
+pub const DEFAULT_MAX_INPUT_LENGTH: usize = 64 * 1024;
 
 /// Which FEEL an engine speaks where the DMN 1.5 standard and Camunda's
 /// engine (feel-scala, the FEEL of Camunda 8 models) disagree.
@@ -69,14 +86,18 @@ pub(crate) struct EngineInner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) fuel: Option<u64>,
     pub(crate) max_depth: usize,
+    pub(crate) memory_budget: Option<u64>,
+    pub(crate) max_input_length: usize,
     pub(crate) functions: Context,
     pub(crate) fold_constants: bool,
     pub(crate) dialect: Dialect,
 }
 
 impl Engine {
-    /// An engine with the built-ins, the system clock, no fuel limit and the
-    /// default depth limit.
+    /// An engine with the built-ins, the system clock, no fuel limit, and the
+    /// default limits of depth ([`DEFAULT_MAX_DEPTH`]), memory
+    /// ([`DEFAULT_MEMORY_BUDGET`]) and source length
+    /// ([`DEFAULT_MAX_INPUT_LENGTH`]).
     pub fn new() -> Engine {
         EngineBuilder::new().build()
     }
@@ -95,6 +116,7 @@ impl Engine {
     /// assert_eq!((err.line(), err.column()), (1, 4));
     /// ```
     pub fn compile_expression(&self, source: &str) -> Result<Expression, ParseError> {
+        self.check_length(source, "expression")?;
         let mut ast =
             parser::parse_expression_with(source, self.inner.max_depth, self.inner.fold_constants)?;
         if self.inner.fold_constants {
@@ -105,11 +127,36 @@ impl Engine {
 
     /// Parses unary tests (`< 10`, `"a", "b"`, `not(1, 2)`, `-`, `? > 3`).
     pub fn compile_unary_tests(&self, source: &str) -> Result<UnaryTests, ParseError> {
+        self.check_length(source, "unary tests")?;
         let mut ast = parser::parse_unary_tests(source, self.inner.max_depth)?;
         if self.inner.fold_constants {
             crate::eval::fold::unary_tests(self, &mut ast);
         }
         Ok(UnaryTests::new(self.clone(), source, ast))
+    }
+
+    /// Refuses a source longer than the engine's limit before any parsing.
+    fn check_length(&self, source: &str, what: &str) -> Result<(), ParseError> {
+        let limit = self.inner.max_input_length;
+        if source.len() <= limit {
+            return Ok(());
+        }
+        // The error points at the first character past the limit.
+        let mut at = limit;
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        let next = source[at..].chars().next().map_or(0, char::len_utf8);
+        Err(ParseError::new(
+            source,
+            Span::new(at, at + next),
+            format!(
+                "the {what} is {} bytes long, more than the limit of {limit} bytes \
+                 (EngineBuilder::max_input_length)",
+                source.len()
+            ),
+            Vec::new(),
+        ))
     }
 
     /// Parses and evaluates an expression in one step.
@@ -140,6 +187,8 @@ impl fmt::Debug for Engine {
             .field("clock", &self.inner.clock)
             .field("fuel", &self.inner.fuel)
             .field("max_depth", &self.inner.max_depth)
+            .field("memory_budget", &self.inner.memory_budget)
+            .field("max_input_length", &self.inner.max_input_length)
             .field("dialect", &self.inner.dialect)
             .field(
                 "functions",
@@ -173,6 +222,8 @@ pub struct EngineBuilder {
     clock: Arc<dyn Clock>,
     fuel: Option<u64>,
     max_depth: usize,
+    memory_budget: Option<u64>,
+    max_input_length: usize,
     functions: Context,
     fold_constants: bool,
     dialect: Dialect,
@@ -184,6 +235,8 @@ impl EngineBuilder {
             clock: Arc::new(SystemClock),
             fuel: None,
             max_depth: DEFAULT_MAX_DEPTH,
+            memory_budget: Some(DEFAULT_MEMORY_BUDGET),
+            max_input_length: DEFAULT_MAX_INPUT_LENGTH,
             functions: Context::new(),
             fold_constants: true,
             dialect: Dialect::Standard,
@@ -218,6 +271,64 @@ impl EngineBuilder {
     /// [`ErrorKind::DepthExceeded`](crate::ErrorKind::DepthExceeded).
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth.max(1);
+        self
+    }
+
+    /// Limits the memory one evaluation may build, in bytes; `None` lifts
+    /// the limit. The default is [`DEFAULT_MEMORY_BUDGET`] (64 MiB).
+    ///
+    /// Fuel counts steps, and one step can build a lot: a string
+    /// concatenation, a `string join`, a `for` over a range. The budget
+    /// counts the bytes of the values an evaluation builds as it builds them:
+    /// the characters of new strings, a machine word or so per item of a new
+    /// list (the items themselves are shared, not copied), an entry of a new
+    /// context, and what every built-in whose result grows with its input
+    /// makes (`concatenate`, `flatten`, `sort`, `replace`, `string`, `to
+    /// json`, …). Like fuel it is spent, not given back: a value that is
+    /// built and dropped still counts. Small fixed-size values (numbers,
+    /// dates, a range's bounds) cost nothing; fuel bounds how many of those
+    /// an evaluation makes. Values from the variables are not counted (the
+    /// caller built them), nor are constants folded at compile time.
+    ///
+    /// An evaluation that would pass the budget stops before building the
+    /// value, with [`ErrorKind::MemoryExhausted`](crate::ErrorKind::MemoryExhausted),
+    /// whose span is the part of the expression that asked for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use feel::{Engine, ErrorKind};
+    ///
+    /// let engine = Engine::builder().memory_budget(Some(1024 * 1024)).build();
+    /// let vars = Default::default();
+    /// let err = engine
+    ///     .evaluate_expression(r#"string join(for i in 1..100000 return "0123456789abcdef")"#, &vars)
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MemoryExhausted);
+    /// ```
+    pub fn memory_budget(mut self, bytes: Option<u64>) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
+    /// Limits the length of the sources the engine compiles, in bytes
+    /// (default [`DEFAULT_MAX_INPUT_LENGTH`], 64 KiB; `usize::MAX` lifts
+    /// it). A longer source is refused before it is parsed, with a
+    /// [`ParseError`] that gives the limit and the length: parsing costs
+    /// memory in proportion to the source (a few hundred bytes per byte for
+    /// `1+1+…` or a long list literal), so a 10 MB source would take gigabytes
+    /// before any other check could refuse it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let engine = feel::Engine::builder().max_input_length(10).build();
+    /// let err = engine.compile_expression("1 + 2 + 3 + 4").unwrap_err();
+    /// assert!(err.message().contains("13 bytes long"), "{err}");
+    /// assert!(engine.compile_expression("1 + 2").is_ok());
+    /// ```
+    pub fn max_input_length(mut self, bytes: usize) -> Self {
+        self.max_input_length = bytes;
         self
     }
 
@@ -258,6 +369,8 @@ impl EngineBuilder {
                 clock: self.clock,
                 fuel: self.fuel,
                 max_depth: self.max_depth,
+                memory_budget: self.memory_budget,
+                max_input_length: self.max_input_length,
                 functions: self.functions,
                 fold_constants: self.fold_constants,
                 dialect: self.dialect,
@@ -271,6 +384,8 @@ impl fmt::Debug for EngineBuilder {
         f.debug_struct("EngineBuilder")
             .field("fuel", &self.fuel)
             .field("max_depth", &self.max_depth)
+            .field("memory_budget", &self.memory_budget)
+            .field("max_input_length", &self.max_input_length)
             .field("dialect", &self.dialect)
             .finish_non_exhaustive()
     }

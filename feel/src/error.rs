@@ -60,21 +60,22 @@ pub(crate) fn excerpt(source: &str, span: Span) -> String {
     let line_end = source[start..]
         .find('\n')
         .map_or(source.len(), |i| start + i);
-    let line: Vec<char> = source[line_start..line_end].chars().collect();
     let (line_no, column) = span.line_column(source);
     let end = floor_char_boundary(source, span.end.max(start)).min(line_end);
     let width = source[start..end].chars().count().max(1);
     // Window [from, to) of characters, keeping the caret's start visible.
+    // Only the window is copied: the line may be megabytes long.
     let caret = column - 1;
     let from = caret.saturating_sub(EXCERPT_WIDTH / 2);
-    let to = (from + EXCERPT_WIDTH).min(line.len());
-    let mut shown: String = line[from..to].iter().collect();
+    let mut rest = source[line_start..line_end].chars().skip(from);
+    let mut shown: String = rest.by_ref().take(EXCERPT_WIDTH).collect();
+    let to = from + shown.chars().count();
     let mut offset = caret - from;
     if from > 0 {
         shown.insert(0, '…');
         offset += 1;
     }
-    if to < line.len() {
+    if rest.next().is_some() {
         shown.push('…');
     }
     let carets = width.min(to.saturating_sub(caret).max(1));
@@ -188,6 +189,9 @@ pub enum ErrorKind {
     DepthExceeded,
     /// A value grew beyond the configured size limit.
     SizeExceeded,
+    /// The evaluation would have built more than its memory budget allows
+    /// (see `EngineBuilder::memory_budget`).
+    MemoryExhausted,
     /// A function registered by the host returned an error.
     HostFunction,
     /// The input could not be converted into FEEL values.
@@ -201,6 +205,7 @@ impl ErrorKind {
             ErrorKind::FuelExhausted => "evaluation fuel exhausted",
             ErrorKind::DepthExceeded => "nesting depth exceeded",
             ErrorKind::SizeExceeded => "value size limit exceeded",
+            ErrorKind::MemoryExhausted => "evaluation memory budget exhausted",
             ErrorKind::HostFunction => "host function failed",
             ErrorKind::InvalidInput => "invalid input",
         }

@@ -69,7 +69,10 @@ mod value;
 
 pub use builtins::names as builtin_names;
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use engine::{Dialect, Engine, EngineBuilder, DEFAULT_MAX_DEPTH};
+pub use engine::{
+    Dialect, Engine, EngineBuilder, DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_LENGTH,
+    DEFAULT_MEMORY_BUDGET,
+};
 pub use error::{Error, ErrorKind, ParseError, Span, Warning, WarningKind};
 #[cfg(feature = "json")]
 pub use expression::evaluate;

@@ -95,7 +95,9 @@ fn fuel_stops_runaway_evaluations() {
 #[test]
 fn depth_limits_stop_deep_input_and_deep_recursion() {
     let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
-    let err = Engine::new().compile_expression(&deep).unwrap_err();
+    // (Longer than the default source limit: lifted, to reach the depth check.)
+    let engine = Engine::builder().max_input_length(usize::MAX).build();
+    let err = engine.compile_expression(&deep).unwrap_err();
     assert!(err.message().contains("deep"), "{err}");
 
     let engine = Engine::builder().max_depth(64).build();

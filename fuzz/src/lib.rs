@@ -55,7 +55,10 @@ pub fn engine_without_folding() -> &'static Engine {
 /// `assert(value, condition)`, whose whole point is to fail the evaluation.
 pub fn is_expected_failure(e: &Error) -> bool {
     match e.kind() {
-        ErrorKind::FuelExhausted | ErrorKind::DepthExceeded | ErrorKind::SizeExceeded => true,
+        ErrorKind::FuelExhausted
+        | ErrorKind::DepthExceeded
+        | ErrorKind::SizeExceeded
+        | ErrorKind::MemoryExhausted => true,
         ErrorKind::HostFunction => e.detail().starts_with("assert:"),
         _ => false,
     }

@@ -182,6 +182,9 @@ pub(crate) struct ServeArgs {
     /// Client connections open at once; at the cap the oldest one not processing a request makes room (0: the open-files limit less a reserve).
     #[arg(long, env = "WEBHOOK_MAX_CONNECTIONS", default_value_t = s::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Bytes of values one FEEL evaluation may build; past it the evaluation stops (a 422 for that request).
+    #[arg(long, env = "WEBHOOK_FEEL_MEMORY", default_value_t = s::DEFAULT_FEEL_MEMORY)]
+    feel_memory: u64,
     /// Threads serving connections, each with its own single-threaded runtime (0: one per CPU core).
     #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = s::DEFAULT_WORKERS)]
     workers: usize,
@@ -289,7 +292,10 @@ impl ServeArgs {
                 max_in_flight: self.max_in_flight,
                 max_connections: self.max_connections,
             },
-            feel: defaults.feel,
+            feel: s::FeelLimits {
+                memory: self.feel_memory,
+                ..defaults.feel
+            },
             delivery: s::Delivery {
                 outbox_path: (!self.no_outbox).then_some(self.outbox),
                 outbox: OutboxSettings {

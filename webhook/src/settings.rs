@@ -64,6 +64,12 @@ pub const DEFAULT_SECRET_PREFIX: &str = "SECRET_";
 pub const DEFAULT_FEEL_FUEL: u64 = 100_000;
 /// Nesting depth for FEEL parsing and evaluation.
 pub const DEFAULT_FEEL_MAX_DEPTH: usize = 64;
+/// Bytes of values one FEEL evaluation may build (8 MiB): eight times the
+/// default body limit, for expressions that copy or transform the body, and
+/// with every in-flight request of every webhook at its budget
+/// ([`DEFAULT_MAX_IN_FLIGHT`] per webhook), half a gigabyte for a webhook,
+/// where one request could take 880 MB before.
+pub const DEFAULT_FEEL_MEMORY: u64 = 8 * 1024 * 1024;
 
 /// Everything the service runs with.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +229,8 @@ pub struct FeelLimits {
     pub fuel: u64,
     /// Nesting depth for parsing and evaluation.
     pub max_depth: usize,
+    /// Bytes of values one evaluation may build (`feel::EngineBuilder::memory_budget`).
+    pub memory: u64,
 }
 
 impl Default for FeelLimits {
@@ -230,6 +238,7 @@ impl Default for FeelLimits {
         FeelLimits {
             fuel: DEFAULT_FEEL_FUEL,
             max_depth: DEFAULT_FEEL_MAX_DEPTH,
+            memory: DEFAULT_FEEL_MEMORY,
         }
     }
 }
@@ -242,6 +251,7 @@ impl FeelLimits {
         feel::Engine::builder()
             .fuel(self.fuel)
             .max_depth(self.max_depth)
+            .memory_budget(Some(self.memory))
             .dialect(feel::Dialect::Camunda)
             .build()
     }

@@ -4,7 +4,7 @@
 use super::{Out, Overload};
 use crate::error::{Error, ErrorKind};
 use crate::eval::Ctx;
-use crate::value::Value;
+use crate::value::{Brief, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("not", &["negand"], not),
@@ -78,7 +78,7 @@ fn assert(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
             ctx.function_name(),
             a[1]
         ),
-        Some(other) => format!("{}: {other}", ctx.function_name()),
+        Some(other) => format!("{}: {}", ctx.function_name(), Brief(other)),
     };
     Err(Error::new(ErrorKind::HostFunction, detail))
 }

@@ -2,11 +2,11 @@
 //! `context put`, `context merge`, with Camunda's key-path forms and its
 //! deprecated names `put` and `put all`.
 
-use super::{context, list_or_item, or_null, Out, Overload};
+use super::{built, context, list_or_item, or_null, Out, Overload};
 use crate::engine::Dialect;
 use crate::error::WarningKind;
 use crate::eval::Ctx;
-use crate::value::{Context, Value};
+use crate::value::{Brief, Context, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     // Positional calls take the first overload of an arity, so the first one
@@ -38,7 +38,11 @@ fn key_path(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Vec<std::sy
                     other => {
                         ctx.null(
                             WarningKind::InvalidType,
-                            format!("item {} of `{param}` must be a string, not {other}", i + 1),
+                            format!(
+                                "item {} of `{param}` must be a string, not {}",
+                                i + 1,
+                                Brief(other)
+                            ),
                         );
                         return None;
                     }
@@ -106,6 +110,9 @@ fn get_value_keys(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `get entries(m)`: the entries as a list of `{key, value}` contexts, in order.
 fn get_entries(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let m = or_null!(context(ctx, &a[0], "m"));
+    // A list slot and a two-entry context per entry.
+    let each = crate::eval::list_bytes(1) + crate::eval::context_bytes(2);
+    ctx.charge(m.len().saturating_mul(each))?;
     Ok(Value::list(m.iter().map(|(k, v)| {
         Value::Context(
             [("key", Value::String(k.clone())), ("value", v.clone())]
@@ -139,7 +146,9 @@ fn put(
                 Some(_) => return Err(format!("entry \"{k}\" is not a context")),
                 None => return Err(format!("no context entry \"{k}\"")),
             };
-            let updated = put(inner, rest, value, create)?;
+            // Key paths can be as long as a list: one level of recursion
+            // each, on a stack with room for it.
+            let updated = crate::parser::grow_stack(|| put(inner, rest, value, create))?;
             out.insert(k.clone(), Value::Context(updated));
         }
     }
@@ -153,6 +162,17 @@ fn context_put(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let c = or_null!(context(ctx, &a[0], "context"));
     let path = or_null!(key_path(ctx, &a[1], "keys"));
     let create = ctx.dialect() == Dialect::Camunda;
+    // Every context on the path is copied with one entry more (at most).
+    let mut entries = 0usize;
+    let mut level = Some(c);
+    for k in &path {
+        entries = entries.saturating_add(level.map_or(0, Context::len) + 1);
+        level = match level.and_then(|l| l.get(k)) {
+            Some(Value::Context(inner)) => Some(inner),
+            _ => None,
+        };
+    }
+    ctx.charge(crate::eval::context_bytes(entries))?;
     Ok(match put(c, &path, a[2].clone(), create) {
         Ok(c) => Value::Context(c),
         Err(e) => ctx.null(WarningKind::NoContextEntryFound, e),
@@ -177,14 +197,19 @@ fn context_merge(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let mut out = Context::new();
     for (i, c) in list.iter().enumerate() {
         let Value::Context(c) = c else {
-            let what = format!("item {} of `contexts` is not a context: {c}", i + 1);
+            let what = format!(
+                "item {} of `contexts` is not a context: {}",
+                i + 1,
+                Brief(c)
+            );
             return Ok(ctx.null(WarningKind::InvalidType, what));
         };
         for (k, v) in c.iter() {
             out.insert(k.clone(), v.clone());
         }
     }
-    Ok(Value::Context(out))
+    // No more entries than the contexts merged hold.
+    built(ctx, Value::Context(out))
 }
 
 /// `context merge(c1, …, cN)`: the contexts one by one, as feel-scala takes

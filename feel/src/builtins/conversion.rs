@@ -9,7 +9,7 @@ use crate::error::WarningKind;
 use crate::eval::Ctx;
 #[cfg(feature = "json")]
 use crate::value::Zone;
-use crate::value::{Context, Number, Value};
+use crate::value::{Brief, Context, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("number", &["from"], number_from),
@@ -83,12 +83,68 @@ fn number_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// TCK expects. `string(null)` is null. In the Camunda dialect, values are
 /// written as feel-scala writes them (see [`camunda_text`]).
 fn string_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
-    Ok(match &a[0] {
-        Value::Null => Value::Null,
-        Value::String(s) => Value::String(s.clone()),
-        other if ctx.dialect() == Dialect::Camunda => Value::from(camunda_text(other)),
-        other => Value::from(to_text(other)),
-    })
+    let mut text = Text::new(ctx.memory_left());
+    match &a[0] {
+        Value::Null => return Ok(Value::Null),
+        Value::String(s) => return Ok(Value::String(s.clone())),
+        other if ctx.dialect() == Dialect::Camunda => write_camunda(&mut text, other, true),
+        other => write_text(&mut text, other),
+    }
+    text.finish(ctx)
+}
+
+/// Text written up to a length (what the memory budget has left): the text
+/// of a list that holds one long string many times is far longer than the
+/// list, so it is paid for as it is written, not after.
+pub(crate) struct Text {
+    out: String,
+    max: usize,
+    full: bool,
+}
+
+impl Text {
+    pub(crate) fn new(max: usize) -> Self {
+        Text {
+            out: String::new(),
+            max,
+            full: false,
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        if self.full || self.out.len().saturating_add(s.len()) > self.max {
+            self.full = true;
+            return;
+        }
+        self.out.push_str(s);
+    }
+
+    fn push(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0; 4]));
+    }
+
+    /// Pays for the text and returns it as a string value; fails if it did
+    /// not fit.
+    pub(crate) fn finish(self, ctx: &mut Ctx<'_, '_>) -> Out {
+        let needed = if self.full {
+            self.max.saturating_add(1)
+        } else {
+            self.out.len()
+        };
+        ctx.charge(needed)?;
+        Ok(Value::from(self.out))
+    }
+}
+
+impl std::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        if self.full {
+            // Stops a `Display` that is writing a large value.
+            return Err(std::fmt::Error);
+        }
+        Ok(())
+    }
 }
 
 /// A value as Camunda's `string()` writes it: zero durations are `P0D` and
@@ -97,13 +153,23 @@ fn string_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// their bare ISO text (`[2024-01-01, "a"]`); context entries are `key:value`
 /// with the key as it is (`{a:1, b:"x"}`). Everything else is written as in
 /// the standard dialect.
-pub(crate) fn camunda_text(v: &Value) -> String {
-    let mut out = String::new();
+#[cfg(feature = "json")]
+fn camunda_text(v: &Value) -> String {
+    let mut out = Text::new(usize::MAX);
     write_camunda(&mut out, v, true);
-    out
+    out.out
 }
 
-fn write_camunda(out: &mut String, v: &Value, top: bool) {
+/// Writes the value of a list or context (which may nest deeply) on a stack
+/// with room to recurse.
+fn nested(out: &mut Text, write: impl FnOnce(&mut Text)) {
+    crate::parser::grow_stack(|| write(out));
+}
+
+fn write_camunda(out: &mut Text, v: &Value, top: bool) {
+    if out.full {
+        return;
+    }
     match v {
         Value::String(s) if top => out.push_str(s),
         Value::String(s) => {
@@ -119,7 +185,10 @@ fn write_camunda(out: &mut String, v: &Value, top: bool) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_camunda(out, item, false);
+                nested(out, |out| write_camunda(out, item, false));
+                if out.full {
+                    return;
+                }
             }
             out.push(']');
         }
@@ -131,7 +200,10 @@ fn write_camunda(out: &mut String, v: &Value, top: bool) {
                 }
                 out.push_str(k);
                 out.push(':');
-                write_camunda(out, item, false);
+                nested(out, |out| write_camunda(out, item, false));
+                if out.full {
+                    return;
+                }
             }
             out.push('}');
         }
@@ -143,23 +215,26 @@ fn write_camunda(out: &mut String, v: &Value, top: bool) {
                 write_camunda(out, b, false);
                 out.push(if r.end.is_included() { ']' } else { ')' });
             }
-            _ => out.push_str(&v.to_string()),
+            _ => write_text(out, v),
         },
-        other => out.push_str(&to_text(other)),
+        other => write_text(out, other),
     }
 }
 
-/// The canonical string of a value (see `string`).
-pub(crate) fn to_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.to_string(),
-        Value::Date(d) => d.to_string(),
-        Value::Time(t) => t.to_string(),
-        Value::DateTime(d) => d.to_string(),
-        Value::DayTimeDuration(d) => d.to_string(),
-        Value::YearMonthDuration(d) => d.to_string(),
-        other => other.to_string(),
-    }
+/// Writes the canonical string of a value (see `string`).
+fn write_text(out: &mut Text, v: &Value) {
+    use std::fmt::Write as _;
+    // An error here is only the text growing past its limit, which `out`
+    // records.
+    let _ = match v {
+        Value::String(s) => out.write_str(s),
+        Value::Date(d) => write!(out, "{d}"),
+        Value::Time(t) => write!(out, "{t}"),
+        Value::DateTime(d) => write!(out, "{d}"),
+        Value::DayTimeDuration(d) => write!(out, "{d}"),
+        Value::YearMonthDuration(d) => write!(out, "{d}"),
+        other => crate::parser::grow_stack(|| write!(out, "{other}")),
+    };
 }
 
 /// `context(entries)`: a context from a list of `{key, value}` contexts (a
@@ -167,17 +242,24 @@ pub(crate) fn to_text(v: &Value) -> String {
 /// `value` entry, a non-string key, or a duplicate key makes it null.
 fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let entries = or_null!(list_or_item(ctx, &a[0], "entries"));
+    ctx.charge(crate::eval::context_bytes(entries.len()))?;
     let mut out = Context::new();
     for (i, e) in entries.iter().enumerate() {
         let pos = i + 1;
         let Value::Context(e) = e else {
-            let what = format!("entry {pos} of `entries` must be a context, not {e}");
+            let what = format!(
+                "entry {pos} of `entries` must be a context, not {}",
+                Brief(e)
+            );
             return Ok(ctx.null(WarningKind::InvalidType, what));
         };
         let key = match e.get("key") {
             Some(Value::String(k)) => k.clone(),
             Some(other) => {
-                let what = format!("entry {pos} of `entries`: `key` must be a string, not {other}");
+                let what = format!(
+                    "entry {pos} of `entries`: `key` must be a string, not {}",
+                    Brief(other)
+                );
                 return Ok(ctx.null(WarningKind::InvalidType, what));
             }
             None => {
@@ -205,16 +287,19 @@ fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// string of its text (`"[1..10]"`) and a function the string `"<function>"`.
 #[cfg(feature = "json")]
 fn to_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
-    let mut out = String::new();
+    let mut out = Text::new(ctx.memory_left());
     let now = ctx.now().naive_utc();
     write_json(&mut out, &a[0], ctx.dialect(), Some(now));
-    Ok(Value::from(out))
+    out.finish(ctx)
 }
 
 /// Writes `v` as JSON; `now` (UTC) dates the standard offset of a time in a
 /// zone id, in the Camunda dialect.
 #[cfg(feature = "json")]
-fn write_json(out: &mut String, v: &Value, dialect: Dialect, now: Option<chrono::NaiveDateTime>) {
+fn write_json(out: &mut Text, v: &Value, dialect: Dialect, now: Option<chrono::NaiveDateTime>) {
+    if out.full {
+        return;
+    }
     match v {
         Value::Range(_) if dialect == Dialect::Camunda => {
             out.push_str(&serde_json::Value::String(camunda_text(v)).to_string());
@@ -239,7 +324,10 @@ fn write_json(out: &mut String, v: &Value, dialect: Dialect, now: Option<chrono:
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, item, dialect, now);
+                nested(out, |out| write_json(out, item, dialect, now));
+                if out.full {
+                    return;
+                }
             }
             out.push(']');
         }
@@ -251,7 +339,10 @@ fn write_json(out: &mut String, v: &Value, dialect: Dialect, now: Option<chrono:
                 }
                 out.push_str(&serde_json::Value::String(k.to_string()).to_string());
                 out.push(':');
-                write_json(out, item, dialect, now);
+                nested(out, |out| write_json(out, item, dialect, now));
+                if out.full {
+                    return;
+                }
             }
             out.push('}');
         }

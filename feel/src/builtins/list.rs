@@ -10,10 +10,10 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use super::{function, integer, list_or_item, number, or_null, Out, Overload};
+use super::{built, function, integer, list_or_item, number, or_null, Out, Overload};
 use crate::error::{Error, WarningKind};
 use crate::eval::Ctx;
-use crate::value::{Number, Value};
+use crate::value::{Brief, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("list contains", &["list", "element"], list_contains),
@@ -154,7 +154,7 @@ fn numbers(ctx: &mut Ctx<'_, '_>, list: &[Value]) -> Option<Vec<Number>> {
             other => {
                 ctx.null(
                     WarningKind::InvalidType,
-                    format!("item {} of `list` is not a number: {other}", i + 1),
+                    format!("item {} of `list` is not a number: {}", i + 1, Brief(other)),
                 );
                 return None;
             }
@@ -174,7 +174,7 @@ fn extreme(ctx: &mut Ctx<'_, '_>, a: &[Value], want: Ordering, what: &str) -> Ou
             None => {
                 return Ok(ctx.null(
                     WarningKind::NotComparable,
-                    format!("cannot compare {best} with {v}"),
+                    format!("cannot compare {} with {}", Brief(best), Brief(v)),
                 ))
             }
         }
@@ -288,11 +288,12 @@ fn mode(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         }
     }
     let top = runs.iter().map(|(_, c)| *c).max().unwrap_or(0);
-    Ok(Value::list(
+    let modes = Value::list(
         runs.into_iter()
             .filter(|(_, c)| *c == top)
             .map(|(n, _)| Value::Number(n)),
-    ))
+    );
+    built(ctx, modes)
 }
 
 /// Three-valued `all`/`any`: `decisive` is the value that settles the answer
@@ -314,7 +315,7 @@ fn logical(ctx: &mut Ctx<'_, '_>, a: &[Value], decisive: bool) -> Out {
         Some((_, Value::Null)) => Value::Null,
         Some((i, other)) => ctx.null(
             WarningKind::InvalidType,
-            format!("item {i} of `list` is not a boolean: {other}"),
+            format!("item {i} of `list` is not a boolean: {}", Brief(&other)),
         ),
     })
 }
@@ -364,23 +365,35 @@ fn sublist(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         }
         None => list.len(),
     };
-    Ok(Value::list(list[start..end].iter().cloned()))
+    built(ctx, Value::list(list[start..end].iter().cloned()))
 }
 
 /// `append(list, item…)`: the list with the items added at the end.
 fn append(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let items = a[1].as_list().unwrap_or_default();
+    ctx.charge_list(list.len().saturating_add(items.len()))?;
     Ok(Value::list(list.iter().chain(items).cloned()))
 }
 
 /// `concatenate(list…)`: the lists joined.
 fn concatenate(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let lists = a[0].as_list().unwrap_or_default();
+    ctx.charge_list(total_len(lists))?;
     let mut out = Vec::new();
-    for l in a[0].as_list().unwrap_or_default() {
+    for l in lists {
         out.extend_from_slice(&or_null!(list_or_item(ctx, l, "list")));
     }
     Ok(Value::from(out))
+}
+
+/// The items of the lists (a non-list counts as one), for paying before
+/// they are joined: the same list may be given many times.
+fn total_len(lists: &[Value]) -> usize {
+    lists
+        .iter()
+        .map(|l| l.as_list().map_or(1, <[Value]>::len))
+        .fold(0, usize::saturating_add)
 }
 
 /// `insert before(list, position, newItem)`: `newItem` inserted before the item
@@ -388,6 +401,7 @@ fn concatenate(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn insert_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let i = or_null!(index(ctx, &a[1], "position", list.len()));
+    ctx.charge_list(list.len() + 1)?;
     let mut out = list.into_owned();
     out.insert(i, a[2].clone());
     Ok(Value::from(out))
@@ -397,6 +411,7 @@ fn insert_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn remove(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let i = or_null!(index(ctx, &a[1], "position", list.len()));
+    ctx.charge_list(list.len())?;
     let mut out = list.into_owned();
     out.remove(i);
     Ok(Value::from(out))
@@ -405,18 +420,20 @@ fn remove(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `reverse(list)`.
 fn reverse(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
+    ctx.charge_list(list.len())?;
     Ok(Value::list(list.iter().rev().cloned()))
 }
 
 /// `index of(list, match)`: the 1-based positions of the items equal to `match`.
 fn index_of(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
-    Ok(Value::list(
+    let positions = Value::list(
         list.iter()
             .enumerate()
             .filter(|(_, x)| same(x, &a[1]))
             .map(|(i, _)| Value::Number(Number::from(i + 1))),
-    ))
+    );
+    built(ctx, positions)
 }
 
 /// Spends fuel for comparing every pair of `n` items (FEEL equality cannot be
@@ -439,8 +456,10 @@ fn distinct(items: impl IntoIterator<Item = Value>) -> Vec<Value> {
 
 /// `union(list…)`: the lists joined without repeats.
 fn union(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+    let lists = a[0].as_list().unwrap_or_default();
+    ctx.charge_list(total_len(lists))?;
     let mut all = Vec::new();
-    for l in a[0].as_list().unwrap_or_default() {
+    for l in lists {
         all.extend_from_slice(&or_null!(list_or_item(ctx, l, "list")));
     }
     burn_pairs(ctx, all.len())?;
@@ -451,7 +470,7 @@ fn union(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn distinct_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     burn_pairs(ctx, list.len())?;
-    Ok(Value::from(distinct(list.iter().cloned())))
+    built(ctx, Value::from(distinct(list.iter().cloned())))
 }
 
 /// `duplicate values(list)`: the items that occur more than once, each once
@@ -464,14 +483,25 @@ fn duplicate_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         .enumerate()
         .filter(|(i, v)| list[i + 1..].iter().any(|x| same(x, v)))
         .map(|(_, v)| v.clone());
-    Ok(Value::from(distinct(dups)))
+    built(ctx, Value::from(distinct(dups)))
 }
 
-fn flatten_into(out: &mut Vec<Value>, items: &[Value]) {
-    for v in items {
-        match v {
-            Value::List(inner) => flatten_into(out, inner),
-            other => out.push(other.clone()),
+/// Visits the items of `items` that are not lists, depth first, without
+/// recursion (lists can nest as deep as a `for` with `partial` makes them),
+/// until `visit` returns false.
+fn each_leaf(items: &[Value], mut visit: impl FnMut(&Value) -> bool) {
+    let mut stack: Vec<std::slice::Iter<'_, Value>> = vec![items.iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(Value::List(inner)) => stack.push(inner.iter()),
+            Some(other) => {
+                if !visit(other) {
+                    return;
+                }
+            }
+            None => {
+                stack.pop();
+            }
         }
     }
 }
@@ -479,9 +509,22 @@ fn flatten_into(out: &mut Vec<Value>, items: &[Value]) {
 /// `flatten(list)`: nested lists replaced by their items, recursively.
 fn flatten(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
-    let mut out = Vec::new();
-    flatten_into(&mut out, &list);
-    ctx.burn(out.len() as u64)?;
+    // Counted before it is built: a list that holds one list many times
+    // flattens to far more items than it holds (counting stops one past
+    // what the budget pays for, which then fails).
+    let affordable = ctx.memory_left() / std::mem::size_of::<Value>();
+    let mut count = 0usize;
+    each_leaf(&list, |_| {
+        count += 1;
+        count <= affordable
+    });
+    ctx.charge_list(count)?;
+    ctx.burn(count as u64)?;
+    let mut out = Vec::with_capacity(count);
+    each_leaf(&list, |v| {
+        out.push(v.clone());
+        true
+    });
     Ok(Value::from(out))
 }
 
@@ -492,7 +535,12 @@ fn precedes(ctx: &mut Ctx<'_, '_>, f: &Value, x: &Value, y: &Value) -> Result<Op
         other => {
             ctx.null(
                 WarningKind::InvalidType,
-                format!("`precedes` must return a boolean, but returned {other} for {x} and {y}"),
+                format!(
+                    "`precedes` must return a boolean, but returned {} for {} and {}",
+                    Brief(&other),
+                    Brief(x),
+                    Brief(y)
+                ),
             );
             Ok(None)
         }
@@ -505,6 +553,7 @@ fn precedes(ctx: &mut Ctx<'_, '_>, f: &Value, x: &Value, y: &Value) -> Result<Op
 fn sort(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let f = or_null!(function(ctx, &a[1], "precedes"));
+    ctx.charge_list(list.len())?;
     let mut items = list.into_owned();
     let mut width = 1;
     while width < items.len() {
@@ -541,6 +590,7 @@ fn list_replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     }
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let i = or_null!(index(ctx, &a[1], "position", list.len()));
+    ctx.charge_list(list.len())?;
     let mut out = list.into_owned();
     out[i] = a[2].clone();
     Ok(Value::from(out))
@@ -551,6 +601,7 @@ fn list_replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn list_replace_match(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let f = or_null!(function(ctx, &a[1], "match"));
+    ctx.charge_list(list.len())?;
     let mut out = Vec::with_capacity(list.len());
     for item in list.iter() {
         match ctx.call(f, &[item.clone(), a[2].clone()])? {
@@ -559,7 +610,11 @@ fn list_replace_match(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
             other => {
                 return Ok(ctx.null(
                     WarningKind::InvalidType,
-                    format!("`match` must return a boolean, but returned {other} for {item}"),
+                    format!(
+                        "`match` must return a boolean, but returned {} for {}",
+                        Brief(&other),
+                        Brief(item)
+                    ),
                 ))
             }
         }
@@ -585,6 +640,7 @@ fn partition(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         ));
     };
     let size = usize::try_from(size).unwrap_or(usize::MAX);
+    ctx.charge_list(list.len().saturating_add(list.len().div_ceil(size)))?;
     Ok(Value::list(
         list.chunks(size).map(|c| Value::list(c.iter().cloned())),
     ))

@@ -122,6 +122,18 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// The result of a built-in overload.
 pub(crate) type Out = Result<Value, Error>;
 
+/// Pays for `v`, a value the built-in has just built, and returns it.
+///
+/// For results no bigger than the arguments they come from (`sublist`,
+/// `reverse`, `upper case`, …): building them first overshoots the budget by
+/// at most what the arguments already hold. Results that can grow beyond
+/// their arguments (`concatenate(l, l, l)`, `string join`, `replace`) are
+/// paid for before they are built, with [`Ctx::charge`].
+pub(crate) fn built(ctx: &mut Ctx<'_, '_>, v: Value) -> Out {
+    ctx.charge(crate::eval::new_bytes(&v))?;
+    Ok(v)
+}
+
 /// Unwraps an argument check, or returns null from the built-in (the check has
 /// already recorded the warning).
 macro_rules! or_null {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::{or_null, string, Out, Overload};
 use crate::error::WarningKind;
 use crate::eval::Ctx;
-use crate::value::{Bound, Number, Range, Value, ValueKind};
+use crate::value::{Bound, Brief, Number, Range, Value, ValueKind};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("before", &["point1", "point2"], before),
@@ -89,7 +89,7 @@ fn cmp(a: End<'_>, b: End<'_>) -> Result<Ordering, Incomparable> {
         (_, End::NegInf) | (End::PosInf, _) => Ok(Ordering::Greater),
         (End::At(x), End::At(y)) => x
             .feel_cmp(y)
-            .ok_or_else(|| Incomparable(format!("cannot compare {x} with {y}"))),
+            .ok_or_else(|| Incomparable(format!("cannot compare {} with {}", Brief(x), Brief(y)))),
     }
 }
 

@@ -656,12 +656,15 @@ const BLOCKS: &[(&str, u32, u32)] = &[
 /// Expands an XPath `fn:replace` replacement for one match: `$N` is group N
 /// (as many digits as name an existing group), `\$` and `\\` are literal, and
 /// any other `$` or `\` is an error.
+/// Appends `replacement` with its `$N` group references expanded to `out`;
+/// `Ok(false)` if that stopped because `out` would pass `max_len` bytes.
 pub(crate) fn expand(
     replacement: &str,
     input: &str,
     caps: &Groups,
     out: &mut String,
-) -> Result<(), String> {
+    max_len: usize,
+) -> Result<bool, String> {
     let mut chars = replacement.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -683,13 +686,24 @@ pub(crate) fn expand(
                     return Err("in `replacement`, '$' must be followed by a group number".into());
                 };
                 if let Some(Some((start, end))) = caps.get(g) {
+                    if out.len().saturating_add(end - start) > max_len {
+                        return Ok(false);
+                    }
                     out.push_str(&input[*start..*end]);
                 }
             }
             other => out.push(other),
         }
     }
-    Ok(())
+    Ok(true)
+}
+
+/// The bytes the matches of [`Pattern::captures_all`] take.
+pub(crate) fn groups_bytes(all: &[Groups]) -> usize {
+    let group = std::mem::size_of::<Option<(usize, usize)>>();
+    all.iter()
+        .map(|g| std::mem::size_of::<Groups>() + g.len() * group)
+        .fold(0, usize::saturating_add)
 }
 
 /// Checks a replacement string once, before any match (so that a bad
@@ -847,7 +861,7 @@ mod tests {
         let re = compile("(a)(b)?", "").unwrap();
         let all = re.captures_all("a").unwrap();
         let mut out = String::new();
-        expand("[$1][$2][$0][\\$][$10]", "a", &all[0], &mut out).unwrap();
+        expand("[$1][$2][$0][\\$][$10]", "a", &all[0], &mut out, usize::MAX).unwrap();
         assert_eq!(out, "[a][][a][$][a0]");
         assert!(check_replacement("$x").is_err());
         assert!(check_replacement("a\\b").is_err());

@@ -6,10 +6,10 @@
 //! units. Patterns are XPath regular expressions (see `regex.rs`).
 
 use super::regex as xre;
-use super::{integer, list_or_item, or_null, string, Out, Overload};
+use super::{built, integer, list_or_item, or_null, string, Out, Overload};
 use crate::error::WarningKind;
 use crate::eval::Ctx;
-use crate::value::{Number, Value};
+use crate::value::{Brief, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
     Overload::new("substring", &["string", "start position"], substring),
@@ -104,10 +104,10 @@ fn substring(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         0 => start,
         n => bounds.nth(n - 1).unwrap_or(s.len()),
     };
-    Ok(match &a[0] {
-        Value::String(whole) if start == 0 && end == s.len() => Value::String(whole.clone()),
-        _ => Value::from(&s[start..end]),
-    })
+    match &a[0] {
+        Value::String(whole) if start == 0 && end == s.len() => Ok(Value::String(whole.clone())),
+        _ => built(ctx, Value::from(&s[start..end])),
+    }
 }
 
 /// `string length(string)`: the number of code points.
@@ -119,13 +119,27 @@ fn string_length(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `upper case(string)`.
 fn upper_case(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
-    Ok(ascii_case(&a[0], s, true).unwrap_or_else(|| Value::from(s.to_uppercase())))
+    changed_case(ctx, &a[0], s, true)
 }
 
 /// `lower case(string)`.
 fn lower_case(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
-    Ok(ascii_case(&a[0], s, false).unwrap_or_else(|| Value::from(s.to_lowercase())))
+    changed_case(ctx, &a[0], s, false)
+}
+
+/// Upper or lower case of `s` (the string in `arg`), paid for unless it is
+/// `arg` itself (nothing changed).
+fn changed_case(ctx: &mut Ctx<'_, '_>, arg: &Value, s: &str, upper: bool) -> Out {
+    let v = match ascii_case(arg, s, upper) {
+        Some(v) => v,
+        None if upper => Value::from(s.to_uppercase()),
+        None => Value::from(s.to_lowercase()),
+    };
+    match (&v, arg) {
+        (Value::String(new), Value::String(old)) if std::sync::Arc::ptr_eq(new, old) => Ok(v),
+        _ => built(ctx, v),
+    }
 }
 
 /// Upper or lower case of a short ASCII string with one allocation (none
@@ -168,14 +182,17 @@ fn two<'v>(ctx: &mut Ctx<'_, '_>, a: &'v [Value]) -> Option<(&'v str, &'v str)> 
 /// `""` when there is none.
 fn substring_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let (s, m) = or_null!(two(ctx, a));
-    Ok(Value::from(s.find(m).map_or("", |i| &s[..i])))
+    built(ctx, Value::from(s.find(m).map_or("", |i| &s[..i])))
 }
 
 /// `substring after(string, match)`: the part after the first `match`; `""`
 /// when there is none (and all of `string` for an empty `match`).
 fn substring_after(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let (s, m) = or_null!(two(ctx, a));
-    Ok(Value::from(s.find(m).map_or("", |i| &s[i + m.len()..])))
+    built(
+        ctx,
+        Value::from(s.find(m).map_or("", |i| &s[i + m.len()..])),
+    )
 }
 
 /// `contains(string, match)`.
@@ -261,8 +278,14 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         Ok(all) => all,
         Err(e) => return Ok(ctx.null(WarningKind::InvalidValue, e)),
     };
-    let mut out = String::with_capacity(input.len());
+    ctx.charge(xre::groups_bytes(&all))?;
+    // The result can be far longer than the input (`$0$0$0…` doubles every
+    // match three times): it is built up to what the budget has left, and
+    // paid for in full only once built.
+    let room = ctx.memory_left();
+    let mut out = String::with_capacity(input.len().min(room));
     let mut last = 0;
+    let mut exceeded = false;
     for caps in &all {
         let Some(Some((start, end))) = caps.first() else {
             continue;
@@ -270,12 +293,28 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         out.push_str(&input[last..*start]);
         if literal {
             out.push_str(replacement);
-        } else if let Err(e) = xre::expand(replacement, input, caps, &mut out) {
-            return Ok(ctx.null(WarningKind::InvalidValue, e));
+        } else {
+            match xre::expand(replacement, input, caps, &mut out, room) {
+                Ok(fits) => exceeded = !fits,
+                Err(e) => return Ok(ctx.null(WarningKind::InvalidValue, e)),
+            }
         }
         last = *end;
+        exceeded |= out.len() > room;
+        if exceeded {
+            break;
+        }
     }
-    out.push_str(&input[last..]);
+    if !exceeded {
+        out.push_str(&input[last..]);
+    }
+    // Past the room left, this fails (without a budget there is no limit).
+    let needed = if exceeded {
+        room.saturating_add(1).max(out.len())
+    } else {
+        out.len()
+    };
+    ctx.charge(needed)?;
     Ok(Value::from(out))
 }
 
@@ -290,10 +329,21 @@ fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
             '\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}',
         ])
     {
-        // (One ASCII byte is searched for as a byte: no substring searcher.)
+        // Paid for before the parts are made: a new string and a list slot
+        // each. (One ASCII byte is searched for as a byte: no substring
+        // searcher.)
         return Ok(match d.as_bytes() {
-            [b] => Value::list(s.split(char::from(*b)).map(Value::from)),
-            _ => Value::list(s.split(d).map(Value::from)),
+            [b] => {
+                let c = char::from(*b);
+                ctx.charge_list(s.matches(c).count() + 1)?;
+                ctx.charge(s.len())?;
+                Value::list(s.split(c).map(Value::from))
+            }
+            _ => {
+                ctx.charge_list(s.matches(d).count() + 1)?;
+                ctx.charge(s.len())?;
+                Value::list(s.split(d).map(Value::from))
+            }
         });
     }
     let re = match xre::compile(d, "") {
@@ -307,7 +357,11 @@ fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         ));
     }
     Ok(match re.split(s) {
-        Ok(parts) => Value::list(parts.into_iter().map(Value::from)),
+        Ok(parts) => {
+            ctx.charge_list(parts.len().saturating_mul(2))?;
+            ctx.charge(s.len())?;
+            Value::list(parts.into_iter().map(Value::from))
+        }
         Err(e) => ctx.null(WarningKind::InvalidValue, e),
     })
 }
@@ -327,6 +381,22 @@ fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let delimiter = or_null!(opt(1, "delimiter"));
     let prefix = or_null!(opt(2, "prefix"));
     let suffix = or_null!(opt(3, "suffix"));
+    // Paid for before it is built: the list may hold one long string many
+    // times. (A non-string item makes the result null; it is found below.)
+    let strings = items.iter().filter_map(Value::as_str);
+    let (count, bytes) = strings.fold((0usize, 0usize), |(n, b), s| {
+        (n + 1, b.saturating_add(s.len()))
+    });
+    let joinable = items
+        .iter()
+        .all(|v| matches!(v, Value::String(_) | Value::Null));
+    let (count, bytes) = if joinable { (count, bytes) } else { (0, 0) };
+    let joints = delimiter.len().saturating_mul(count.saturating_sub(1));
+    ctx.charge(
+        bytes
+            .saturating_add(joints)
+            .saturating_add(prefix.len() + suffix.len()),
+    )?;
     let mut out = prefix;
     let mut first = true;
     for (i, item) in items.iter().enumerate() {
@@ -340,7 +410,7 @@ fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
                 first = false;
             }
             other => {
-                let what = format!("item {} of `list` is not a string: {other}", i + 1);
+                let what = format!("item {} of `list` is not a string: {}", i + 1, Brief(other));
                 return Ok(ctx.null(WarningKind::InvalidType, what));
             }
         }
@@ -353,21 +423,26 @@ fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn extract(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     let re = or_null!(pattern(ctx, a, 1, None));
-    Ok(match re.captures_all(s) {
-        Ok(all) => Value::list(
-            all.iter()
-                .filter_map(|caps| caps.first().copied().flatten())
-                .map(|(start, end)| Value::from(&s[start..end])),
-        ),
-        Err(e) => ctx.null(WarningKind::InvalidValue, e),
-    })
+    let all = match re.captures_all(s) {
+        Ok(all) => all,
+        Err(e) => return Ok(ctx.null(WarningKind::InvalidValue, e)),
+    };
+    ctx.charge(xre::groups_bytes(&all))?;
+    // Matches do not overlap: their text is at most the input's.
+    ctx.charge_list(all.len())?;
+    ctx.charge(s.len())?;
+    Ok(Value::list(
+        all.iter()
+            .filter_map(|caps| caps.first().copied().flatten())
+            .map(|(start, end)| Value::from(&s[start..end])),
+    ))
 }
 
 /// `trim(string)`: without leading and trailing white space (Camunda
 /// extension).
 fn trim(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
-    Ok(Value::from(s.trim()))
+    built(ctx, Value::from(s.trim()))
 }
 
 /// `is blank(string)`: whether the string is empty or only white space
@@ -411,6 +486,7 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /// Base64 (Camunda extension).
 fn to_base64(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "value"));
+    ctx.charge(s.len().div_ceil(3).saturating_mul(4))?;
     let mut out = String::with_capacity(s.len().div_ceil(3) * 4);
     for chunk in s.as_bytes().chunks(3) {
         let b = [
@@ -435,6 +511,7 @@ fn to_base64(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 fn from_base64(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "value"));
     let body = s.trim_end_matches('=');
+    ctx.charge(body.len() * 3 / 4)?;
     let mut bytes = Vec::with_capacity(body.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0;

@@ -41,6 +41,11 @@ fn merge(constants: impl IntoIterator<Item = Vec<Name>>) -> Vec<Name> {
 /// small, and compiling must stay cheap whatever the expression.
 const FOLD_FUEL: u64 = 10_000;
 
+/// The most memory one folded constant may build (bytes): a constant is
+/// kept in the compiled expression for as long as it lives, so a large one
+/// is left to be computed (and paid for) by each evaluation instead.
+const FOLD_MEMORY: u64 = 64 * 1024;
+
 /// What a subexpression is made of, if it is constant: the built-ins it
 /// calls by name.
 type Constant = Option<Vec<Name>>;
@@ -238,6 +243,7 @@ impl Folder<'_> {
         }
         let mut ev = Evaluator::new(self.engine, &self.empty);
         ev.fuel = Some(ev.fuel.map_or(FOLD_FUEL, |f| f.min(FOLD_FUEL)));
+        ev.memory = ev.memory.min(FOLD_MEMORY);
         let value = match ev.eval(e) {
             Ok(v) if ev.warnings.is_empty() && !ev.read_clock.get() => v,
             _ => return,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::ops::integer_span;
-use super::{EvalResult, Evaluator};
+use super::{list_bytes, EvalResult, Evaluator};
 use crate::ast::{Domain, Expr, Iteration, Quantifier};
 use crate::error::{Error, ErrorKind, Span, WarningKind};
 use crate::temporal;
@@ -15,8 +15,11 @@ const MAX_SPAN: i64 = 10_000_000;
 
 impl Evaluator<'_> {
     /// `base.name`
-    pub(super) fn path(&mut self, base: Value, name: &str, span: Span) -> Value {
-        match &base {
+    pub(super) fn path(&mut self, base: Value, name: &str, span: Span) -> EvalResult {
+        if let Value::List(items) = &base {
+            self.charge(list_bytes(items.len()), span)?;
+        }
+        Ok(match &base {
             Value::Context(c) => match c.get(name) {
                 Some(v) => v.clone(),
                 None => self.warn(
@@ -38,7 +41,7 @@ impl Evaluator<'_> {
             }
             Value::Null => Value::Null,
             other => self.property(other, name, span),
-        }
+        })
     }
 
     fn property(&mut self, v: &Value, name: &str, span: Span) -> Value {
@@ -85,7 +88,10 @@ impl Evaluator<'_> {
             let result = self.eval(filter);
             self.scope.truncate(mark);
             match result? {
-                Value::Boolean(true) => kept.push(item.clone()),
+                Value::Boolean(true) => {
+                    self.charge(list_bytes(1), span)?;
+                    kept.push(item.clone());
+                }
                 Value::Number(n) if i == 0 => return Ok(self.index(&items, n, span)),
                 _ => {}
             }
@@ -201,6 +207,10 @@ impl Evaluator<'_> {
         span: Span,
     ) -> Result<(), Error> {
         self.burn(count, span)?;
+        self.charge(
+            list_bytes(usize::try_from(count).unwrap_or(usize::MAX)),
+            span,
+        )?;
         if count > MAX_SPAN as u64 {
             return Err(Error::new(
                 ErrorKind::SizeExceeded,
@@ -234,13 +244,18 @@ impl Evaluator<'_> {
 
     /// `for a in x, b in y return body`: the body for every combination, in
     /// order, with `partial` bound to the results so far.
-    pub(super) fn for_loop(&mut self, iterations: &[Iteration], body: &Expr) -> EvalResult {
+    pub(super) fn for_loop(
+        &mut self,
+        iterations: &[Iteration],
+        body: &Expr,
+        span: Span,
+    ) -> EvalResult {
         let mut results = Vec::new();
         let mark = self.scope.mark();
         // `partial` is a copy of the results so far: made only when the body
         // reads it, and paid for in fuel (it makes the loop quadratic).
         let partial = super::unary::mentions(body, "partial");
-        let outcome = self.for_level(iterations, body, partial, &mut results);
+        let outcome = self.for_level(iterations, body, partial, &mut results, span);
         self.scope.truncate(mark);
         match outcome? {
             true => Ok(Value::List(results.into())),
@@ -255,11 +270,13 @@ impl Evaluator<'_> {
         body: &Expr,
         partial: bool,
         results: &mut Vec<Value>,
+        span: Span,
     ) -> Result<bool, Error> {
         let Some((first, rest)) = iterations.split_first() else {
             let mark = self.scope.mark();
             if partial {
                 self.burn(results.len() as u64, body.span)?;
+                self.charge(list_bytes(results.len()), span)?;
                 self.scope.push_var(
                     super::scope::fixed_name("partial"),
                     Value::List(results.clone().into()),
@@ -267,7 +284,9 @@ impl Evaluator<'_> {
             }
             let v = self.eval(body);
             self.scope.truncate(mark);
-            results.push(v?);
+            let v = v?;
+            self.charge(list_bytes(1), span)?;
+            results.push(v);
             return Ok(true);
         };
         let Some(items) = self.domain(first)? else {
@@ -277,6 +296,7 @@ impl Evaluator<'_> {
         self.scope.push_var(Arc::clone(&first.name), Value::Null);
         if rest.is_empty() && !partial {
             // One iteration context (the usual loop): the body directly.
+            self.charge(list_bytes(items.len()), span)?;
             results.reserve(items.len());
             for item in items.iter() {
                 self.burn(1, first.span)?;
@@ -296,7 +316,10 @@ impl Evaluator<'_> {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());
             let inner = self.scope.mark();
-            let ok = self.for_level(rest, body, partial, results);
+            // One level per iteration context, which only the length of the
+            // source bounds: on a stack with room for it.
+            let ok =
+                crate::parser::grow_stack(|| self.for_level(rest, body, partial, results, span));
             self.scope.truncate(inner);
             if !ok? {
                 self.scope.truncate(mark);
@@ -366,7 +389,7 @@ impl Evaluator<'_> {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());
             let inner = self.scope.mark();
-            let r = self.quantified_level(q, rest, cond);
+            let r = crate::parser::grow_stack(|| self.quantified_level(q, rest, cond));
             self.scope.truncate(inner);
             match r? {
                 Some(b) if b == decisive => {

@@ -34,16 +34,50 @@ pub(crate) type EvalResult = Result<Value, Error>;
 /// Check the remaining stack every this many nesting levels...
 const STACK_CHECK_EVERY: usize = 8;
 /// ...and grow it when less than this much is left...
-const STACK_RED_ZONE: usize = 128 * 1024;
+const STACK_RED_ZONE: usize = 256 * 1024;
 /// ...by this much.
 const STACK_GROWTH: usize = 2 * 1024 * 1024;
+
+/// The bytes a new list of `n` items takes (its items are shared, not
+/// copied: what they hold was paid for when they were built).
+#[inline]
+pub(crate) const fn list_bytes(n: usize) -> usize {
+    n.saturating_mul(std::mem::size_of::<Value>())
+}
+
+/// The bytes a new context of `n` entries takes (key, value and, for large
+/// contexts, an index slot).
+#[inline]
+pub(crate) const fn context_bytes(n: usize) -> usize {
+    n.saturating_mul(std::mem::size_of::<(Arc<str>, Value)>() + std::mem::size_of::<usize>())
+}
+
+/// The bytes a value took to build, not counting the values it holds: the
+/// characters of a string, the slots of a list or context. (Numbers,
+/// temporal values and ranges are small and fixed in size: fuel bounds how
+/// many of those an evaluation makes.)
+pub(crate) fn new_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::List(items) => list_bytes(items.len()),
+        Value::Context(c) => context_bytes(c.len()),
+        _ => 0,
+    }
+}
 
 pub(crate) struct Evaluator<'e> {
     engine: &'e EngineInner,
     scope: Scope<'e>,
     warnings: Vec<Warning>,
     fuel: Option<u64>,
+    /// The bytes left to build ([`EngineBuilder::memory_budget`]; `u64::MAX`
+    /// without a budget, which no evaluation can spend).
+    ///
+    /// [`EngineBuilder::memory_budget`]: crate::EngineBuilder::memory_budget
+    memory: u64,
     depth: usize,
+    /// The depth at which [`Evaluator::eval_inner`] next checks the stack.
+    next_stack_check: usize,
     /// Whether a built-in read the clock (such a value is not a constant).
     read_clock: std::cell::Cell<bool>,
     /// The built-ins called so far, by the address of the callee's name
@@ -59,7 +93,9 @@ impl<'e> Evaluator<'e> {
             scope: Scope::new(root),
             warnings: Vec::new(),
             fuel: engine.inner.fuel,
+            memory: engine.inner.memory_budget.unwrap_or(u64::MAX),
             depth: 0,
+            next_stack_check: 0,
             read_clock: std::cell::Cell::new(false),
             builtin_cache: [(0, &[]); 4],
         }
@@ -88,6 +124,38 @@ impl<'e> Evaluator<'e> {
             *fuel -= amount;
         }
         Ok(())
+    }
+
+    /// Spends `bytes` of the memory budget, before building a value that
+    /// size; fails if that would pass the budget.
+    #[inline]
+    pub(crate) fn charge(&mut self, bytes: usize, span: Span) -> Result<(), Error> {
+        let bytes = bytes as u64;
+        if bytes > self.memory {
+            return Err(self.out_of_memory(bytes, span));
+        }
+        self.memory -= bytes;
+        Ok(())
+    }
+
+    /// The bytes left in the memory budget.
+    pub(crate) fn memory_left(&self) -> usize {
+        usize::try_from(self.memory).unwrap_or(usize::MAX)
+    }
+
+    #[cold]
+    fn out_of_memory(&mut self, bytes: u64, span: Span) -> Error {
+        let budget = self.engine.memory_budget.unwrap_or(u64::MAX);
+        let used = budget - self.memory;
+        self.memory = 0;
+        Error::new(
+            ErrorKind::MemoryExhausted,
+            format!(
+                "the evaluation ran out of memory: it has built {used} bytes of values, and \
+                 {bytes} more would pass its budget of {budget} bytes"
+            ),
+        )
+        .with_span(span)
     }
 
     #[inline]
@@ -124,8 +192,16 @@ impl<'e> Evaluator<'e> {
         // The depth limit bounds recursion, but frames are large in debug
         // builds and callers' threads may have small stacks: grow on demand.
         // Checking every few levels is enough (the red zone covers them).
-        let result = if self.depth % STACK_CHECK_EVERY == 0 {
-            stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_kind(expr))
+        // Every recursion of the evaluator passes here (function calls and
+        // built-ins that call functions too, adding levels of their own), so
+        // the check is due once the depth has grown by a few levels since
+        // the last one, whatever the levels were.
+        let result = if self.depth >= self.next_stack_check {
+            let saved = self.next_stack_check;
+            self.next_stack_check = self.depth + STACK_CHECK_EVERY;
+            let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_kind(expr));
+            self.next_stack_check = saved;
+            r
         } else {
             self.eval_kind(expr)
         };
@@ -145,7 +221,7 @@ impl<'e> Evaluator<'e> {
                     return Ok(v.clone());
                 }
                 let base = self.eval(base)?;
-                Ok(self.path(base, name, span))
+                self.path(base, name, span)
             }
             ExprKind::Filter(base, filter) => {
                 let base = self.eval(base)?;
@@ -174,11 +250,11 @@ impl<'e> Evaluator<'e> {
                         return Ok(v);
                     }
                     let r = self.eval(right)?;
-                    return Ok(self.binary(*op, l, r, span));
+                    return self.binary(*op, l, r, span);
                 }
                 let l = self.eval(left)?;
                 let r = self.eval(right)?;
-                Ok(self.binary(*op, l, r, span))
+                self.binary(*op, l, r, span)
             }
             ExprKind::And(left, right) => self.and(left, right),
             ExprKind::Or(left, right) => self.or(left, right),
@@ -200,16 +276,17 @@ impl<'e> Evaluator<'e> {
                 Value::Boolean(true) => self.eval(then),
                 _ => self.eval(otherwise),
             },
-            ExprKind::For(iterations, body) => self.for_loop(iterations, body),
+            ExprKind::For(iterations, body) => self.for_loop(iterations, body, span),
             ExprKind::Quantified(q, iterations, cond) => self.quantified(*q, iterations, cond),
             ExprKind::List(items) => {
+                self.charge(list_bytes(items.len()), span)?;
                 let mut values = Vec::with_capacity(items.len());
                 for item in items {
                     values.push(self.eval(item)?);
                 }
                 Ok(Value::List(values.into()))
             }
-            ExprKind::Context(entries) => self.context_literal(entries),
+            ExprKind::Context(entries) => self.context_literal(entries, span),
             ExprKind::Range(range) if range.form != RangeForm::Interval => {
                 // `= x`, `!= x`: x is both bounds.
                 let Some(e) = &range.start else {
@@ -253,9 +330,11 @@ impl<'e> Evaluator<'e> {
                 }
             }
             ExprKind::Function(def) => {
+                let captured = self.scope.capture();
+                self.charge(context_bytes(captured.len()), span)?;
                 Ok(Value::Function(Function(Arc::new(FunctionRepr::User {
                     def: Arc::clone(def),
-                    captured: self.scope.capture(),
+                    captured,
                 }))))
             }
         }
@@ -319,17 +398,29 @@ impl<'e> Evaluator<'e> {
         }
     }
 
-    /// [`Evaluator::context_path`] for long chains.
+    /// [`Evaluator::context_path`] for long chains (as long as the depth
+    /// limit allows: a loop, not one level of recursion per step).
     #[cold]
     fn context_path_deep<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
-        match &expr.kind {
-            ExprKind::Name(name) => self.scope.get(name),
-            ExprKind::Path(base, key, hint) => match self.context_path_deep(base)? {
-                Value::Context(c) => c.get_hinted(key, hint),
-                _ => None,
-            },
-            _ => None,
+        let mut keys: Vec<(&crate::ast::Name, &crate::ast::KeyHint)> = Vec::new();
+        let mut node = expr;
+        let mut value = loop {
+            match &node.kind {
+                ExprKind::Path(base, key, hint) => {
+                    keys.push((key, hint));
+                    node = base;
+                }
+                ExprKind::Name(name) => break self.scope.get(name)?,
+                _ => return None,
+            }
+        };
+        for (key, hint) in keys.iter().rev() {
+            value = match value {
+                Value::Context(c) => c.get_hinted(key, hint)?,
+                _ => return None,
+            };
         }
+        Some(value)
     }
 
     /// The value of a name: a variable in scope, then a host function, then a
@@ -348,7 +439,8 @@ impl<'e> Evaluator<'e> {
         )
     }
 
-    fn context_literal(&mut self, entries: &[(crate::ast::Name, Expr)]) -> EvalResult {
+    fn context_literal(&mut self, entries: &[(crate::ast::Name, Expr)], span: Span) -> EvalResult {
+        self.charge(context_bytes(entries.len()), span)?;
         let mark = self.scope.mark();
         let mut built: Vec<(crate::ast::Name, Value)> = Vec::with_capacity(entries.len());
         let mut result = Ok(());
@@ -423,7 +515,9 @@ impl<'e> Evaluator<'e> {
                     return self.warn(
                         WarningKind::NotComparable,
                         format!(
-                            "range bounds {a} and {b} are not comparable ({} and {})",
+                            "range bounds {} and {} are not comparable ({} and {})",
+                            crate::value::Brief(a),
+                            crate::value::Brief(b),
                             a.kind(),
                             b.kind()
                         ),
@@ -486,8 +580,9 @@ impl Ctx<'_, '_> {
     /// Records that argument `param` should have been `expected` and returns null.
     pub(crate) fn invalid_type(&mut self, param: &str, expected: &str, got: &Value) -> Value {
         let message = format!(
-            "`{param}` must be {expected}, not {} ({got})",
-            got.kind().type_name()
+            "`{param}` must be {expected}, not {} ({})",
+            got.kind().type_name(),
+            crate::value::Brief(got)
         );
         self.null(WarningKind::InvalidType, message)
     }
@@ -521,6 +616,27 @@ impl Ctx<'_, '_> {
     pub(crate) fn burn(&mut self, amount: u64) -> Result<(), Error> {
         let span = self.span;
         self.ev.burn(amount, span)
+    }
+
+    /// Spends `bytes` of the memory budget before building a value that size
+    /// (see [`Evaluator::charge`]).
+    #[inline]
+    pub(crate) fn charge(&mut self, bytes: usize) -> Result<(), Error> {
+        let span = self.span;
+        self.ev.charge(bytes, span)
+    }
+
+    /// Pays for a new list of `n` items.
+    #[inline]
+    pub(crate) fn charge_list(&mut self, n: usize) -> Result<(), Error> {
+        self.charge(list_bytes(n))
+    }
+
+    /// The bytes left in the memory budget: a built-in that cannot tell the
+    /// size of its result in advance builds at most this much, then charges
+    /// what it built (or what it would have needed, which fails).
+    pub(crate) fn memory_left(&self) -> usize {
+        self.ev.memory_left()
     }
 }
 
@@ -590,15 +706,62 @@ fn root_operand<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
 
 /// The value at `a.b.c` in `vars` when every step is a context entry (the
 /// scope of an evaluation that has not started is the variables alone).
+#[inline]
 fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
-    match &expr.kind {
-        ExprKind::Name(name) => vars.get(name),
-        ExprKind::Path(base, key, hint) => match root_path(vars, base)? {
-            Value::Context(c) => c.get_hinted(key, hint),
-            _ => None,
-        },
-        _ => None,
+    // The keys from the top down, found walking to the name at the bottom:
+    // a loop, not one level of recursion per step, and no allocation for the
+    // usual few steps.
+    const STEPS: usize = 8;
+    let mut keys: [Option<(&crate::ast::Name, &crate::ast::KeyHint)>; STEPS] = [None; STEPS];
+    let mut depth = 0;
+    let mut node = expr;
+    loop {
+        match &node.kind {
+            ExprKind::Path(base, key, hint) => {
+                if depth == STEPS {
+                    return root_path_deep(vars, expr);
+                }
+                keys[depth] = Some((key, hint));
+                depth += 1;
+                node = base;
+            }
+            ExprKind::Name(name) => {
+                let mut value = vars.get(name)?;
+                for (key, hint) in keys[..depth].iter().rev().flatten() {
+                    value = match value {
+                        Value::Context(c) => c.get_hinted(key, hint)?,
+                        _ => return None,
+                    };
+                }
+                return Some(value);
+            }
+            _ => return None,
+        }
     }
+}
+
+/// [`root_path`] for long chains (as long as the depth limit allows).
+#[cold]
+fn root_path_deep<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
+    let mut keys: Vec<(&crate::ast::Name, &crate::ast::KeyHint)> = Vec::new();
+    let mut node = expr;
+    let mut value = loop {
+        match &node.kind {
+            ExprKind::Path(base, key, hint) => {
+                keys.push((key, hint));
+                node = base;
+            }
+            ExprKind::Name(name) => break vars.get(name)?,
+            _ => return None,
+        }
+    };
+    for (key, hint) in keys.iter().rev() {
+        value = match value {
+            Value::Context(c) => c.get_hinted(key, hint)?,
+            _ => return None,
+        };
+    }
+    Some(value)
 }
 
 pub(crate) fn evaluate_unary_tests(

@@ -6,7 +6,7 @@ use super::{EvalResult, Evaluator};
 use crate::ast::{BinaryOp, Expr};
 use crate::error::{Span, WarningKind};
 use crate::temporal;
-use crate::value::{same_text, DayTimeDuration, Number, Value, YearMonthDuration};
+use crate::value::{same_text, Brief, DayTimeDuration, Number, Value, YearMonthDuration};
 
 impl Evaluator<'_> {
     /// `-v`
@@ -24,7 +24,7 @@ impl Evaluator<'_> {
             Value::Null => Value::Null,
             other => self.warn(
                 WarningKind::InvalidType,
-                format!("can't negate {} ({other})", other.kind()),
+                format!("can't negate {} ({})", other.kind(), Brief(&other)),
                 span,
             ),
         }
@@ -39,11 +39,15 @@ impl Evaluator<'_> {
     }
 
     /// `l op r` for arithmetic and comparison operators.
-    pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+    pub(super) fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> EvalResult {
         if let Some(v) = quick(op, &l, &r) {
-            return v;
+            return Ok(v);
         }
-        self.binary_general(op, l, r, span)
+        if let (BinaryOp::Add, Value::String(a), Value::String(b)) = (op, &l, &r) {
+            // A new string: paid for before it is built.
+            self.charge(a.len() + b.len(), span)?;
+        }
+        Ok(self.binary_general(op, l, r, span))
     }
 
     /// `l op r` without the shortcut of [`quick`]: every case.
@@ -77,7 +81,13 @@ impl Evaluator<'_> {
             Some(b) => Value::Boolean(b),
             None => self.warn(
                 WarningKind::NotComparable,
-                format!("can't compare {l} with {r} ({} and {})", l.kind(), r.kind()),
+                format!(
+                    "can't compare {} with {} ({} and {})",
+                    Brief(l),
+                    Brief(r),
+                    l.kind(),
+                    r.kind()
+                ),
                 span,
             ),
         }
@@ -95,7 +105,13 @@ impl Evaluator<'_> {
         if ord.is_none() && !l.is_null() && !r.is_null() {
             self.warn(
                 WarningKind::NotComparable,
-                format!("can't compare {l} {op} {r} ({} and {})", l.kind(), r.kind()),
+                format!(
+                    "can't compare {} {op} {} ({} and {})",
+                    Brief(l),
+                    Brief(r),
+                    l.kind(),
+                    r.kind()
+                ),
                 span,
             );
         }
@@ -142,7 +158,7 @@ impl Evaluator<'_> {
             (BinaryOp::Div, _, Value::Number(n)) if n.is_zero() => {
                 return self.warn(
                     WarningKind::ArithmeticError,
-                    format!("division by zero ({l} / 0)"),
+                    format!("division by zero ({} / 0)", Brief(&l)),
                     span,
                 );
             }
@@ -155,16 +171,20 @@ impl Evaluator<'_> {
             None if temporal::defined(temporal_op(op), &l, &r) => self.warn(
                 WarningKind::ArithmeticError,
                 format!(
-                    "{l} {} {r} is outside the range of FEEL values (years ±999,999,999)",
-                    op.symbol()
+                    "{} {} {} is outside the range of FEEL values (years ±999,999,999)",
+                    Brief(&l),
+                    op.symbol(),
+                    Brief(&r)
                 ),
                 span,
             ),
             None => self.warn(
                 WarningKind::InvalidType,
                 format!(
-                    "can't apply '{}' to {l} and {r} ({} and {})",
+                    "can't apply '{}' to {} and {} ({} and {})",
                     op.symbol(),
+                    Brief(&l),
+                    Brief(&r),
                     l.kind(),
                     r.kind()
                 ),
@@ -216,7 +236,11 @@ impl Evaluator<'_> {
             other => {
                 self.warn(
                     WarningKind::InvalidType,
-                    format!("'{op}' needs booleans, not {} ({other})", other.kind()),
+                    format!(
+                        "'{op}' needs booleans, not {} ({})",
+                        other.kind(),
+                        Brief(&other)
+                    ),
                     e.span,
                 );
                 None
@@ -240,6 +264,10 @@ impl Evaluator<'_> {
     }
 }
 
+/// The longest concatenation [`quick`] builds: short strings cost no more
+/// than the other values it makes, which the memory budget does not count.
+const QUICK_CONCAT: usize = 256;
+
 /// `l op r` for the common operands (two numbers, two strings, two
 /// booleans) when the result needs no warning; `None` for anything else,
 /// which [`Evaluator::binary`] then works out in full. Where it answers, the
@@ -260,6 +288,8 @@ pub(crate) fn quick(op: BinaryOp, l: &Value, r: &Value) -> Option<Value> {
             return n.map(Value::Number);
         }
         (Value::String(a), Value::String(b)) => match op {
+            // Longer strings are built where the memory budget is kept.
+            BinaryOp::Add if a.len() + b.len() > QUICK_CONCAT => return None,
             BinaryOp::Add => {
                 let mut s = String::with_capacity(a.len() + b.len());
                 s.push_str(a);

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use super::Evaluator;
 use crate::ast::{Args, Domain, Expr, ExprKind, Type, UnaryTest, UnaryTestKind};
 use crate::error::{Error, WarningKind};
-use crate::value::{Bound, Range, RangeForm, Value};
+use crate::value::{Bound, Brief, Range, RangeForm, Value};
 
 impl Evaluator<'_> {
     /// Whether `input` passes any of `tests` (a disjunction): true if one
@@ -29,10 +29,12 @@ impl Evaluator<'_> {
     fn test_one(&mut self, input: &Value, test: &UnaryTest) -> Result<Option<bool>, Error> {
         match &test.kind {
             UnaryTestKind::Any => Ok(Some(true)),
-            UnaryTestKind::Not(tests) => Ok(match self.test_any(input, tests)? {
-                Value::Boolean(b) => Some(!b),
-                _ => None,
-            }),
+            UnaryTestKind::Not(tests) => Ok(
+                match crate::parser::grow_stack(|| self.test_any(input, tests))? {
+                    Value::Boolean(b) => Some(!b),
+                    _ => None,
+                },
+            ),
             UnaryTestKind::Expr(expr) => {
                 let mark = self.scope.mark();
                 self.scope
@@ -60,7 +62,7 @@ impl Evaluator<'_> {
                 if inside.is_none() && !input.is_null() {
                     self.warn(
                         WarningKind::NotComparable,
-                        format!("can't test whether {input} is in {v}"),
+                        format!("can't test whether {} is in {}", Brief(input), Brief(v)),
                         expr.span,
                     );
                 }
@@ -128,6 +130,10 @@ fn uses_input(expr: &Expr) -> bool {
 
 /// Whether `expr` mentions the name `name` outside nested function bodies.
 pub(crate) fn mentions(expr: &Expr, name: &str) -> bool {
+    crate::parser::grow_stack(|| mentions_in(expr, name))
+}
+
+fn mentions_in(expr: &Expr, name: &str) -> bool {
     let uses_input = |e: &Expr| mentions(e, name);
     let any = |es: &[Expr]| es.iter().any(|e| mentions(e, name));
     match &expr.kind {

@@ -188,6 +188,13 @@ pub(crate) const RED_ZONE: usize = 128 * 1024;
 /// The size of each new stack segment.
 pub(crate) const STACK_SEGMENT: usize = 1024 * 1024;
 
+/// Runs `f` where at least [`RED_ZONE`] of stack is left: on a new segment
+/// when this one runs low. For recursive walks over trees and values that
+/// nothing else bounds the depth of.
+pub(crate) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, f)
+}
+
 /// A node with the height of the tree under it (a leaf has height 1).
 pub(super) struct Built {
     pub expr: Expr,
@@ -531,7 +538,7 @@ impl<'s> Builder<'s> {
                 // The parentheses count as a level; the node keeps its kind.
                 self.check_depth(depth + first.height, span)?;
                 Ok(Built {
-                    expr: Expr::new(first.expr.kind, span),
+                    expr: Expr::new(first.expr.into_kind(), span),
                     height: first.height + 1,
                 })
             }

@@ -249,20 +249,23 @@ impl Builder<'_> {
         };
         Ok(match equality_root {
             // `= x` as a whole positive unary test: `? = x`.
-            Some((op, op_span)) => match built.expr.kind {
-                ExprKind::Range(range) if range.form != RangeForm::Interval => {
-                    let value = range.start.ok_or_else(|| self.internal_at(op_span))?;
-                    let input = self.intern("?");
-                    Built {
-                        expr: equality_test(op, input, op_span, value, built.expr.span),
-                        height: built.height,
+            Some((op, op_span)) => {
+                let span = built.expr.span;
+                match built.expr.into_kind() {
+                    ExprKind::Range(range) if range.form != RangeForm::Interval => {
+                        let value = range.start.ok_or_else(|| self.internal_at(op_span))?;
+                        let input = self.intern("?");
+                        Built {
+                            expr: equality_test(op, input, op_span, value, span),
+                            height: built.height,
+                        }
                     }
+                    kind => Built {
+                        expr: Expr::new(kind, span),
+                        height: built.height,
+                    },
                 }
-                kind => Built {
-                    expr: Expr::new(kind, built.expr.span),
-                    height: built.height,
-                },
-            },
+            }
             None => built,
         })
     }
@@ -364,13 +367,14 @@ impl Builder<'_> {
             return Err(self.internal_at(operand.span()));
         };
         let span = Span::new(start, built.expr.span.end);
-        match built.expr.kind {
+        let inner_span = built.expr.span;
+        match built.expr.into_kind() {
             ExprKind::Literal(Value::Number(n)) if fresh => Ok(Built {
                 expr: Expr::new(ExprKind::Literal(Value::Number(n.neg())), span),
                 height: built.height,
             }),
             kind => {
-                let inner = Expr::new(kind, built.expr.span);
+                let inner = Expr::new(kind, inner_span);
                 self.node(ExprKind::Neg(Box::new(inner)), span, depth, built.height)
             }
         }
@@ -399,7 +403,7 @@ impl Builder<'_> {
                 };
                 let input = self.intern("?");
                 let test = equality_test(op, input, op_span, value, span);
-                return self.node(test.kind, span, depth, built.height);
+                return self.node(test.into_kind(), span, depth, built.height);
             }
             BinaryOp::Eq | BinaryOp::Ne => RangeExpr {
                 start: bound,

@@ -73,7 +73,7 @@ fn literals() {
 
 #[test]
 fn string_escapes() {
-    let s = |src: &str| match parse_expression(src, DEPTH).map(|e| e.kind) {
+    let s = |src: &str| match parse_expression(src, DEPTH).map(Expr::into_kind) {
         Ok(ExprKind::Literal(Value::String(s))) => s.to_string(),
         other => panic!("{src}: {other:?}"),
     };
@@ -416,7 +416,7 @@ fn unary_comparisons_as_expressions() {
     assert_eq!(p(">= 1"), ">=1");
     assert_eq!(p("[< 5, > 10]"), "[<5 >10]");
     assert!(matches!(
-        parse_expression("< 10", DEPTH).map(|e| e.kind),
+        parse_expression("< 10", DEPTH).map(Expr::into_kind),
         Ok(ExprKind::Range(r)) if matches!(*r, RangeExpr { start: None, start_included: false, end: Some(_), end_included: false, form: RangeForm::Interval })
     ));
 }

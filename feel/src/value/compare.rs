@@ -75,7 +75,8 @@ impl Value {
                 if a.len() != b.len() {
                     return Some(false);
                 }
-                all_equal(a.iter().zip(b.iter()), items_must_match)
+                // Lists nest as deep as they were built: on a stack with room.
+                crate::parser::grow_stack(|| all_equal(a.iter().zip(b.iter()), items_must_match))
             }
             (Value::Context(a), Value::Context(b)) => {
                 // Same keys first (so the answer can't depend on entry order),
@@ -83,10 +84,12 @@ impl Value {
                 if a.len() != b.len() || a.keys().any(|k| !b.contains_key(k)) {
                     return Some(false);
                 }
-                all_equal(
-                    a.iter().filter_map(|(k, x)| b.get(k).map(|y| (x, y))),
-                    items_must_match,
-                )
+                crate::parser::grow_stack(|| {
+                    all_equal(
+                        a.iter().filter_map(|(k, x)| b.get(k).map(|y| (x, y))),
+                        items_must_match,
+                    )
+                })
             }
             (Value::Range(a), Value::Range(b)) => {
                 let bounds_eq = |x: &Bound, y: &Bound| -> Option<bool> {

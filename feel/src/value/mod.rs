@@ -335,6 +335,51 @@ fn is_name_part(c: char) -> bool {
                 || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')))
 }
 
+/// A value's FEEL text cut after [`Brief::CHARS`] characters (marked with
+/// `…`), for messages: a warning about a megabyte string, or a list holding
+/// it many times, must not copy all of it.
+pub(crate) struct Brief<'a>(pub(crate) &'a Value);
+
+impl Brief<'_> {
+    /// The most characters of the value a message shows.
+    pub(crate) const CHARS: usize = 200;
+}
+
+impl fmt::Display for Brief<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Cut {
+            out: String,
+            left: usize,
+            cut: bool,
+        }
+        impl fmt::Write for Cut {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                for c in s.chars() {
+                    if self.left == 0 {
+                        self.cut = true;
+                        // Stops the value's Display where the cut is.
+                        return Err(fmt::Error);
+                    }
+                    self.out.push(c);
+                    self.left -= 1;
+                }
+                Ok(())
+            }
+        }
+        let mut cut = Cut {
+            out: String::new(),
+            left: Brief::CHARS,
+            cut: false,
+        };
+        let _ = fmt::Write::write_fmt(&mut cut, format_args!("{}", self.0));
+        f.write_str(&cut.out)?;
+        if cut.cut {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Value {
     /// The value in FEEL literal syntax: `"text"`, `[1, 2]`, `{a: 1}`,
     /// `date("2020-01-01")`, `duration("P1D")`, `[1..10)`.
@@ -355,7 +400,8 @@ impl fmt::Display for Value {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{v}")?;
+                    // Values nest as deep as they were built.
+                    crate::parser::grow_stack(|| write!(f, "{v}"))?;
                 }
                 f.write_str("]")
             }
@@ -366,7 +412,7 @@ impl fmt::Display for Value {
                         f.write_str(", ")?;
                     }
                     write_key(f, k)?;
-                    write!(f, ": {v}")?;
+                    crate::parser::grow_stack(|| write!(f, ": {v}"))?;
                 }
                 f.write_str("}")
             }

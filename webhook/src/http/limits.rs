@@ -9,7 +9,7 @@
 //! | form / query pairs ([`crate::form::MAX_PAIRS`]) | [`crate::form::parse`] | 400 |
 //! | requests in flight per webhook, taken once the signature checked out | [`InFlight`] in the handler | 429 + `Retry-After` |
 //! | open connections | [`super::connections`], below the open-files limit | the oldest idle one is closed for a new one |
-//! | FEEL fuel and depth | [`crate::settings::FeelLimits`], for every configured expression | 422 |
+//! | FEEL fuel, depth and memory | [`crate::settings::FeelLimits`], for every configured expression | 422 |
 //!
 //! The numbers are [`crate::settings::Limits`].
 

@@ -295,3 +295,30 @@ response_expression = '={statusCode: 201, headers: {"X-Instance": string(correla
     assert_eq!(app.dispatcher.commands().len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn feel_memory_bomb_is_422_at_the_budget() {
+    // Before the budget, this expression with a 1 MB body took the service
+    // to 880 MB for one request.
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("w.toml");
+    std::fs::write(
+        &toml,
+        "[[webhook]]\nid = \"bomb\"\nstart_process = \"p\"\n\
+         result_expression = \"={n: string length(string join(for i in 1..300 return request.body.Body))}\"\n\n\
+         [[webhook]]\nid = \"fine\"\nstart_process = \"p\"\n\
+         result_expression = \"={n: string length(string join(for i in 1..3 return request.body.Body))}\"\n",
+    )
+    .unwrap();
+    let app = spawn(&[toml]).await;
+    let body = "x".repeat(1_000_000);
+    let answer = post_form(&app, "/inbound/bomb", &[("Body", &body)]).await;
+    assert_eq!(answer.status, 422, "{answer:?}");
+    let reason = answer.json()["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("memory budget"), "{reason}");
+    assert!(app.dispatcher.commands().is_empty());
+    // Three copies fit the default budget of 8 MiB.
+    let answer = post_form(&app, "/inbound/fine", &[("Body", &body)]).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    app.stop().await;
+}
