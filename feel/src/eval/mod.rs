@@ -367,60 +367,7 @@ impl<'e> Evaluator<'e> {
     /// of a context; `None` for anything else (the general path handles it).
     #[inline(never)]
     fn context_path<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
-        // The keys from the top down, found walking to the name at the bottom
-        // (without recursion for the usual few steps).
-        const STEPS: usize = 8;
-        let mut keys: [Option<(&crate::ast::Name, &crate::ast::KeyHint)>; STEPS] = [None; STEPS];
-        let mut depth = 0;
-        let mut node = expr;
-        loop {
-            match &node.kind {
-                ExprKind::Path(base, key, hint) => {
-                    if depth == STEPS {
-                        return self.context_path_deep(expr);
-                    }
-                    keys[depth] = Some((key, hint));
-                    depth += 1;
-                    node = base;
-                }
-                ExprKind::Name(name) => {
-                    let mut value = self.scope.get(name)?;
-                    for (key, hint) in keys[..depth].iter().rev().flatten() {
-                        value = match value {
-                            Value::Context(c) => c.get_hinted(key, hint)?,
-                            _ => return None,
-                        };
-                    }
-                    return Some(value);
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// [`Evaluator::context_path`] for long chains (as long as the depth
-    /// limit allows: a loop, not one level of recursion per step).
-    #[cold]
-    fn context_path_deep<'a>(&'a self, expr: &'a Expr) -> Option<&'a Value> {
-        let mut keys: Vec<(&crate::ast::Name, &crate::ast::KeyHint)> = Vec::new();
-        let mut node = expr;
-        let mut value = loop {
-            match &node.kind {
-                ExprKind::Path(base, key, hint) => {
-                    keys.push((key, hint));
-                    node = base;
-                }
-                ExprKind::Name(name) => break self.scope.get(name)?,
-                _ => return None,
-            }
-        };
-        for (key, hint) in keys.iter().rev() {
-            value = match value {
-                Value::Context(c) => c.get_hinted(key, hint)?,
-                _ => return None,
-            };
-        }
-        Some(value)
+        context_path_in(expr, |name| self.scope.get(name))
     }
 
     /// The value of a name: a variable in scope, then a host function, then a
@@ -708,9 +655,18 @@ fn root_operand<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
 /// scope of an evaluation that has not started is the variables alone).
 #[inline]
 fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
-    // The keys from the top down, found walking to the name at the bottom:
-    // a loop, not one level of recursion per step, and no allocation for the
-    // usual few steps.
+    context_path_in(expr, |name| vars.get(name))
+}
+
+/// The value at `a.b.c` when `root` finds `a` and every step is an entry of a
+/// context; `None` for anything else. The keys, from the top down, are found
+/// walking to the name at the bottom: a loop, not one level of recursion per
+/// step, and no allocation for the usual few steps.
+#[inline]
+fn context_path_in<'a>(
+    expr: &'a Expr,
+    root: impl Fn(&'a crate::ast::Name) -> Option<&'a Value>,
+) -> Option<&'a Value> {
     const STEPS: usize = 8;
     let mut keys: [Option<(&crate::ast::Name, &crate::ast::KeyHint)>; STEPS] = [None; STEPS];
     let mut depth = 0;
@@ -719,14 +675,14 @@ fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
         match &node.kind {
             ExprKind::Path(base, key, hint) => {
                 if depth == STEPS {
-                    return root_path_deep(vars, expr);
+                    return context_path_deep(expr, root);
                 }
                 keys[depth] = Some((key, hint));
                 depth += 1;
                 node = base;
             }
             ExprKind::Name(name) => {
-                let mut value = vars.get(name)?;
+                let mut value = root(name)?;
                 for (key, hint) in keys[..depth].iter().rev().flatten() {
                     value = match value {
                         Value::Context(c) => c.get_hinted(key, hint)?,
@@ -740,9 +696,12 @@ fn root_path<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
     }
 }
 
-/// [`root_path`] for long chains (as long as the depth limit allows).
+/// [`context_path_in`] for long chains (as long as the depth limit allows).
 #[cold]
-fn root_path_deep<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
+fn context_path_deep<'a>(
+    expr: &'a Expr,
+    root: impl Fn(&'a crate::ast::Name) -> Option<&'a Value>,
+) -> Option<&'a Value> {
     let mut keys: Vec<(&crate::ast::Name, &crate::ast::KeyHint)> = Vec::new();
     let mut node = expr;
     let mut value = loop {
@@ -751,7 +710,7 @@ fn root_path_deep<'a>(vars: &'a Context, expr: &'a Expr) -> Option<&'a Value> {
                 keys.push((key, hint));
                 node = base;
             }
-            ExprKind::Name(name) => break vars.get(name)?,
+            ExprKind::Name(name) => break root(name)?,
             _ => return None,
         }
     };
