@@ -26,29 +26,24 @@ const MAX_VALUE_DEPTH: usize = 4;
 /// bounded fuel, and a fixed clock so runs are reproducible.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let noon = chrono::DateTime::parse_from_rfc3339("2024-05-01T12:00:00+02:00")
-            .expect("a valid fixed instant");
-        Engine::builder()
-            .fuel(FUEL)
-            .clock(feel::FixedClock(noon))
-            .build()
-    })
+    ENGINE.get_or_init(|| build_engine(true))
 }
 
 /// The same engine without constant folding, to check that folding changes
 /// no value and no warning.
 pub fn engine_without_folding() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let noon = chrono::DateTime::parse_from_rfc3339("2024-05-01T12:00:00+02:00")
-            .expect("a valid fixed instant");
-        Engine::builder()
-            .fuel(FUEL)
-            .clock(feel::FixedClock(noon))
-            .fold_constants(false)
-            .build()
-    })
+    ENGINE.get_or_init(|| build_engine(false))
+}
+
+fn build_engine(fold_constants: bool) -> Engine {
+    let noon = chrono::DateTime::parse_from_rfc3339("2024-05-01T12:00:00+02:00")
+        .expect("a valid fixed instant");
+    Engine::builder()
+        .fuel(FUEL)
+        .clock(feel::FixedClock(noon))
+        .fold_constants(fold_constants)
+        .build()
 }
 
 /// Whether an evaluation may fail this way: a limit, or Camunda's
