@@ -227,13 +227,18 @@ impl Outbox {
         self.inner.store.inject_write_error(errno);
     }
 
-    /// Entries due for delivery (the worker).
-    pub(crate) fn due(
+    /// Takes entries due for delivery (the worker); see [`Store::take_due`].
+    pub(crate) fn take_due(
         &self,
         now_ms: u64,
         limit: usize,
     ) -> Result<(Vec<Entry>, Option<u64>), OutboxError> {
-        self.inner.store.due(now_ms, limit)
+        self.inner.store.take_due(now_ms, limit)
+    }
+
+    /// Makes taken entries due again (their outcomes were not recorded).
+    pub(crate) fn put_back(&self, ids: &[u64]) {
+        self.inner.store.put_back(ids);
     }
 
     async fn write(&self, write: Write) -> Result<Written, OutboxError> {

@@ -7,7 +7,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::Semaphore;
 
 use super::{is_retryable, now_ms, Entry, EntryState, Outbox, Settlement};
@@ -15,8 +17,8 @@ use crate::zeebe::{millis, Command, DispatchError, Dispatcher, StatusCode};
 
 /// How long one attempt may take before it counts as `DEADLINE_EXCEEDED`.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest the worker sleeps without looking at the store; also its
-/// pause after a round whose outcomes could not be recorded.
+/// The longest the worker sleeps without looking at the store; also how
+/// long entries whose outcomes could not be recorded wait to be sent again.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
 /// A delay in `[d/2, d]`, so retries after an outage do not arrive together.
@@ -38,71 +40,89 @@ pub fn spawn(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) -> tokio::task::Jo
     tokio::spawn(run(outbox, dispatcher))
 }
 
+/// Two loops side by side: one sends, one records. Sending never waits for
+/// a record to be committed (the store does not hand a taken entry out
+/// again until it is settled), so deliveries keep pace with accepted events
+/// however long a commit takes.
 async fn run(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) {
+    let (outcomes, known) = tokio::sync::mpsc::unbounded_channel();
+    tokio::join!(
+        send(&outbox, &*dispatcher, outcomes),
+        record(&outbox, known)
+    );
+}
+
+/// Keeps up to four times `concurrency` entries taken (at most
+/// `concurrency` calls to Zeebe at once) and passes each outcome on to
+/// [`record`] as soon as it is known.
+async fn send(outbox: &Outbox, dispatcher: &dyn Dispatcher, outcomes: UnboundedSender<Settlement>) {
+    let concurrency = outbox.settings().concurrency.max(1);
+    let window = concurrency * 4;
+    let calls = Semaphore::new(concurrency);
+    let mut sending = FuturesUnordered::new();
+    // When the earliest backed-off entry is due.
+    let mut next: Option<u64> = None;
     loop {
-        let concurrency = outbox.settings().concurrency.max(1);
+        // Refill once a quarter of the window is free (or when idle), not
+        // after every single outcome: each look at the store walks the
+        // pending entries from the oldest.
+        let room = window - sending.len();
         let now = now_ms();
-        let due = outbox.due(now, concurrency * 4);
-        let (entries, next) = match due {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the outbox");
-                tokio::time::sleep(IDLE_POLL).await;
-                continue;
+        let refill = sending.is_empty() || room >= window / 4 || next.is_some_and(|t| t <= now);
+        if room > 0 && refill {
+            match outbox.take_due(now, room) {
+                Ok((entries, later)) => {
+                    next = later;
+                    for entry in entries {
+                        sending.push(deliver(outbox, dispatcher, &calls, entry));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the outbox");
+                    tokio::time::sleep(IDLE_POLL).await;
+                    continue;
+                }
             }
-        };
-        if entries.is_empty() {
-            let wait = next.map_or(IDLE_POLL, |t| {
-                Duration::from_millis(t.saturating_sub(now)).min(IDLE_POLL)
-            });
-            // A new event wakes us early; a stored permit covers the race
-            // between reading the store and starting to wait.
-            let _ = tokio::time::timeout(wait, outbox.inner.wake.notified()).await;
-            continue;
         }
-        // At most `concurrency` calls to Zeebe at once. Each outcome is
-        // recorded as soon as it is known, so a crash re-sends as little as
-        // possible; outcomes that arrive while a record is being committed
-        // share the next write (one record each, one commit).
-        let calls = Semaphore::new(concurrency);
-        let (outcomes, mut known) = tokio::sync::mpsc::unbounded_channel();
-        let (store, dispatcher, calls) = (&outbox, &*dispatcher, &calls);
-        let sending = async move {
-            futures_util::stream::iter(entries)
-                .map(|entry| deliver(store, dispatcher, calls, entry))
-                .buffer_unordered(usize::MAX)
-                .for_each(|settled| {
-                    // The receiver lives until this sender is dropped below.
+        let wait = next.map_or(IDLE_POLL, |t| {
+            Duration::from_millis(t.saturating_sub(now)).min(IDLE_POLL)
+        });
+        // A new event wakes us early; a stored permit covers the race
+        // between reading the store and starting to wait.
+        tokio::select! {
+            Some(settled) = sending.next() => {
+                // The receiver lives as long as this loop (`run` joins both).
+                let _ = outcomes.send(settled);
+                while let Some(Some(settled)) = sending.next().now_or_never() {
                     let _ = outcomes.send(settled);
-                    async {}
-                })
-                .await;
-            drop(outcomes);
-        };
-        let recording = async {
-            let mut unrecorded = 0;
-            while let Some(first) = known.recv().await {
-                let mut settlements = vec![first];
-                while let Ok(more) = known.try_recv() {
-                    settlements.push(more);
-                }
-                let count = settlements.len();
-                if let Err(e) = outbox.settle(settlements).await {
-                    // Those entries stay pending as they were: they will be
-                    // sent again (at least once), which Zeebe's message id
-                    // deduplication absorbs.
-                    tracing::error!(entries = count, error = %e, "outbox: cannot record the deliveries");
-                    unrecorded += count;
                 }
             }
-            unrecorded
-        };
-        let ((), unrecorded) = tokio::join!(sending, recording);
-        if unrecorded > 0 {
-            // The store cannot write (a full disk): sending those entries
-            // again at once would only repeat the same calls. Wait until it
-            // may have recovered.
+            () = outbox.inner.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Records outcomes as they arrive: those that arrive while one record is
+/// being committed share the next write (one record each, one commit), so
+/// a crash re-sends as little as possible.
+async fn record(outbox: &Outbox, mut known: UnboundedReceiver<Settlement>) {
+    while let Some(first) = known.recv().await {
+        let mut settlements = vec![first];
+        while let Ok(more) = known.try_recv() {
+            settlements.push(more);
+        }
+        let ids: Vec<u64> = settlements.iter().map(|s| s.id).collect();
+        if let Err(e) = outbox.settle(settlements).await {
+            // Those entries stay pending as they were and will be sent
+            // again (at least once), which Zeebe's message id deduplication
+            // absorbs. The store cannot write (a full disk): sending them
+            // again at once would only repeat the same calls, so they wait
+            // until it may have recovered.
+            tracing::error!(entries = ids.len(), error = %e, "outbox: cannot record the deliveries");
             tokio::time::sleep(IDLE_POLL).await;
+            outbox.put_back(&ids);
+            outbox.inner.wake.notify_one();
         }
     }
 }

@@ -51,7 +51,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-/// How many pending entries one [`Store::due`] call looks at at most, so a
+/// How many pending entries one [`Store::take_due`] call looks at at most, so a
 /// long outage backlog costs each pass a bounded amount; entries beyond are
 /// newer and wait for the next passes.
 const MAX_SCAN: usize = 10_000;
@@ -473,21 +473,31 @@ impl Store {
         lock(&self.state).order.contains_key(order_key)
     }
 
-    /// Up to `limit` pending entries that may be sent now: due, and first of
-    /// their order key. Also returns the earliest future attempt time among
-    /// the heads that are not due yet.
+    /// Takes up to `limit` pending entries that may be sent now: due, not
+    /// taken already, and first of their order key (an entry taken and not
+    /// yet settled still holds its key). Also returns the earliest future
+    /// attempt time among the heads that are not due yet.
     ///
-    /// The entries' commands are handed over, not copied: the worker sends
-    /// each one and settles it, which drops the command from memory anyway;
-    /// if it stays pending (a retry), its command is read back from the log.
-    /// So the caller must settle an entry before asking for due ones again.
-    pub fn due(&self, now_ms: u64, limit: usize) -> Result<(Vec<Entry>, Option<u64>), OutboxError> {
+    /// A taken entry is not handed out again until it is settled (a commit
+    /// of [`Write::Settle`] clears the mark) or [put back](Store::put_back),
+    /// so the worker can go on sending while earlier outcomes are being
+    /// recorded. The entries' commands are handed over, not copied: a
+    /// settled entry drops its command from memory anyway, and one that
+    /// stays pending (a retry) has it read back from the log.
+    pub fn take_due(
+        &self,
+        now_ms: u64,
+        limit: usize,
+    ) -> Result<(Vec<Entry>, Option<u64>), OutboxError> {
         let mut guard = lock(&self.state);
         let state = &mut *guard;
         let mut blocked = HashSet::new();
         let mut ready = Vec::new();
         let mut next: Option<u64> = None;
         for &id in state.pending.iter().take(MAX_SCAN) {
+            if ready.len() >= limit {
+                break;
+            }
             let Some(slot) = state.slots.get_mut(&id) else {
                 continue;
             };
@@ -495,6 +505,9 @@ impl Store {
                 if !blocked.insert(key.clone()) {
                     continue;
                 }
+            }
+            if slot.taken {
+                continue;
             }
             if slot.next_attempt_ms > now_ms {
                 next = Some(next.map_or(slot.next_attempt_ms, |n| n.min(slot.next_attempt_ms)));
@@ -504,6 +517,7 @@ impl Store {
                 Some(command) => command,
                 None => state_command(state.file.as_deref(), id, slot.loc)?,
             };
+            slot.taken = true;
             ready.push(Entry {
                 id,
                 webhook: slot.webhook.clone(),
@@ -515,11 +529,19 @@ impl Store {
                 last_error: slot.last_error.clone(),
                 finished_ms: slot.finished_ms,
             });
-            if ready.len() >= limit {
-                break;
-            }
         }
         Ok((ready, next))
+    }
+
+    /// Makes taken entries due again without settling them (their outcomes
+    /// could not be recorded): they will be sent again.
+    pub fn put_back(&self, ids: &[u64]) {
+        let mut state = lock(&self.state);
+        for id in ids {
+            if let Some(slot) = state.slots.get_mut(id) {
+                slot.taken = false;
+            }
+        }
     }
 
     /// The entry with this id, wherever it is.

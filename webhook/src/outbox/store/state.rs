@@ -40,6 +40,10 @@ pub(super) struct Slot {
     pub(super) finished_ms: Option<u64>,
     /// The record holding the command.
     pub(super) loc: Loc,
+    /// Taken by the worker ([`super::Store::take_due`]) and not settled
+    /// since: not handed out again. Memory only: after a restart every
+    /// pending entry is due again (at least once).
+    pub(super) taken: bool,
 }
 
 /// A new log file's bytes, and where each kept entry's record is in them.
@@ -130,6 +134,7 @@ impl State {
                     last_error: entry.last_error,
                     finished_ms: entry.finished_ms,
                     loc,
+                    taken: false,
                 };
                 self.slots.insert(entry.id, slot);
             }
@@ -153,6 +158,7 @@ impl State {
                     return;
                 };
                 let from = slot.state;
+                slot.taken = false;
                 slot.state = state;
                 slot.attempts = attempts;
                 slot.next_attempt_ms = next_attempt_ms;

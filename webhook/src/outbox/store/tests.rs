@@ -83,20 +83,23 @@ fn a_later_event_for_a_key_waits_for_the_earlier_one() {
     for key in [Some("k"), Some("k"), None, Some("j")] {
         enqueue(&store, Some(entry(key)), &[], 10);
     }
-    let (due, _) = store.due(10, 10).unwrap();
+    let (due, _) = store.take_due(10, 10).unwrap();
     assert_eq!(ids(&due), [1, 3, 4]);
+    store.put_back(&[3, 4]);
 
     // The head of `k` backs off: its successor still waits.
     let mut first = due[0].clone();
     first.next_attempt_ms = 50;
     settle(&store, &first, EntryState::Pending);
-    let (due, next) = store.due(10, 10).unwrap();
+    let (due, next) = store.take_due(10, 10).unwrap();
     assert_eq!((ids(&due), next), (vec![3, 4], Some(50)));
+    store.put_back(&[3, 4]);
 
     assert!(store.has_pending("k"));
     settle(&store, &first, EntryState::Delivered);
-    let (due, _) = store.due(10, 10).unwrap();
+    let (due, _) = store.take_due(10, 10).unwrap();
     assert_eq!(ids(&due), [2, 3, 4]);
+    store.put_back(&[3, 4]);
     assert!(store.has_pending("k"));
     settle(&store, &due[0], EntryState::Dead);
     assert!(!store.has_pending("k"));
@@ -109,9 +112,40 @@ fn a_later_event_for_a_key_waits_for_the_earlier_one() {
     assert_eq!(store.stats().pending, 3);
     assert!(!store.has_pending("nope"));
     // A retried entry's command is read back from the log.
-    let (due, _) = store.due(10, 10).unwrap();
+    let (due, _) = store.take_due(10, 10).unwrap();
     assert_eq!(ids(&due), [2, 3, 4]);
     assert_eq!(due[0].command, entry(None).command);
+}
+
+#[test]
+fn a_taken_entry_is_not_handed_out_again_until_settled_or_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("s.log"));
+    for key in [Some("k"), Some("k"), None, None] {
+        enqueue(&store, Some(entry(key)), &[], 10);
+    }
+    // The limit: two now, the rest later, never the same one twice.
+    let (first, _) = store.take_due(10, 2).unwrap();
+    assert_eq!(ids(&first), [1, 3]);
+    let (second, _) = store.take_due(10, 10).unwrap();
+    // 2 waits behind 1, which is taken but not settled: it holds `k`.
+    assert_eq!(ids(&second), [4]);
+    assert_eq!(store.take_due(10, 10).unwrap().0, []);
+
+    // Settling hands the next of the key out; a settled retry comes back
+    // once it is due; a put back entry comes back at once.
+    settle(&store, &first[0], EntryState::Delivered);
+    let mut retry = first[1].clone();
+    retry.next_attempt_ms = 50;
+    settle(&store, &retry, EntryState::Pending);
+    store.put_back(&[4]);
+    let (third, next) = store.take_due(10, 10).unwrap();
+    assert_eq!((ids(&third), next), (vec![2, 4], Some(50)));
+    let (fourth, _) = store.take_due(50, 10).unwrap();
+    assert_eq!(ids(&fourth), [3]);
+    // Its command was handed over with the first take: it is read back.
+    assert_eq!(fourth[0].command, entry(None).command);
+    assert_eq!(store.stats().pending, 3);
 }
 
 #[test]
@@ -239,7 +273,7 @@ fn settles_and_enqueues_share_a_batch_and_keep_the_key_counts() {
     let store = open(&dir.path().join("s.log"));
     enqueue(&store, Some(entry(Some("k"))), &[], 10);
     enqueue(&store, Some(entry(Some("j"))), &[], 10);
-    let (due, _) = store.due(10, 10).unwrap();
+    let (due, _) = store.take_due(10, 10).unwrap();
     let (first_k, first_j) = (due[0].clone(), due[1].clone());
     let mut retry_j = first_j.clone();
     retry_j.attempts = 1;
@@ -263,7 +297,7 @@ fn settles_and_enqueues_share_a_batch_and_keep_the_key_counts() {
     assert_eq!((state, j.attempts), (EntryState::Pending, 1));
     // `k`: one delivered, one newly pending.
     assert!(store.has_pending("k"));
-    let (due, _) = store.due(20, 10).unwrap();
+    let (due, _) = store.take_due(20, 10).unwrap();
     assert_eq!(ids(&due), [2, 3]);
     settle(&store, &due[1], EntryState::Dead);
     assert!(!store.has_pending("k"));
@@ -288,18 +322,18 @@ fn busy_store(path: &Path) -> Vec<(EntryState, Entry)> {
         });
         enqueued(one(&store, claim));
     }
-    let (due, _) = store.due(10, 10).unwrap();
+    let (due, _) = store.take_due(10, 10).unwrap();
     let mut first = due[0].clone();
     first.attempts = 1;
     first.finished_ms = Some(11);
     settle(&store, &first, EntryState::Delivered);
-    let (due, _) = store.due(10, 10).unwrap();
+    let (due, _) = store.take_due(10, 10).unwrap();
     let mut second = due[0].clone();
     second.attempts = 1;
     second.last_error = Some("NOT_FOUND: no process".into());
     second.finished_ms = Some(12);
     settle(&store, &second, EntryState::Dead);
-    let (due, _) = store.due(10, 10).unwrap();
+    let (due, _) = store.take_due(10, 10).unwrap();
     let mut third = due[0].clone();
     third.attempts = 2;
     third.next_attempt_ms = 500;
