@@ -221,6 +221,19 @@ impl Default for FrameBuilder {
 }
 
 impl FrameBuilder {
+    /// A builder writing into `buf` (cleared), so a caller that builds
+    /// frame after frame reuses one allocation ([`FrameBuilder::into_buffer`]).
+    pub fn reuse(mut buf: Vec<u8>) -> FrameBuilder {
+        buf.clear();
+        buf.resize(FRAME_HEADER_LEN, 0);
+        FrameBuilder { buf, records: 0 }
+    }
+
+    /// The buffer, for [`FrameBuilder::reuse`].
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
+    }
+
     /// Appends `record`; returns where its JSON starts within the frame and
     /// its length (a stored event is read back from there).
     pub fn push(&mut self, record: &Record) -> Result<(usize, usize), serde_json::Error> {

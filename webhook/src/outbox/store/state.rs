@@ -58,6 +58,12 @@ pub(super) struct State {
     pub(super) next_id: u64,
     pub(super) slots: BTreeMap<u64, Slot>,
     pub(super) pending: BTreeSet<u64>,
+    /// The pending entries not taken (see [`Slot::taken`]): those the
+    /// worker may be handed, oldest first.
+    pub(super) waiting: BTreeSet<u64>,
+    /// The order keys of taken entries (each holds its key until settled),
+    /// with how many hold each.
+    pub(super) holding: HashMap<String, u32>,
     pub(super) dead: u64,
     /// Pending entries per order key.
     pub(super) order: HashMap<String, u32>,
@@ -72,6 +78,8 @@ impl State {
             next_id: 1,
             slots: BTreeMap::new(),
             pending: BTreeSet::new(),
+            waiting: BTreeSet::new(),
+            holding: HashMap::new(),
             dead: 0,
             order: HashMap::new(),
             keys: HashMap::new(),
@@ -79,14 +87,37 @@ impl State {
     }
 
     fn count_order(&mut self, key: Option<&str>, up: bool) {
-        let Some(key) = key else { return };
-        if up {
-            *self.order.entry(key.to_owned()).or_default() += 1;
-        } else if let Some(n) = self.order.get_mut(key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.order.remove(key);
-            }
+        if let Some(key) = key {
+            count(&mut self.order, key, up);
+        }
+    }
+
+    /// Marks `id` taken by the worker: out of `waiting`, its key held.
+    pub(super) fn take(&mut self, id: u64) {
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
+        slot.taken = true;
+        self.waiting.remove(&id);
+        if let Some(key) = &slot.order_key {
+            count(&mut self.holding, key, true);
+        }
+    }
+
+    /// Ends `id`'s taking (settled, or put back): its key is free, and it
+    /// waits again if it is still pending.
+    pub(super) fn untake(&mut self, id: u64) {
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
+        if !std::mem::take(&mut slot.taken) {
+            return;
+        }
+        if let Some(key) = &slot.order_key {
+            count(&mut self.holding, key, false);
+        }
+        if slot.state == EntryState::Pending {
+            self.waiting.insert(id);
         }
     }
 
@@ -95,6 +126,7 @@ impl State {
         match state {
             EntryState::Pending => {
                 self.pending.remove(&id);
+                self.waiting.remove(&id);
                 self.count_order(order_key, false);
             }
             EntryState::Dead => self.dead = self.dead.saturating_sub(1),
@@ -106,6 +138,7 @@ impl State {
         match state {
             EntryState::Pending => {
                 self.pending.insert(id);
+                self.waiting.insert(id);
                 self.count_order(order_key, true);
             }
             EntryState::Dead => self.dead += 1,
@@ -119,6 +152,7 @@ impl State {
             Record::Event { entry, state, keys } => {
                 self.keys.extend(keys);
                 self.next_id = self.next_id.max(entry.id.saturating_add(1));
+                self.untake(entry.id);
                 if let Some(old) = self.slots.remove(&entry.id) {
                     self.leave(entry.id, old.state, old.order_key.as_deref());
                 }
@@ -152,13 +186,13 @@ impl State {
                 last_error,
                 finished_ms,
             } => {
+                self.untake(id);
                 let Some(slot) = self.slots.get_mut(&id) else {
                     // Its event was purged, or lost to damage that salvage
                     // skipped: nothing to settle.
                     return;
                 };
                 let from = slot.state;
-                slot.taken = false;
                 slot.state = state;
                 slot.attempts = attempts;
                 slot.next_attempt_ms = next_attempt_ms;
@@ -287,6 +321,18 @@ impl State {
         }
         flush(&mut out, &mut frame, &mut in_frame, &mut locs);
         Ok((out, locs))
+    }
+}
+
+/// Counts `key` up or down in `counts`, dropping it at zero.
+fn count(counts: &mut HashMap<String, u32>, key: &str, up: bool) {
+    if up {
+        *counts.entry(key.to_owned()).or_default() += 1;
+    } else if let Some(n) = counts.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            counts.remove(key);
+        }
     }
 }
 
