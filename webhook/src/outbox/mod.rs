@@ -115,7 +115,9 @@ struct Inner {
     store: Arc<Store>,
     path: PathBuf,
     settings: OutboxSettings,
-    wake: Notify,
+    /// Wakes the worker: after each commit that stored events, and after a
+    /// retry.
+    wake: Arc<Notify>,
     retries: AtomicU64,
     dead_letters: AtomicU64,
     /// Since when Zeebe has been unreachable (retryable failures only).
@@ -134,6 +136,12 @@ struct Answers {
     capacity: AtomicUsize,
     /// Entry id and answer, oldest first.
     kept: Mutex<VecDeque<(u64, Outcome)>>,
+}
+
+/// Whether this answer says an event was stored (key claims alone are
+/// answered `Stored(0)`).
+fn stored_an_event(answer: &store::Answer) -> bool {
+    matches!(answer, Ok(Written::Enqueued(Enqueued::Stored(id))) if *id > 0)
 }
 
 /// Whether a failure may go away by itself (retry) or not (dead letter).
@@ -172,10 +180,22 @@ impl Outbox {
     ) -> Result<Outbox, OutboxError> {
         let path = path.as_ref().to_path_buf();
         let store = Arc::new(Store::open(&path, mode)?);
+        let wake = Arc::new(Notify::new());
         let writer = Writer::spawn(
             {
                 let store = Arc::clone(&store);
-                move |batch| store.write_batch(batch)
+                let wake = Arc::clone(&wake);
+                move |batch| {
+                    let answers = store.write_batch(batch)?;
+                    // One wake-up per commit, before its callers are
+                    // answered: the worker takes the new events at once,
+                    // instead of being woken by each caller in turn (each
+                    // wake-up of a parked thread is a context switch).
+                    if answers.iter().any(stored_an_event) {
+                        wake.notify_one();
+                    }
+                    Ok(answers)
+                }
             },
             {
                 let store = Arc::clone(&store);
@@ -188,7 +208,7 @@ impl Outbox {
                 store,
                 path,
                 settings,
-                wake: Notify::new(),
+                wake,
                 retries: AtomicU64::new(0),
                 dead_letters: AtomicU64::new(0),
                 unreachable_since: Mutex::new(None),
@@ -246,7 +266,7 @@ impl Outbox {
     }
 
     /// Durably stores an accepted event unless one of `dedup_keys` was seen
-    /// within the window; wakes the worker.
+    /// within the window (the commit wakes the worker).
     pub async fn accept(
         &self,
         webhook: &str,
@@ -265,11 +285,7 @@ impl Outbox {
             last_error: None,
             finished_ms: None,
         };
-        let result = self.enqueue(Some(entry), dedup_keys, now).await?;
-        if matches!(result, Enqueued::Stored(_)) {
-            self.inner.wake.notify_one();
-        }
-        Ok(result)
+        self.enqueue(Some(entry), dedup_keys, now).await
     }
 
     /// Claims deduplication keys without storing an event (synchronous
