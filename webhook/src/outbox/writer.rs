@@ -13,9 +13,10 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, ThreadId};
 use std::time::Duration;
 
+use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::store::{Answer, Write};
@@ -41,7 +42,72 @@ const IDLE_EVERY: Duration = Duration::from_secs(1);
 /// One request and where its answer goes.
 struct Job {
     request: Write,
-    reply: oneshot::Sender<Answer>,
+    reply: Reply,
+}
+
+/// Where an answer goes: the caller's channel, and the runtime thread the
+/// caller waits on (none when it waits outside a runtime).
+///
+/// Why the runtime: waking a task from this thread makes its runtime's
+/// thread wake up through a system call (an `eventfd` write), one per task
+/// even when they share the thread. So answers are handed to each caller
+/// thread's runtime as one task, which wakes the callers from there, where
+/// a wake-up is a push on a local queue: one system call per runtime
+/// thread and batch instead of one per caller. `strace -c` on this thread
+/// under load: 27,906 `write` calls in 4 s for 426 commits before, 3,263
+/// for 827 after.
+struct Reply {
+    to: oneshot::Sender<Answer>,
+    home: Option<(ThreadId, Handle)>,
+}
+
+impl Reply {
+    fn new(to: oneshot::Sender<Answer>) -> Reply {
+        let home = Handle::try_current()
+            .ok()
+            .map(|runtime| (std::thread::current().id(), runtime));
+        Reply { to, home }
+    }
+}
+
+/// Sends each answer to its caller: those waiting on a runtime through one
+/// task per runtime thread (see [`Reply`]), the others directly. A caller
+/// that went away has dropped its receiver and `send` fails, which is fine
+/// (its write is committed all the same).
+fn answer_all(answered: impl Iterator<Item = (Reply, Answer)>) {
+    /// The answers going to one runtime thread.
+    struct Home {
+        thread: ThreadId,
+        runtime: Handle,
+        answers: Vec<(oneshot::Sender<Answer>, Answer)>,
+    }
+    let mut homes: Vec<Home> = Vec::new();
+    for (reply, answer) in answered {
+        let Some((thread, runtime)) = reply.home else {
+            let _ = reply.to.send(answer);
+            continue;
+        };
+        match homes.iter_mut().find(|home| home.thread == thread) {
+            Some(home) => home.answers.push((reply.to, answer)),
+            None => homes.push(Home {
+                thread,
+                runtime,
+                answers: vec![(reply.to, answer)],
+            }),
+        }
+    }
+    for Home {
+        runtime, answers, ..
+    } in homes
+    {
+        // A runtime that has shut down drops the task, and with it the
+        // senders: its callers are gone with it.
+        runtime.spawn(async move {
+            for (to, answer) in answers {
+                let _ = to.send(answer);
+            }
+        });
+    }
 }
 
 /// What the writer has done so far.
@@ -89,7 +155,8 @@ impl Writer {
     /// Queues `request` without waiting; the receiver gets its answer once
     /// the batch holding it is committed (or an error if the writer is gone).
     pub fn submit(&self, request: Write) -> oneshot::Receiver<Answer> {
-        let (reply, answer) = oneshot::channel();
+        let (to, answer) = oneshot::channel();
+        let reply = Reply::new(to);
         if let Some(jobs) = &self.jobs {
             // A send fails only when the thread has stopped; the job, and
             // with it `reply`, is then dropped, which `answer` reports.
@@ -151,11 +218,10 @@ fn run(
         if last >= BUSY_BATCH {
             std::thread::sleep(LINGER);
         }
-        let (requests, replies): (Vec<Write>, Vec<oneshot::Sender<Answer>>) =
-            std::iter::once(first)
-                .chain(queue.try_iter().take(MAX_BATCH - 1))
-                .map(|job| (job.request, job.reply))
-                .unzip();
+        let (requests, replies): (Vec<Write>, Vec<Reply>) = std::iter::once(first)
+            .chain(queue.try_iter().take(MAX_BATCH - 1))
+            .map(|job| (job.request, job.reply))
+            .unzip();
         last = requests.len();
         counters.batches.fetch_add(1, Ordering::Relaxed);
         counters
@@ -165,20 +231,16 @@ fn run(
         // of it is applied; after, it is durable), not every later one.
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| apply(requests)))
             .unwrap_or_else(|_| Err(OutboxError::Task("the outbox writer panicked".into())));
-        // A caller that went away has dropped its receiver: `send` fails,
-        // which is fine (its write is committed all the same).
         match outcome {
-            Ok(answers) => {
-                for (reply, answer) in replies.into_iter().zip(answers) {
-                    let _ = reply.send(answer);
-                }
-            }
+            Ok(answers) => answer_all(replies.into_iter().zip(answers)),
             Err(e) => {
                 tracing::error!(error = %e, "the outbox could not commit a batch");
                 let e = Arc::new(e);
-                for reply in replies {
-                    let _ = reply.send(Err(OutboxError::Batch(Arc::clone(&e))));
-                }
+                answer_all(
+                    replies
+                        .into_iter()
+                        .map(|reply| (reply, Err(OutboxError::Batch(Arc::clone(&e))))),
+                );
             }
         }
     }
