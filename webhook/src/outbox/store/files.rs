@@ -43,6 +43,14 @@ pub(super) fn sync_dir(path: &Path) -> io::Result<()> {
 /// synced, locked, renamed into place, the directory synced. Returns the
 /// new file, open for reading and writing, locked.
 pub(super) fn install(path: &Path, bytes: &[u8]) -> Result<File, OutboxError> {
+    let file = write_new(path, bytes)?;
+    put_in_place(path)?;
+    Ok(file)
+}
+
+/// Writes `bytes` to `path` + `.new` and syncs it (locked: nobody else knows
+/// the file yet); [`put_in_place`] then renames it over `path`.
+pub(super) fn write_new(path: &Path, bytes: &[u8]) -> Result<File, OutboxError> {
     let tmp = sibling(path, ".new");
     let written = (|| {
         let file = OpenOptions::new()
@@ -55,22 +63,26 @@ pub(super) fn install(path: &Path, bytes: &[u8]) -> Result<File, OutboxError> {
         file.sync_data()?;
         Ok::<File, io::Error>(file)
     })();
-    let file = match written {
-        Ok(file) => file,
+    match written {
+        Ok(file) => {
+            // Nobody else knows the temporary file: the lock is ours at once.
+            let _ = file.try_lock();
+            Ok(file)
+        }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
-            return Err(io_error(path, "write a new")(e));
+            Err(io_error(path, "write a new")(e))
         }
-    };
-    // Nobody else knows the temporary file: the lock is ours at once.
-    let _ = file.try_lock();
-    std::fs::rename(&tmp, path)
-        .and_then(|()| sync_dir(path))
-        .map_err(io_error(path, "install a new"))?;
-    Ok(file)
+    }
 }
 
-/// Writes zeros into `file` from `from` to `to`.
+/// Renames the synced `path` + `.new` over `path`, durably.
+pub(super) fn put_in_place(path: &Path) -> Result<(), OutboxError> {
+    std::fs::rename(sibling(path, ".new"), path)
+        .and_then(|()| sync_dir(path))
+        .map_err(io_error(path, "install a new"))
+}
+
 pub(super) fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
     let mut at = from;
     while at < to {

@@ -16,11 +16,13 @@
 //!   cut during a write, so never acknowledged) is cut off and logged;
 //!   anything else unreadable stops the open with an error that names the
 //!   file, what is wrong and what to do.
-//! - **Compaction**: once the log has grown to twice its size after the last
+//! - **Compaction** ([`compaction`], in the background while commits go
+//!   on): once the log has grown to twice its size after the last
 //!   compaction (and at least [`COMPACT_MIN`]), the live state (pending and
 //!   dead events, live deduplication keys, the next id) is written to a new
-//!   file, synced, and renamed over the log. Delivered events are dropped
-//!   there: `outbox list --state delivered` shows those delivered since.
+//!   file, the frames committed meanwhile are copied after it, and it is
+//!   synced and renamed over the log. Delivered events are dropped there:
+//!   `outbox list --state delivered` shows those delivered since.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -44,6 +46,7 @@ use files::{install, io_error, replay, sibling, write_zeros};
 use plan::Plan;
 use state::{state_command, Loc, State};
 
+mod compaction;
 pub(super) mod entries;
 mod files;
 mod plan;
@@ -117,6 +120,8 @@ pub struct Store {
     commit_failures: AtomicU64,
     /// The last commit's frame buffer, for the next (see [`SPARE_MAX`]).
     spare: Mutex<Vec<u8>>,
+    /// The compaction in progress, if one is.
+    compaction: Mutex<Option<compaction::Running>>,
     #[cfg(any(test, feature = "testing"))]
     faults: Faults,
 }
@@ -223,6 +228,7 @@ impl Store {
             failure: Mutex::new(None),
             commit_failures: AtomicU64::new(0),
             spare: Mutex::new(Vec::new()),
+            compaction: Mutex::new(None),
             #[cfg(any(test, feature = "testing"))]
             faults: Faults::default(),
         })
@@ -276,7 +282,7 @@ impl Store {
                 delivered += 1;
             }
         }
-        let (snapshot, _) = state.snapshot(now_ms())?;
+        let (snapshot, _) = state.freeze(now_ms()).encode()?;
         let pending = state.pending.len() as u64;
         let keys = state.keys.values().filter(|&&e| e > now_ms()).count();
         install(to, &snapshot)?;
@@ -426,10 +432,12 @@ impl Store {
         Ok(answers)
     }
 
-    /// What the writer does when it has nothing to write: after a failed
-    /// commit, try an empty frame, so the service recovers (and `/health`
-    /// says so) without waiting for traffic.
+    /// What the writer does when it has nothing to write: installs a
+    /// compaction that has finished, and after a failed commit tries an
+    /// empty frame, so the service recovers (and `/health` says so) without
+    /// waiting for traffic.
     pub fn idle(&self) {
+        self.maybe_compact();
         if lock(&self.failure).is_none() {
             return;
         }
@@ -440,52 +448,6 @@ impl Store {
                 tracing::debug!(error = %e, "the outbox still cannot write");
             }
         }
-    }
-
-    fn maybe_compact(&self) {
-        let due = {
-            let log = lock(&self.log);
-            log.end >= log.compact_at
-        };
-        if !due {
-            return;
-        }
-        let started = Instant::now();
-        match self.compact() {
-            Ok((before, after)) => {
-                tracing::info!(before, after, took = ?started.elapsed(), "outbox compacted");
-            }
-            Err(e) => {
-                let mut log = lock(&self.log);
-                log.compact_at = log.end.saturating_add(COMPACT_MIN);
-                tracing::warn!(error = %e, "cannot compact the outbox; trying again later");
-            }
-        }
-    }
-
-    /// Rewrites the log as its live state; returns the sizes before and
-    /// after.
-    fn compact(&self) -> Result<(u64, u64), OutboxError> {
-        let mut state = lock(&self.state);
-        let mut log = lock(&self.log);
-        let now = now_ms();
-        state.keys.retain(|_, expiry| *expiry > now);
-        let (bytes, locs) = state.snapshot(now)?;
-        let file = Arc::new(install(&self.path, &bytes)?);
-        let before = log.end;
-        let after = bytes.len() as u64;
-        log.file = Arc::clone(&file);
-        log.end = after;
-        log.allocated = after;
-        log.compact_at = COMPACT_MIN.max(after.saturating_mul(2));
-        state.file = Some(file);
-        state.slots.retain(|_, s| s.state != EntryState::Delivered);
-        for (id, loc) in locs {
-            if let Some(slot) = state.slots.get_mut(&id) {
-                slot.loc = loc;
-            }
-        }
-        Ok((before, after))
     }
 
     /// Whether an entry with this order key is pending.

@@ -263,10 +263,74 @@ impl State {
         self.keys.get(&key).is_some_and(|&expiry| expiry > now_ms)
     }
 
-    /// The live state as a new log file: its bytes, and where each kept
-    /// entry's record is in them. Delivered entries and expired keys are
-    /// left out.
-    pub(super) fn snapshot(&self, now_ms: u64) -> Result<Snapshot, OutboxError> {
+    /// What a snapshot of the live state needs (see [`Frozen`]): the
+    /// entries that are not delivered, with their commands or where to read
+    /// them, and the keys live at `now_ms`.
+    pub(super) fn freeze(&self, now_ms: u64) -> Frozen {
+        let entries = self
+            .slots
+            .iter()
+            .filter(|(_, slot)| slot.state != EntryState::Delivered)
+            .map(|(&id, slot)| FrozenEntry {
+                id,
+                webhook: slot.webhook.clone(),
+                order_key: slot.order_key.clone(),
+                command: slot.command.clone(),
+                accepted_ms: slot.accepted_ms,
+                attempts: slot.attempts,
+                next_attempt_ms: slot.next_attempt_ms,
+                last_error: slot.last_error.clone(),
+                finished_ms: slot.finished_ms,
+                state: slot.state,
+                loc: slot.loc,
+            })
+            .collect();
+        Frozen {
+            file: self.file.clone(),
+            next_id: self.next_id,
+            entries,
+            keys: self
+                .keys
+                .iter()
+                .filter(|(_, &expiry)| expiry > now_ms)
+                .map(|(&k, &e)| (k, e))
+                .collect(),
+        }
+    }
+}
+
+/// A copy of the live state, taken at one point of the log, that can be
+/// written out as a new log file elsewhere (on another thread) while the
+/// state goes on changing: commands not in memory are read back from the
+/// log, which only grows.
+#[derive(Debug)]
+pub(super) struct Frozen {
+    file: Option<Arc<File>>,
+    next_id: u64,
+    entries: Vec<FrozenEntry>,
+    keys: Vec<Key>,
+}
+
+/// A [`Slot`]'s copy; the command, when not in memory, is read back from
+/// `loc`.
+#[derive(Debug)]
+struct FrozenEntry {
+    id: u64,
+    webhook: String,
+    order_key: Option<String>,
+    command: Option<StoredCommand>,
+    accepted_ms: u64,
+    attempts: u32,
+    next_attempt_ms: u64,
+    last_error: Option<String>,
+    finished_ms: Option<u64>,
+    state: EntryState,
+    loc: Loc,
+}
+
+impl Frozen {
+    /// The new log file's bytes, and where each entry's record is in them.
+    pub(super) fn encode(self) -> Result<Snapshot, OutboxError> {
         let mut out = log::header().to_vec();
         let mut locs = Vec::new();
         let mut frame = FrameBuilder::default();
@@ -289,13 +353,25 @@ impl State {
                 next_id: self.next_id,
             })
             .map_err(encode)?;
-        for (&id, slot) in &self.slots {
-            if slot.state == EntryState::Delivered {
-                continue;
-            }
+        for frozen in self.entries {
+            let id = frozen.id;
+            let command = match frozen.command {
+                Some(command) => command,
+                None => state_command(self.file.as_deref(), id, frozen.loc)?,
+            };
             let record = Record::Event {
-                entry: self.entry(id, slot)?,
-                state: slot.state,
+                entry: Entry {
+                    id,
+                    webhook: frozen.webhook,
+                    order_key: frozen.order_key,
+                    command,
+                    accepted_ms: frozen.accepted_ms,
+                    attempts: frozen.attempts,
+                    next_attempt_ms: frozen.next_attempt_ms,
+                    last_error: frozen.last_error,
+                    finished_ms: frozen.finished_ms,
+                },
+                state: frozen.state,
                 keys: Vec::new(),
             };
             in_frame.push((id, frame.push(&record).map_err(encode)?));
@@ -303,13 +379,7 @@ impl State {
                 flush(&mut out, &mut frame, &mut in_frame, &mut locs);
             }
         }
-        let live: Vec<Key> = self
-            .keys
-            .iter()
-            .filter(|(_, &expiry)| expiry > now_ms)
-            .map(|(&k, &e)| (k, e))
-            .collect();
-        for chunk in live.chunks(KEYS_PER_RECORD) {
+        for chunk in self.keys.chunks(KEYS_PER_RECORD) {
             frame
                 .push(&Record::Keys {
                     keys: chunk.to_vec(),

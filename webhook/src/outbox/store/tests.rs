@@ -411,6 +411,97 @@ fn compaction_keeps_pending_dead_keys_and_ids_and_drops_delivered() {
     assert!(!path.with_extension("log.new").exists());
 }
 
+#[test]
+fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.log");
+    busy_store(&path);
+    let store = open(&path);
+    // 1 delivered, 2 dead, 3 pending (retry at 500), 4 and 5 pending behind
+    // it (all of key `k`). The state is frozen here...
+    let (from, frozen) = store.freeze();
+    // ...and commits go on: a new event with its key, 3 delivered, and the
+    // new one dead at once (so its command is read back from the file).
+    let now = now_ms();
+    let late = Write::Enqueue(Enqueue {
+        entry: Some(entry(None)),
+        keys: vec!["late".into()],
+        now_ms: now,
+        expires_ms: now + 3_600_000,
+    });
+    assert_eq!(enqueued(one(&store, late)), Enqueued::Stored(6));
+    let (due, _) = store.take_due(500, 10).unwrap();
+    assert_eq!(ids(&due), [3, 6]);
+    settle(&store, &due[0], EntryState::Delivered);
+    settle(&store, &due[1], EntryState::Dead);
+    let all = |store: &Store| -> Vec<(EntryState, Entry)> {
+        (1..=6).filter_map(|id| store.get(id).unwrap()).collect()
+    };
+    let expected: Vec<_> = all(&store).into_iter().filter(|(_, e)| e.id != 1).collect();
+    let grown = store.log_bytes();
+
+    let prepared = compaction::prepare(&path, frozen).unwrap();
+    let (was, now_bytes) = store.finish_compaction(from, prepared).unwrap();
+    assert_eq!(was, grown);
+    assert!(now_bytes < was, "{now_bytes} < {was}");
+    // Entry 1 was delivered before the freeze: gone. The others are read
+    // back (commands included) from the snapshot (2, 3) or the tail (6).
+    assert_eq!(all(&store), expected);
+    assert_eq!(
+        enqueue(&store, None, &["late"], now + 1),
+        Enqueued::Duplicate
+    );
+    assert_eq!(
+        enqueue(&store, None, &["key0"], now + 1),
+        Enqueued::Duplicate
+    );
+    assert!(!sibling(&path, ".new").exists());
+    // The new file replays to the same state, and compacts again.
+    drop(store);
+    let store = open(&path);
+    assert_eq!(all(&store), expected);
+    assert_eq!(store.stats().pending, 2);
+    store.compact().unwrap();
+    let expected: Vec<_> = expected
+        .into_iter()
+        .filter(|(s, _)| *s != EntryState::Delivered)
+        .collect();
+    assert_eq!(all(&store), expected);
+}
+
+#[test]
+fn the_writer_compacts_in_the_background_and_installs_it_at_a_later_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.log");
+    let before = busy_store(&path);
+    let store = open(&path);
+    let grown = store.log_bytes();
+    lock(&store.log).compact_at = 0;
+    // This commit starts the compaction; it does not wait for it.
+    assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Stored(0));
+    let started = std::time::Instant::now();
+    while !lock(&store.compaction)
+        .as_ref()
+        .is_some_and(|running| running.is_finished())
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(store.log_bytes() > grown, "not installed yet");
+    // The next commit (or an idle second) installs it.
+    store.idle();
+    assert!(lock(&store.compaction).is_none());
+    assert!(store.log_bytes() < grown, "{} < {grown}", store.log_bytes());
+    assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Duplicate);
+    let kept: Vec<_> = before
+        .into_iter()
+        .filter(|(s, _)| *s != EntryState::Delivered)
+        .collect();
+    assert_eq!(everything(&store), kept);
+    drop(store);
+    assert_eq!(everything(&open(&path)), kept);
+}
+
 /// The file's frames, without the zeros written ahead of them.
 fn frames_only(path: &Path) -> Vec<u8> {
     let mut bytes = std::fs::read(path).unwrap();
