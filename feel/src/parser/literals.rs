@@ -1,6 +1,8 @@
 //! Literals and names: string escapes, numbers, `@"…"` temporal literals, and
 //! the spelling of names.
 
+use std::borrow::Cow;
+
 use crate::error::Span;
 use crate::value::{Number, Value};
 
@@ -20,9 +22,11 @@ pub(super) struct LiteralError {
 /// as written, because FEEL strings carry regular expressions (`split(s,
 /// "\s")` must see `\s`, as the TCK checks). A malformed or lone-surrogate
 /// code point escape is an error.
-pub(super) fn unescape(raw: &str, offset: usize) -> Result<String, LiteralError> {
+///
+/// Text without a backslash is returned as it is, without a copy.
+pub(super) fn unescape(raw: &str, offset: usize) -> Result<Cow<'_, str>, LiteralError> {
     if !raw.contains('\\') {
-        return Ok(raw.to_string());
+        return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
@@ -61,7 +65,7 @@ pub(super) fn unescape(raw: &str, offset: usize) -> Result<String, LiteralError>
         rest = &after[used..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// `after` starts with `u`: decodes `uXXXX` (and a following `\uXXXX` low

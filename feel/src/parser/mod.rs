@@ -56,6 +56,7 @@ mod prescan;
 mod tests;
 mod types;
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -462,8 +463,8 @@ impl<'s> Builder<'s> {
                 self.leaf(ExprKind::Literal(value), span, depth)
             }
             Rule::string => {
-                let value = self.string(pair)?;
-                self.leaf(ExprKind::Literal(Value::String(value.into())), span, depth)
+                let value = Arc::from(&*self.string(pair)?);
+                self.leaf(ExprKind::Literal(Value::String(value)), span, depth)
             }
             Rule::at_literal => {
                 let string = pair
@@ -764,7 +765,9 @@ impl<'s> Builder<'s> {
 
     // ---------------------------------------------------------------- tokens
 
-    fn string(&self, pair: Pair<'_, Rule>) -> Result<String, ParseError> {
+    /// The text of a string literal, escapes decoded (borrowed from the
+    /// source when it has none).
+    fn string<'i>(&self, pair: Pair<'i, Rule>) -> Result<Cow<'i, str>, ParseError> {
         let span = self.span(&pair);
         let content = pair
             .into_inner()
