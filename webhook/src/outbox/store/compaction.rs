@@ -198,6 +198,24 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    /// A compaction still being prepared is waited for and thrown away, so
+    /// no thread of this store writes beside the log once it is gone (a
+    /// store opened next on the same file may start a compaction of its
+    /// own).
+    fn drop(&mut self) {
+        let running = self
+            .compaction
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(running) = running {
+            let _ = running.prepare.join();
+            let _ = std::fs::remove_file(sibling(&self.path, ".new"));
+        }
+    }
+}
+
 /// Step 2: the frozen state written to the new file beside `path`, synced.
 pub(super) fn prepare(path: &Path, frozen: Frozen) -> Result<Prepared, OutboxError> {
     let (bytes, locs) = frozen.encode()?;

@@ -502,6 +502,28 @@ fn the_writer_compacts_in_the_background_and_installs_it_at_a_later_commit() {
     assert_eq!(everything(&open(&path)), kept);
 }
 
+#[test]
+fn a_store_dropped_during_a_compaction_waits_for_it_and_leaves_the_log_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.log");
+    let before = busy_store(&path);
+    let store = open(&path);
+    let grown = store.log_bytes();
+    lock(&store.log).compact_at = 0;
+    assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Stored(0));
+    assert!(lock(&store.compaction).is_some(), "a compaction started");
+    drop(store);
+    assert!(!sibling(&path, ".new").exists());
+    let store = open(&path);
+    assert!(
+        store.log_bytes() > grown,
+        "the old log, with the last commit"
+    );
+    assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Duplicate);
+    let kept: Vec<_> = before.into_iter().collect();
+    assert_eq!(everything(&store), kept);
+}
+
 /// The file's frames, without the zeros written ahead of them.
 fn frames_only(path: &Path) -> Vec<u8> {
     let mut bytes = std::fs::read(path).unwrap();
