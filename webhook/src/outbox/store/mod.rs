@@ -497,17 +497,7 @@ impl Store {
                 Some(command) => command,
                 None => state_command(state.file.as_deref(), id, slot.loc)?,
             };
-            ready.push(Entry {
-                id,
-                webhook: slot.webhook.clone(),
-                order_key: slot.order_key.clone(),
-                command,
-                accepted_ms: slot.accepted_ms,
-                attempts: slot.attempts,
-                next_attempt_ms: slot.next_attempt_ms,
-                last_error: slot.last_error.clone(),
-                finished_ms: slot.finished_ms,
-            });
+            ready.push(slot.entry(id, command));
         }
         for entry in &ready {
             state.take(entry.id);

@@ -27,7 +27,7 @@ pub(super) struct Loc {
 
 /// One entry in memory: everything but the command, which only pending
 /// entries keep (the others are read back from `loc` when asked for).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Slot {
     pub(super) state: EntryState,
     pub(super) webhook: String,
@@ -44,6 +44,24 @@ pub(super) struct Slot {
     /// since: not handed out again. Memory only: after a restart every
     /// pending entry is due again (at least once).
     pub(super) taken: bool,
+}
+
+impl Slot {
+    /// The entry this slot describes, with its command (which the slot may
+    /// not hold: see [`state_command`]).
+    pub(super) fn entry(&self, id: u64, command: StoredCommand) -> Entry {
+        Entry {
+            id,
+            webhook: self.webhook.clone(),
+            order_key: self.order_key.clone(),
+            command,
+            accepted_ms: self.accepted_ms,
+            attempts: self.attempts,
+            next_attempt_ms: self.next_attempt_ms,
+            last_error: self.last_error.clone(),
+            finished_ms: self.finished_ms,
+        }
+    }
 }
 
 /// A new log file's bytes, and where each kept entry's record is in them.
@@ -233,17 +251,7 @@ impl State {
     }
 
     pub(super) fn entry(&self, id: u64, slot: &Slot) -> Result<Entry, OutboxError> {
-        Ok(Entry {
-            id,
-            webhook: slot.webhook.clone(),
-            order_key: slot.order_key.clone(),
-            command: self.command(id, slot)?,
-            accepted_ms: slot.accepted_ms,
-            attempts: slot.attempts,
-            next_attempt_ms: slot.next_attempt_ms,
-            last_error: slot.last_error.clone(),
-            finished_ms: slot.finished_ms,
-        })
+        Ok(slot.entry(id, self.command(id, slot)?))
     }
 
     pub(super) fn stats(&self) -> Stats {
@@ -271,19 +279,7 @@ impl State {
             .slots
             .iter()
             .filter(|(_, slot)| slot.state != EntryState::Delivered)
-            .map(|(&id, slot)| FrozenEntry {
-                id,
-                webhook: slot.webhook.clone(),
-                order_key: slot.order_key.clone(),
-                command: slot.command.clone(),
-                accepted_ms: slot.accepted_ms,
-                attempts: slot.attempts,
-                next_attempt_ms: slot.next_attempt_ms,
-                last_error: slot.last_error.clone(),
-                finished_ms: slot.finished_ms,
-                state: slot.state,
-                loc: slot.loc,
-            })
+            .map(|(&id, slot)| (id, slot.clone()))
             .collect();
         Frozen {
             file: self.file.clone(),
@@ -307,25 +303,9 @@ impl State {
 pub(super) struct Frozen {
     file: Option<Arc<File>>,
     next_id: u64,
-    entries: Vec<FrozenEntry>,
+    /// The entries that are not delivered.
+    entries: Vec<(u64, Slot)>,
     keys: Vec<Key>,
-}
-
-/// A [`Slot`]'s copy; the command, when not in memory, is read back from
-/// `loc`.
-#[derive(Debug)]
-struct FrozenEntry {
-    id: u64,
-    webhook: String,
-    order_key: Option<String>,
-    command: Option<StoredCommand>,
-    accepted_ms: u64,
-    attempts: u32,
-    next_attempt_ms: u64,
-    last_error: Option<String>,
-    finished_ms: Option<u64>,
-    state: EntryState,
-    loc: Loc,
 }
 
 impl Frozen {
@@ -353,25 +333,14 @@ impl Frozen {
                 next_id: self.next_id,
             })
             .map_err(encode)?;
-        for frozen in self.entries {
-            let id = frozen.id;
-            let command = match frozen.command {
+        for (id, mut slot) in self.entries {
+            let command = match slot.command.take() {
                 Some(command) => command,
-                None => state_command(self.file.as_deref(), id, frozen.loc)?,
+                None => state_command(self.file.as_deref(), id, slot.loc)?,
             };
             let record = Record::Event {
-                entry: Entry {
-                    id,
-                    webhook: frozen.webhook,
-                    order_key: frozen.order_key,
-                    command,
-                    accepted_ms: frozen.accepted_ms,
-                    attempts: frozen.attempts,
-                    next_attempt_ms: frozen.next_attempt_ms,
-                    last_error: frozen.last_error,
-                    finished_ms: frozen.finished_ms,
-                },
-                state: frozen.state,
+                entry: slot.entry(id, command),
+                state: slot.state,
                 keys: Vec::new(),
             };
             in_frame.push((id, frame.push(&record).map_err(encode)?));
