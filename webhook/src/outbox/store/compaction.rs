@@ -159,10 +159,8 @@ impl Store {
                 .map_err(io_error(&self.path, "write a new"))?;
             put_in_place(&self.path)
         })();
-        if let Err(e) = installed {
-            let _ = std::fs::remove_file(sibling(&self.path, ".new"));
-            return Err(e);
-        }
+        // On failure the caller removes the new file (`compaction_failed`).
+        installed?;
         let before = log.end;
         let after = prepared.len + (log.end - from);
         let file = Arc::new(prepared.file);
