@@ -388,11 +388,7 @@ fn compaction_keeps_pending_dead_keys_and_ids_and_drops_delivered() {
     let (was, now) = store.compact().unwrap();
     assert_eq!(was, grown);
     assert!(now < was, "{now} < {was}");
-    let kept: Vec<_> = before
-        .iter()
-        .filter(|(s, _)| *s != EntryState::Delivered)
-        .cloned()
-        .collect();
+    let kept = undelivered(before);
     assert_eq!(everything(&store), kept);
     // It goes on appending to the compacted file, and reopens as it is.
     assert_eq!(
@@ -462,21 +458,32 @@ fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
     assert_eq!(all(&store), expected);
     assert_eq!(store.stats().pending, 2);
     store.compact().unwrap();
-    let expected: Vec<_> = expected
+    assert_eq!(all(&store), undelivered(expected));
+}
+
+/// What a compaction keeps of `entries`.
+fn undelivered(entries: Vec<(EntryState, Entry)>) -> Vec<(EntryState, Entry)> {
+    entries
         .into_iter()
         .filter(|(s, _)| *s != EntryState::Delivered)
-        .collect();
-    assert_eq!(all(&store), expected);
+        .collect()
+}
+
+/// [`busy_store`] opened with its compaction due, so that the next commit
+/// starts one; with what it holds and the log's size.
+fn due_for_compaction(path: &Path) -> (Store, Vec<(EntryState, Entry)>, u64) {
+    let before = busy_store(path);
+    let store = open(path);
+    let grown = store.log_bytes();
+    lock(&store.log).compact_at = 0;
+    (store, before, grown)
 }
 
 #[test]
 fn the_writer_compacts_in_the_background_and_installs_it_at_a_later_commit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.log");
-    let before = busy_store(&path);
-    let store = open(&path);
-    let grown = store.log_bytes();
-    lock(&store.log).compact_at = 0;
+    let (store, before, grown) = due_for_compaction(&path);
     // This commit starts the compaction; it does not wait for it.
     assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Stored(0));
     let started = std::time::Instant::now();
@@ -493,10 +500,7 @@ fn the_writer_compacts_in_the_background_and_installs_it_at_a_later_commit() {
     assert!(lock(&store.compaction).is_none());
     assert!(store.log_bytes() < grown, "{} < {grown}", store.log_bytes());
     assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Duplicate);
-    let kept: Vec<_> = before
-        .into_iter()
-        .filter(|(s, _)| *s != EntryState::Delivered)
-        .collect();
+    let kept = undelivered(before);
     assert_eq!(everything(&store), kept);
     drop(store);
     assert_eq!(everything(&open(&path)), kept);
@@ -506,10 +510,7 @@ fn the_writer_compacts_in_the_background_and_installs_it_at_a_later_commit() {
 fn a_store_dropped_during_a_compaction_waits_for_it_and_leaves_the_log_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.log");
-    let before = busy_store(&path);
-    let store = open(&path);
-    let grown = store.log_bytes();
-    lock(&store.log).compact_at = 0;
+    let (store, before, grown) = due_for_compaction(&path);
     assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Stored(0));
     assert!(lock(&store.compaction).is_some(), "a compaction started");
     drop(store);
@@ -520,8 +521,7 @@ fn a_store_dropped_during_a_compaction_waits_for_it_and_leaves_the_log_as_it_was
         "the old log, with the last commit"
     );
     assert_eq!(enqueue(&store, None, &["a"], now_ms()), Enqueued::Duplicate);
-    let kept: Vec<_> = before.into_iter().collect();
-    assert_eq!(everything(&store), kept);
+    assert_eq!(everything(&store), before);
 }
 
 /// The file's frames, without the zeros written ahead of them.
