@@ -101,7 +101,7 @@ async fn send(outbox: &Outbox, dispatcher: &dyn Dispatcher, outcomes: UnboundedS
     loop {
         // Refill once a quarter of the window is free (or when idle), not
         // after every single outcome: each look at the store walks the
-        // pending entries from the oldest.
+        // waiting entries from the oldest, those backing off included.
         let room = window - sending.len();
         let now = now_ms();
         let refill = sending.is_empty() || room >= window / 4 || next.is_some_and(|t| t <= now);
