@@ -7,15 +7,18 @@
 //! 100 ms per 64 MiB of log under load, which was most of the load run's
 //! p99. Now it goes in three steps:
 //!
-//! 1. **Freeze** (writer thread, between commits, short): the live state as
-//!    of the log's current end `from` is copied ([`Frozen`]).
+//! 1. **Freeze** (writer thread, between commits, tens of microseconds):
+//!    the live state as of the log's current end `from` is taken
+//!    ([`Frozen`]): the pending and dead entries are copied, the keys shared
+//!    (see [`super::keys`]).
 //! 2. **Prepare** (a thread of its own): the copy is encoded and written to
 //!    the new file beside the log (`.new`), and synced. Commits go on
 //!    appending to the old log meanwhile.
 //! 3. **Finish** (writer thread, between commits): the frames committed
 //!    since `from` are copied after the snapshot, the new file is synced and
 //!    renamed over the log, and the state's record locations are moved to
-//!    the new file.
+//!    the new file. The delivered entries dropped there are freed on a
+//!    thread of their own.
 //!
 //! Frames do not refer to positions, so the copied tail reads the same
 //! after the snapshot as it did after `from`: replaying the new file gives
@@ -23,7 +26,7 @@
 //! log whole and a `.new` file that opening removes; after it, the new file
 //! is complete and synced.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -31,19 +34,27 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use super::entries::EntryState;
 use super::files::{io_error, put_in_place, sibling, write_new};
-use super::state::{Frozen, Loc};
+use super::state::{Frozen, Loc, Slot};
 use super::{Store, COMPACT_MIN};
 use crate::outbox::OutboxError;
 use crate::sync::lock;
 use crate::zeebe::now_ms;
 
+/// Where the log was when the state was frozen.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mark {
+    /// The log's end.
+    from: u64,
+    /// The next entry id: entries from it on were recorded after `from`
+    /// (ids are given in log order).
+    first_new: u64,
+}
+
 /// A compaction between its freeze and its finish.
 #[derive(Debug)]
 pub(super) struct Running {
-    /// The log's end when the state was frozen.
-    from: u64,
+    mark: Mark,
     started: Instant,
     prepare: JoinHandle<Result<Prepared, OutboxError>>,
 }
@@ -77,14 +88,14 @@ impl Store {
             }
             drop(running);
             let Running {
-                from,
+                mark,
                 started,
                 prepare,
             } = compaction;
             let prepared = prepare.join().unwrap_or_else(|_| {
                 Err(OutboxError::Task("the compaction thread panicked".into()))
             });
-            match prepared.and_then(|prepared| self.finish_compaction(from, prepared)) {
+            match prepared.and_then(|prepared| self.finish_compaction(mark, prepared)) {
                 Ok((before, after)) => {
                     tracing::info!(before, after, took = ?started.elapsed(), "outbox compacted");
                 }
@@ -99,7 +110,7 @@ impl Store {
         if !due {
             return;
         }
-        let (from, frozen) = self.freeze();
+        let (mark, frozen) = self.freeze();
         let path = self.path.clone();
         let started = Instant::now();
         match std::thread::Builder::new()
@@ -108,7 +119,7 @@ impl Store {
         {
             Ok(prepare) => {
                 *running = Some(Running {
-                    from,
+                    mark,
                     started,
                     prepare,
                 })
@@ -123,26 +134,27 @@ impl Store {
     /// thread; returns the sizes before and after.
     #[cfg(test)]
     pub(super) fn compact(&self) -> Result<(u64, u64), OutboxError> {
-        let (from, frozen) = self.freeze();
+        let (mark, frozen) = self.freeze();
         let prepared = prepare(&self.path, frozen)?;
-        self.finish_compaction(from, prepared)
+        self.finish_compaction(mark, prepared)
     }
 
-    /// Step 1: the live state and the log end it stands for. Expired keys
-    /// are dropped from memory here too.
-    pub(super) fn freeze(&self) -> (u64, Frozen) {
-        let mut state = lock(&self.state);
+    /// Step 1: the live state and the log end it stands for.
+    pub(super) fn freeze(&self) -> (Mark, Frozen) {
+        let state = lock(&self.state);
         let log = lock(&self.log);
-        let now = now_ms();
-        state.keys.retain(|_, expiry| *expiry > now);
-        (log.end, state.freeze(now))
+        let mark = Mark {
+            from: log.end,
+            first_new: state.next_id,
+        };
+        (mark, state.freeze(now_ms()))
     }
 
-    /// Step 3: the frames committed since `from` go after the snapshot, the
-    /// new file replaces the log, and the state follows it.
+    /// Step 3: the frames committed since the freeze go after the snapshot,
+    /// the new file replaces the log, and the state follows it.
     pub(super) fn finish_compaction(
         &self,
-        from: u64,
+        Mark { from, first_new }: Mark,
         prepared: Prepared,
     ) -> Result<(u64, u64), OutboxError> {
         let mut state = lock(&self.state);
@@ -171,20 +183,25 @@ impl Store {
         state.file = Some(file);
         // An entry recorded since `from` is in the copied tail, moved by
         // the snapshot's length; one recorded before is in the snapshot
-        // unless it was delivered by then, and then it is gone.
-        let moved: HashMap<u64, Loc> = prepared.locs.into_iter().collect();
-        state.slots.retain(|id, slot| {
-            if slot.loc.offset >= from {
-                slot.loc.offset = slot.loc.offset - from + prepared.len;
-                true
-            } else if let Some(&loc) = moved.get(id) {
+        // unless it was delivered by then, and then it is gone. Both are
+        // found without walking the delivered entries, which under load are
+        // hundreds of thousands: the older ones are split off at once, the
+        // kept ones taken back out of them, and the rest freed on a thread
+        // of their own.
+        let newer = state.slots.split_off(&first_new);
+        let mut older = std::mem::replace(&mut state.slots, newer);
+        for slot in state.slots.values_mut() {
+            slot.loc.offset = slot.loc.offset - from + prepared.len;
+        }
+        for (id, loc) in prepared.locs {
+            if let Some(mut slot) = older.remove(&id) {
                 slot.loc = loc;
-                true
-            } else {
-                debug_assert_eq!(slot.state, EntryState::Delivered);
-                false
+                state.slots.insert(id, slot);
             }
-        });
+        }
+        drop(state);
+        drop(log);
+        free_elsewhere(older);
         Ok((before, after))
     }
 
@@ -212,6 +229,19 @@ impl Drop for Store {
             let _ = std::fs::remove_file(sibling(&self.path, ".new"));
         }
     }
+}
+
+/// Drops `slots` on a thread of its own: freeing hundreds of thousands of
+/// delivered entries took the writer tens of milliseconds.
+fn free_elsewhere(slots: BTreeMap<u64, Slot>) {
+    if slots.is_empty() {
+        return;
+    }
+    // If no thread can be started, the closure is dropped here, and the
+    // entries with it.
+    let _ = std::thread::Builder::new()
+        .name("outbox-free".into())
+        .spawn(move || drop(slots));
 }
 
 /// Step 2: the frozen state written to the new file beside `path`, synced.

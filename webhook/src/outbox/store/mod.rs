@@ -49,6 +49,7 @@ use state::{state_command, Loc, State};
 mod compaction;
 pub(super) mod entries;
 mod files;
+mod keys;
 mod plan;
 mod state;
 #[cfg(test)]
@@ -284,14 +285,14 @@ impl Store {
         }
         let (snapshot, _) = state.freeze(now_ms()).encode()?;
         let pending = state.pending.len() as u64;
-        let keys = state.keys.values().filter(|&&e| e > now_ms()).count();
+        let keys = state.keys.iter_live(now_ms()).count();
         install(to, &snapshot)?;
         Ok(Salvaged {
             frames: frames.len(),
             bad_records,
             skipped,
             pending,
-            dead: state.dead,
+            dead: state.dead.len() as u64,
             delivered,
             keys,
         })
@@ -427,16 +428,18 @@ impl Store {
                 let offset = at + offset as u64;
                 state.apply(record, Loc { offset, len });
             }
+            state.keys.prune(now_ms());
         }
         self.maybe_compact();
         Ok(answers)
     }
 
-    /// What the writer does when it has nothing to write: installs a
-    /// compaction that has finished, and after a failed commit tries an
-    /// empty frame, so the service recovers (and `/health` says so) without
-    /// waiting for traffic.
+    /// What the writer does when it has nothing to write: drops expired
+    /// keys, installs a compaction that has finished, and after a failed
+    /// commit tries an empty frame, so the service recovers (and `/health`
+    /// says so) without waiting for traffic.
     pub fn idle(&self) {
+        lock(&self.state).keys.prune(now_ms());
         self.maybe_compact();
         if lock(&self.failure).is_none() {
             return;

@@ -26,7 +26,7 @@ impl Plan<'_> {
     fn live(&self, key: u128, now_ms: u64) -> bool {
         match self.keys.get(&key) {
             Some(claimed) => claimed.is_some_and(|expiry| expiry > now_ms),
-            None => self.state.live_key(key, now_ms),
+            None => self.state.keys.live(key, now_ms),
         }
     }
 

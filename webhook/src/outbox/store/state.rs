@@ -9,8 +9,9 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use super::entries::{Entry, EntryState, Stats};
+use super::keys::Keys;
 use crate::outbox::command::StoredCommand;
-use crate::outbox::log::{self, FrameBuilder, Key, Record};
+use crate::outbox::log::{self, FrameBuilder, Record};
 use crate::outbox::OutboxError;
 
 /// A compaction frame is closed once it passes this size.
@@ -82,11 +83,11 @@ pub(super) struct State {
     /// The order keys of taken entries (each holds its key until settled),
     /// with how many hold each.
     pub(super) holding: HashMap<String, u32>,
-    pub(super) dead: u64,
+    pub(super) dead: BTreeSet<u64>,
     /// Pending entries per order key.
     pub(super) order: HashMap<String, u32>,
     /// Deduplication keys → expiry (Unix ms).
-    pub(super) keys: HashMap<u128, u64>,
+    pub(super) keys: Keys,
 }
 
 impl State {
@@ -98,9 +99,9 @@ impl State {
             pending: BTreeSet::new(),
             waiting: BTreeSet::new(),
             holding: HashMap::new(),
-            dead: 0,
+            dead: BTreeSet::new(),
             order: HashMap::new(),
-            keys: HashMap::new(),
+            keys: Keys::default(),
         }
     }
 
@@ -147,7 +148,9 @@ impl State {
                 self.waiting.remove(&id);
                 self.count_order(order_key, false);
             }
-            EntryState::Dead => self.dead = self.dead.saturating_sub(1),
+            EntryState::Dead => {
+                self.dead.remove(&id);
+            }
             EntryState::Delivered => {}
         }
     }
@@ -159,7 +162,9 @@ impl State {
                 self.waiting.insert(id);
                 self.count_order(order_key, true);
             }
-            EntryState::Dead => self.dead += 1,
+            EntryState::Dead => {
+                self.dead.insert(id);
+            }
             EntryState::Delivered => {}
         }
     }
@@ -193,7 +198,7 @@ impl State {
             Record::Keys { keys } => self.keys.extend(keys),
             Record::Release { keys } => {
                 for key in keys {
-                    self.keys.remove(&key);
+                    self.keys.remove(key);
                 }
             }
             Record::Settle {
@@ -262,35 +267,29 @@ impl State {
             .map(|slot| slot.accepted_ms);
         Stats {
             pending: self.pending.len() as u64,
-            dead: self.dead,
+            dead: self.dead.len() as u64,
             oldest_pending_ms: oldest,
         }
     }
 
-    pub(super) fn live_key(&self, key: u128, now_ms: u64) -> bool {
-        self.keys.get(&key).is_some_and(|&expiry| expiry > now_ms)
-    }
-
     /// What a snapshot of the live state needs (see [`Frozen`]): the
     /// entries that are not delivered, with their commands or where to read
-    /// them, and the keys live at `now_ms`.
+    /// them, and the keys live at `now_ms`. Its cost grows with the pending
+    /// and dead entries only: the keys are shared, not copied (see
+    /// [`Keys`]).
     pub(super) fn freeze(&self, now_ms: u64) -> Frozen {
-        let entries = self
-            .slots
-            .iter()
-            .filter(|(_, slot)| slot.state != EntryState::Delivered)
-            .map(|(&id, slot)| (id, slot.clone()))
+        let mut ids: Vec<u64> = self.pending.iter().chain(&self.dead).copied().collect();
+        ids.sort_unstable();
+        let entries = ids
+            .into_iter()
+            .filter_map(|id| Some((id, self.slots.get(&id)?.clone())))
             .collect();
         Frozen {
             file: self.file.clone(),
             next_id: self.next_id,
             entries,
-            keys: self
-                .keys
-                .iter()
-                .filter(|(_, &expiry)| expiry > now_ms)
-                .map(|(&k, &e)| (k, e))
-                .collect(),
+            keys: self.keys.clone(),
+            now_ms,
         }
     }
 }
@@ -303,9 +302,11 @@ impl State {
 pub(super) struct Frozen {
     file: Option<Arc<File>>,
     next_id: u64,
-    /// The entries that are not delivered.
+    /// The entries that are not delivered, by id.
     entries: Vec<(u64, Slot)>,
-    keys: Vec<Key>,
+    /// The keys; those live at `now_ms` are kept.
+    keys: Keys,
+    now_ms: u64,
 }
 
 impl Frozen {
@@ -348,12 +349,10 @@ impl Frozen {
                 flush(&mut out, &mut frame, &mut in_frame, &mut locs);
             }
         }
-        for chunk in self.keys.chunks(KEYS_PER_RECORD) {
-            frame
-                .push(&Record::Keys {
-                    keys: chunk.to_vec(),
-                })
-                .map_err(encode)?;
+        let mut live = self.keys.iter_live(self.now_ms).peekable();
+        while live.peek().is_some() {
+            let keys = live.by_ref().take(KEYS_PER_RECORD).collect();
+            frame.push(&Record::Keys { keys }).map_err(encode)?;
             if frame.len() >= SNAPSHOT_FRAME {
                 flush(&mut out, &mut frame, &mut in_frame, &mut locs);
             }

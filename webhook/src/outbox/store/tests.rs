@@ -415,7 +415,7 @@ fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
     let store = open(&path);
     // 1 delivered, 2 dead, 3 pending (retry at 500), 4 and 5 pending behind
     // it (all of key `k`). The state is frozen here...
-    let (from, frozen) = store.freeze();
+    let (mark, frozen) = store.freeze();
     // ...and commits go on: a new event with its key, 3 delivered, and the
     // new one dead at once (so its command is read back from the file).
     let now = now_ms();
@@ -437,7 +437,7 @@ fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
     let grown = store.log_bytes();
 
     let prepared = compaction::prepare(&path, frozen).unwrap();
-    let (was, now_bytes) = store.finish_compaction(from, prepared).unwrap();
+    let (was, now_bytes) = store.finish_compaction(mark, prepared).unwrap();
     assert_eq!(was, grown);
     assert!(now_bytes < was, "{now_bytes} < {was}");
     // Entry 1 was delivered before the freeze: gone. The others are read
