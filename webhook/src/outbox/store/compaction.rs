@@ -176,9 +176,9 @@ impl Store {
         let before = log.end;
         let after = prepared.len + (log.end - from);
         let file = Arc::new(prepared.file);
+        log.ahead.reset(Arc::clone(&file), after);
         log.file = Arc::clone(&file);
         log.end = after;
-        log.allocated = after;
         log.compact_at = COMPACT_MIN.max(after.saturating_mul(2));
         state.file = Some(file);
         // An entry recorded since `from` is in the copied tail, moved by

@@ -39,13 +39,15 @@ use super::log::{self, FrameBuilder, Record};
 use super::OutboxError;
 use crate::sync::lock;
 use crate::zeebe::now_ms;
+use ahead::Ahead;
 pub use entries::{
     Answer, Enqueue, Enqueued, Entry, EntryState, Settlement, Stats, Write, Written,
 };
-use files::{install, io_error, replay, sibling, write_zeros};
+use files::{install, io_error, replay, sibling};
 use plan::Plan;
 use state::{state_command, Loc, State};
 
+mod ahead;
 mod compaction;
 pub(super) mod entries;
 mod files;
@@ -97,8 +99,8 @@ struct LogFile {
     file: Arc<File>,
     /// Where the next frame goes (the end of the last durable frame).
     end: u64,
-    /// The file's length: zeros from `end` to here were written ahead.
-    allocated: u64,
+    /// The zeros beyond `end`.
+    ahead: Ahead,
     /// Compact once `end` reaches this.
     compact_at: u64,
 }
@@ -221,9 +223,9 @@ impl Store {
             path: path.to_path_buf(),
             state: Mutex::new(replayed.state),
             log: Mutex::new(LogFile {
+                ahead: Ahead::new(Arc::clone(&file), end),
                 file,
                 end,
-                allocated: end,
                 compact_at: COMPACT_MIN.max(end.saturating_mul(2)),
             }),
             failure: Mutex::new(None),
@@ -328,17 +330,8 @@ impl Store {
         }
         let at = log.end;
         let needed = at + frame.len() as u64;
-        if needed > log.allocated {
-            let ahead = needed.next_multiple_of(PREALLOCATE);
-            match write_zeros(&log.file, log.allocated, ahead) {
-                Ok(()) => log.allocated = ahead,
-                // Not enough space to write ahead: the frame alone may fit.
-                Err(_) => {
-                    let _ = log.file.set_len(at);
-                    log.allocated = at;
-                }
-            }
-        }
+        // Not enough space for zeros: the frame alone may fit.
+        let _ = log.ahead.reserve(needed, PREALLOCATE);
         match log
             .file
             .write_all_at(frame, at)
@@ -346,12 +339,11 @@ impl Store {
         {
             Ok(()) => {
                 log.end = needed;
-                log.allocated = log.allocated.max(needed);
+                log.ahead.used(needed);
                 Ok(at)
             }
             Err(e) => {
-                let _ = log.file.set_len(at);
-                log.allocated = at;
+                log.ahead.cut(at);
                 Err(e)
             }
         }
