@@ -12,6 +12,8 @@ use super::state::{Loc, State};
 use crate::outbox::log::{self, HeaderError};
 use crate::outbox::OutboxError;
 
+/// [`write_new`] syncs after each piece this long.
+const SYNC_PIECE: usize = 1 << 20;
 /// Zeros to write ahead from.
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
@@ -49,7 +51,10 @@ pub(super) fn install(path: &Path, bytes: &[u8]) -> Result<File, OutboxError> {
 }
 
 /// Writes `bytes` to `path` + `.new` and syncs it (locked: nobody else knows
-/// the file yet); [`put_in_place`] then renames it over `path`.
+/// the file yet); [`put_in_place`] then renames it over `path`. A big file
+/// (a compaction's) is synced every [`SYNC_PIECE`], so the log's commits,
+/// syncing meanwhile, never queue behind all of it at once (one did behind
+/// 20 MB: 107 ms).
 pub(super) fn write_new(path: &Path, bytes: &[u8]) -> Result<File, OutboxError> {
     let tmp = sibling(path, ".new");
     let written = (|| {
@@ -59,8 +64,15 @@ pub(super) fn write_new(path: &Path, bytes: &[u8]) -> Result<File, OutboxError> 
             .create(true)
             .truncate(true)
             .open(&tmp)?;
-        file.write_all_at(bytes, 0)?;
-        file.sync_data()?;
+        let mut at = 0;
+        for piece in bytes.chunks(SYNC_PIECE) {
+            file.write_all_at(piece, at)?;
+            file.sync_data()?;
+            at += piece.len() as u64;
+        }
+        if bytes.is_empty() {
+            file.sync_data()?;
+        }
         Ok::<File, io::Error>(file)
     })();
     match written {
