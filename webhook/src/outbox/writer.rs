@@ -26,14 +26,27 @@ use super::OutboxError;
 pub const MAX_BATCH: usize = 256;
 /// Under load (the last batch carried at least [`BUSY_BATCH`] requests),
 /// the writer waits this long before it takes the next batch, so more
-/// requests share its commit. Each commit costs the service CPU of its own,
-/// most of it in the kernel's `fdatasync` (on this project's VM about a
-/// tenth of the whole service's CPU under load), so fewer, larger commits
-/// cost less per request. Load runs alternating three builds (8 s rounds,
-/// 64 connections) gave medians of 56, 53 and 48 µs of CPU per request for
-/// 0, 0.5 and 1.5 ms. A lone request (the last batch was small) is
+/// requests share its commit. A lone request (the last batch was small) is
 /// committed at once.
-const LINGER: Duration = Duration::from_micros(1500);
+///
+/// It trades throughput for tail latency when the machine is saturated.
+/// Load runs on this project's 2-core VM, 64 connections, 8 s rounds, two
+/// or three rounds each, all in one session (req/s, p99):
+///
+/// | linger | req/s | p99 |
+/// |---|---|---|
+/// | 0 | 52,600–53,900 | 7.3–8.7 ms |
+/// | 100 µs | 50,100–50,700 | 6.4–6.6 ms |
+/// | 200 µs | 48,100–49,100 | 3.6–4.7 ms |
+/// | 300 µs | 45,600–48,100 | 3.9–4.4 ms |
+/// | 700 µs | 38,600–38,800 | 3.7–3.8 ms |
+/// | 1.5 ms | 26,600–27,000 | 3.8–4.2 ms |
+///
+/// CPU per request was 23–24 µs in all of them. With no linger the CPUs
+/// are saturated and requests queue for them. 1.5 ms, the value while
+/// compaction and the zeros ahead still held the writer, now halves
+/// throughput with no better p99.
+const LINGER: Duration = Duration::from_micros(300);
 /// See [`LINGER`].
 const BUSY_BATCH: usize = 8;
 /// How long the thread waits for a request before it calls `idle`.
