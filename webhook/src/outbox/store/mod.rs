@@ -394,17 +394,19 @@ impl Store {
         frame: &mut FrameBuilder,
     ) -> Result<Vec<Answer>, OutboxError> {
         let mut planned: Vec<(Record, (usize, usize))> = Vec::with_capacity(batch.len());
-        let answers: Vec<Answer> = {
+        let (answers, clock): (Vec<Answer>, u64) = {
             let state = lock(&self.state);
             let mut plan = Plan {
                 state: &state,
                 keys: HashMap::new(),
                 touched: HashSet::new(),
                 next_id: state.next_id,
+                now_ms: 0,
                 frame,
                 planned: &mut planned,
             };
-            batch.into_iter().map(|write| plan.decide(write)).collect()
+            let answers = batch.into_iter().map(|write| plan.decide(write)).collect();
+            (answers, plan.now_ms)
         };
         if frame.is_empty() {
             return Ok(answers);
@@ -420,18 +422,19 @@ impl Store {
                 let offset = at + offset as u64;
                 state.apply(record, Loc { offset, len });
             }
-            state.keys.prune(now_ms());
+            if clock > 0 {
+                state.keys.prune(clock);
+            }
         }
         self.maybe_compact();
         Ok(answers)
     }
 
-    /// What the writer does when it has nothing to write: drops expired
-    /// keys, installs a compaction that has finished, and after a failed
-    /// commit tries an empty frame, so the service recovers (and `/health`
-    /// says so) without waiting for traffic.
+    /// What the writer does when it has nothing to write: installs a
+    /// compaction that has finished, and after a failed commit tries an
+    /// empty frame, so the service recovers (and `/health` says so) without
+    /// waiting for traffic.
     pub fn idle(&self) {
-        lock(&self.state).keys.prune(now_ms());
         self.maybe_compact();
         if lock(&self.failure).is_none() {
             return;

@@ -18,6 +18,8 @@ pub(super) struct Plan<'a> {
     /// Entries settled, retried or purged earlier in the batch.
     pub(super) touched: HashSet<u64>,
     pub(super) next_id: u64,
+    /// The latest `now_ms` of the batch's enqueues: the requests' clock.
+    pub(super) now_ms: u64,
     pub(super) frame: &'a mut FrameBuilder,
     pub(super) planned: &'a mut Vec<(Record, (usize, usize))>,
 }
@@ -115,6 +117,7 @@ impl Plan<'_> {
 
     /// The one place that deduplicates and stores an event.
     fn enqueue(&mut self, request: Enqueue) -> Answer {
+        self.now_ms = self.now_ms.max(request.now_ms);
         let keys: Vec<u128> = request.keys.iter().map(|k| digest(k)).collect();
         if keys.iter().any(|&k| self.live(k, request.now_ms)) {
             return Ok(Written::Enqueued(Enqueued::Duplicate));
