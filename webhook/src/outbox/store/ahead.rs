@@ -24,6 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::background;
 use super::files::write_zeros;
 use crate::sync::lock;
 
@@ -133,17 +134,20 @@ impl Ahead {
         space.ready = end;
     }
 
-    /// From now on the log is `file`, ending at `end` (a compaction put it
-    /// in place). A fill running on the old file stops after its piece,
-    /// and is not waited for: its zeros go to a file nobody writes to.
-    pub(super) fn reset(&self, file: Arc<File>, end: u64) {
+    /// From now on the log is `file`, ending at `end`, with zeros written
+    /// and synced up to `zeros_to` (a compaction put it in place); returns
+    /// the old one. A fill running on the old file stops
+    /// after its piece, and is not waited for: its zeros go to a file nobody
+    /// writes to.
+    pub(super) fn reset(&self, file: Arc<File>, end: u64, zeros_to: u64) -> Arc<File> {
         let mut space = lock(&self.shared.space);
-        space.file = file;
-        space.ready = end;
+        let old = std::mem::replace(&mut space.file, file);
+        space.ready = end.max(zeros_to);
         space.filling = None;
         space.file_number += 1;
         drop(space);
         self.shared.changed.notify_all();
+        old
     }
 
     /// Called after each frame, which ended at `end`: asks for a fill when
@@ -165,10 +169,7 @@ impl Ahead {
         let mut thread = lock(&self.thread);
         if thread.is_none() {
             let shared = Arc::clone(&self.shared);
-            match std::thread::Builder::new()
-                .name("outbox-zeros".into())
-                .spawn(move || fill(&shared))
-            {
+            match background::spawn("outbox-zeros", move || fill(&shared)) {
                 Ok(started) => *thread = Some(started),
                 Err(e) => {
                     tracing::debug!(error = %e, "cannot start the thread that writes zeros ahead");
@@ -307,7 +308,7 @@ mod tests {
         let ahead = Ahead::new(Arc::clone(&old), 6);
         ahead.used(6);
         let new = Arc::new(tempfile::tempfile_in(dir.path()).unwrap());
-        ahead.reset(Arc::clone(&new), 0);
+        ahead.reset(Arc::clone(&new), 0, 0);
         assert_eq!(ahead.ready(), 0);
         ahead.used(0);
         assert_eq!(ahead.ready(), LOW + CHUNK);

@@ -13,12 +13,16 @@
 //!    (see [`super::keys`]).
 //! 2. **Prepare** (a thread of its own): the copy is encoded and written to
 //!    the new file beside the log (`.new`), and synced. Commits go on
-//!    appending to the old log meanwhile.
+//!    appending to the old log meanwhile, and the frames they committed are
+//!    copied after the snapshot, as long as there are many of them.
 //! 3. **Finish** (writer thread, between commits): the frames committed
-//!    since `from` are copied after the snapshot, the new file is synced and
-//!    renamed over the log, and the state's record locations are moved to
-//!    the new file. The delivered entries dropped there are freed on a
-//!    thread of their own.
+//!    since that copy are copied too, the new file is synced and renamed
+//!    over the log, and the state's record locations are moved to the new
+//!    file. The delivered entries dropped there, and the old file's last
+//!    handles, are let go on a thread of their own.
+//!
+//! The threads of steps 2 and 3 run at a lower priority (see
+//! [`super::background`]).
 //!
 //! Frames do not refer to positions, so the copied tail reads the same
 //! after the snapshot as it did after `from`: replaying the new file gives
@@ -26,16 +30,18 @@
 //! log whole and a `.new` file that opening removes; after it, the new file
 //! is complete and synced.
 
-use std::collections::BTreeMap;
 use std::fs::File;
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use super::files::{io_error, put_in_place, sibling, write_new};
-use super::state::{Frozen, Loc, Slot};
+use super::background;
+use super::files::{create_new, io_error, put_in_place, sibling, write_paced, write_zeros};
+use super::state::{Frozen, Loc};
 use super::{Store, COMPACT_MIN};
 use crate::outbox::OutboxError;
 use crate::sync::lock;
@@ -51,12 +57,37 @@ pub(super) struct Mark {
     first_new: u64,
 }
 
+/// [`prepare`] copies the log's tail at most this many times over, while it
+/// is at least [`TAIL_LEFT`] long: the finish copies what is left, holding
+/// the writer.
+const TAIL_PASSES: usize = 3;
+/// See [`TAIL_PASSES`].
+const TAIL_LEFT: u64 = 256 << 10;
+/// Zeros written ahead in the new file (see [`Prepared::zeros_to`]).
+const ZEROS_AHEAD: u64 = 2 << 20;
+/// Tails are copied, and synced, this much at a time.
+const COPY_PIECE: u64 = 1 << 20;
+
 /// A compaction between its freeze and its finish.
 #[derive(Debug)]
 pub(super) struct Running {
     mark: Mark,
     started: Instant,
     prepare: JoinHandle<Result<Prepared, OutboxError>>,
+}
+
+#[cfg(test)]
+impl Mark {
+    pub(super) fn from(&self) -> u64 {
+        self.from
+    }
+}
+
+#[cfg(test)]
+impl Prepared {
+    pub(super) fn copied(&self) -> u64 {
+        self.copied
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +103,11 @@ pub(super) struct Prepared {
     file: File,
     /// The snapshot's length: where the copied tail goes.
     len: u64,
+    /// How far in the log the tail is copied (from the mark's `from`).
+    copied: u64,
+    /// Zeros are written (and synced) from after that copy up to here, so
+    /// the first commits to the new file need not write their own.
+    zeros_to: u64,
     /// Where each kept entry's record is in it.
     locs: Vec<(u64, Loc)>,
 }
@@ -111,12 +147,10 @@ impl Store {
             return;
         }
         let (mark, frozen) = self.freeze();
+        let tail = self.tail(mark);
         let path = self.path.clone();
         let started = Instant::now();
-        match std::thread::Builder::new()
-            .name("outbox-compact".into())
-            .spawn(move || prepare(&path, frozen))
-        {
+        match background::spawn("outbox-compact", move || prepare(&path, frozen, &tail)) {
             Ok(prepare) => {
                 *running = Some(Running {
                     mark,
@@ -135,7 +169,7 @@ impl Store {
     #[cfg(test)]
     pub(super) fn compact(&self) -> Result<(u64, u64), OutboxError> {
         let (mark, frozen) = self.freeze();
-        let prepared = prepare(&self.path, frozen)?;
+        let prepared = prepare(&self.path, frozen, &self.tail(mark))?;
         self.finish_compaction(mark, prepared)
     }
 
@@ -150,8 +184,19 @@ impl Store {
         (mark, state.freeze(now_ms()))
     }
 
-    /// Step 3: the frames committed since the freeze go after the snapshot,
-    /// the new file replaces the log, and the state follows it.
+    /// The log from `mark` on, for [`prepare`] to copy.
+    pub(super) fn tail(&self, mark: Mark) -> Tail {
+        let log = lock(&self.log);
+        Tail {
+            file: Arc::clone(&log.file),
+            from: mark.from,
+            end: Arc::clone(&log.shared_end),
+        }
+    }
+
+    /// Step 3: the frames committed since the freeze that [`prepare`] did
+    /// not copy go after the snapshot and the rest of the tail, the new file
+    /// replaces the log, and the state follows it.
     pub(super) fn finish_compaction(
         &self,
         Mark { from, first_new }: Mark,
@@ -160,15 +205,17 @@ impl Store {
         let mut state = lock(&self.state);
         let mut log = lock(&self.log);
         let installed = (|| {
-            let mut tail = vec![0; (log.end - from) as usize];
-            log.file
-                .read_exact_at(&mut tail, from)
-                .map_err(io_error(&self.path, "read the tail of"))?;
-            prepared
-                .file
-                .write_all_at(&tail, prepared.len)
-                .and_then(|()| prepared.file.sync_data())
-                .map_err(io_error(&self.path, "write a new"))?;
+            let at = prepared.len + (prepared.copied - from);
+            copy_synced(
+                &log.file,
+                prepared.copied,
+                log.end,
+                &prepared.file,
+                at,
+                false,
+            )
+            .and_then(|()| prepared.file.sync_data())
+            .map_err(io_error(&self.path, "copy the tail of the log to a new"))?;
             put_in_place(&self.path)
         })();
         // On failure the caller removes the new file (`compaction_failed`).
@@ -176,11 +223,14 @@ impl Store {
         let before = log.end;
         let after = prepared.len + (log.end - from);
         let file = Arc::new(prepared.file);
-        log.ahead.reset(Arc::clone(&file), after);
-        log.file = Arc::clone(&file);
+        let old_files = (
+            log.ahead.reset(Arc::clone(&file), after, prepared.zeros_to),
+            std::mem::replace(&mut log.file, Arc::clone(&file)),
+        );
         log.end = after;
+        log.shared_end.store(after, Ordering::Release);
         log.compact_at = COMPACT_MIN.max(after.saturating_mul(2));
-        state.file = Some(file);
+        let old_state_file = state.file.replace(file);
         // An entry recorded since `from` is in the copied tail, moved by
         // the snapshot's length; one recorded before is in the snapshot
         // unless it was delivered by then, and then it is gone. Both are
@@ -201,7 +251,8 @@ impl Store {
         }
         drop(state);
         drop(log);
-        free_elsewhere(older);
+        let (old_zeros_file, old_log) = old_files;
+        background::retire(old_log, (older, old_zeros_file, old_state_file));
         Ok((before, after))
     }
 
@@ -231,26 +282,77 @@ impl Drop for Store {
     }
 }
 
-/// Drops `slots` on a thread of its own: freeing hundreds of thousands of
-/// delivered entries took the writer tens of milliseconds.
-fn free_elsewhere(slots: BTreeMap<u64, Slot>) {
-    if slots.is_empty() {
-        return;
-    }
-    // If no thread can be started, the closure is dropped here, and the
-    // entries with it.
-    let _ = std::thread::Builder::new()
-        .name("outbox-free".into())
-        .spawn(move || drop(slots));
+/// The log from a compaction's mark on, as it grows.
+#[derive(Debug)]
+pub(super) struct Tail {
+    /// The log being compacted (it stays the log until the compaction
+    /// finishes).
+    file: Arc<File>,
+    from: u64,
+    /// The end of its last durable frame, moving as commits go on.
+    end: Arc<AtomicU64>,
 }
 
-/// Step 2: the frozen state written to the new file beside `path`, synced.
-pub(super) fn prepare(path: &Path, frozen: Frozen) -> Result<Prepared, OutboxError> {
-    let (bytes, locs) = frozen.encode()?;
-    let file = write_new(path, &bytes)?;
+/// Step 2: the frozen state written to the new file beside `path`, synced;
+/// then as much of the log's tail as has been committed since, so the
+/// writer copies only the last of it at the finish (under load the tail is
+/// megabytes: its copy held the writer 10-50 ms).
+pub(super) fn prepare(path: &Path, frozen: Frozen, tail: &Tail) -> Result<Prepared, OutboxError> {
+    let file = create_new(path)?;
+    let mut at = 0;
+    let (len, locs) = frozen.encode_to(&mut |bytes| {
+        write_paced(&file, at, bytes).map_err(io_error(path, "write a new"))?;
+        at += bytes.len() as u64;
+        Ok(())
+    })?;
+    let mut copied = tail.from;
+    for _ in 0..TAIL_PASSES {
+        let end = tail.end.load(Ordering::Acquire);
+        if end - copied < TAIL_LEFT {
+            break;
+        }
+        let at = len + (copied - tail.from);
+        let copy = copy_synced(&tail.file, copied, end, &file, at, true);
+        copy.map_err(io_error(path, "copy the tail of the log to a new"))?;
+        copied = end;
+    }
+    let zeros_from = len + (copied - tail.from);
+    let zeros_to = zeros_from + ZEROS_AHEAD;
+    write_zeros(&file, zeros_from, zeros_to)
+        .and_then(|()| file.sync_data())
+        .map_err(io_error(path, "write zeros ahead in a new"))?;
     Ok(Prepared {
         file,
-        len: bytes.len() as u64,
+        len,
+        copied,
+        zeros_to,
         locs,
     })
+}
+
+/// Copies `from..to` of `source` to `target` at `at`, in pieces; paced
+/// (see [`write_paced`]) or, when the writer waits for it, each piece
+/// synced at once.
+fn copy_synced(
+    source: &File,
+    from: u64,
+    to: u64,
+    target: &File,
+    at: u64,
+    paced: bool,
+) -> io::Result<()> {
+    let mut piece = vec![0; COPY_PIECE.min(to - from) as usize];
+    let mut done = 0;
+    while from + done < to {
+        let n = COPY_PIECE.min(to - from - done) as usize;
+        source.read_exact_at(&mut piece[..n], from + done)?;
+        if paced {
+            write_paced(target, at + done, &piece[..n])?;
+        } else {
+            target.write_all_at(&piece[..n], at + done)?;
+            target.sync_data()?;
+        }
+        done += n as u64;
+    }
+    Ok(())
 }

@@ -48,6 +48,7 @@ use plan::Plan;
 use state::{state_command, Loc, State};
 
 mod ahead;
+mod background;
 mod compaction;
 pub(super) mod entries;
 mod files;
@@ -99,6 +100,8 @@ struct LogFile {
     file: Arc<File>,
     /// Where the next frame goes (the end of the last durable frame).
     end: u64,
+    /// `end` again, for a compaction's thread to read without this lock.
+    shared_end: Arc<AtomicU64>,
     /// The zeros beyond `end`.
     ahead: Ahead,
     /// Compact once `end` reaches this.
@@ -226,6 +229,7 @@ impl Store {
                 ahead: Ahead::new(Arc::clone(&file), end),
                 file,
                 end,
+                shared_end: Arc::new(AtomicU64::new(end)),
                 compact_at: COMPACT_MIN.max(end.saturating_mul(2)),
             }),
             failure: Mutex::new(None),
@@ -339,6 +343,7 @@ impl Store {
         {
             Ok(()) => {
                 log.end = needed;
+                log.shared_end.store(needed, Ordering::Release);
                 log.ahead.used(needed);
                 Ok(at)
             }

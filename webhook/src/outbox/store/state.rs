@@ -312,22 +312,42 @@ pub(super) struct Frozen {
 impl Frozen {
     /// The new log file's bytes, and where each entry's record is in them.
     pub(super) fn encode(self) -> Result<Snapshot, OutboxError> {
-        let mut out = log::header().to_vec();
+        let mut out = Vec::new();
+        let (_, locs) = self.encode_to(&mut |bytes| {
+            out.extend_from_slice(bytes);
+            Ok(())
+        })?;
+        Ok((out, locs))
+    }
+
+    /// Hands the new log file's bytes to `sink`, a frame at a time (a few
+    /// MiB, not the whole file in memory: under load a snapshot is 100 MB
+    /// and more); returns their length and where each entry's record is.
+    pub(super) fn encode_to(
+        self,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), OutboxError>,
+    ) -> Result<(u64, Vec<(u64, Loc)>), OutboxError> {
+        let header = log::header();
+        sink(&header)?;
+        let mut len = header.len() as u64;
         let mut locs = Vec::new();
         let mut frame = FrameBuilder::default();
         let mut in_frame: Vec<(u64, (usize, usize))> = Vec::new();
         let encode = |e: serde_json::Error| OutboxError::Corrupt(e.to_string());
-        let flush = |out: &mut Vec<u8>,
-                     frame: &mut FrameBuilder,
-                     in_frame: &mut Vec<(u64, (usize, usize))>,
-                     locs: &mut Vec<(u64, Loc)>| {
-            let start = out.len() as u64;
-            out.extend_from_slice(frame.finish());
+        let mut flush = |frame: &mut FrameBuilder,
+                         in_frame: &mut Vec<(u64, (usize, usize))>,
+                         locs: &mut Vec<(u64, Loc)>|
+         -> Result<(), OutboxError> {
+            let start = len;
+            let bytes = frame.finish();
+            sink(bytes)?;
+            len += bytes.len() as u64;
             for (id, (at, len)) in in_frame.drain(..) {
                 let offset = start + at as u64;
                 locs.push((id, Loc { offset, len }));
             }
             *frame = FrameBuilder::default();
+            Ok(())
         };
         frame
             .push(&Record::NextId {
@@ -346,7 +366,7 @@ impl Frozen {
             };
             in_frame.push((id, frame.push(&record).map_err(encode)?));
             if frame.len() >= SNAPSHOT_FRAME {
-                flush(&mut out, &mut frame, &mut in_frame, &mut locs);
+                flush(&mut frame, &mut in_frame, &mut locs)?;
             }
         }
         let mut live = self.keys.iter_live(self.now_ms).peekable();
@@ -354,11 +374,11 @@ impl Frozen {
             let keys = live.by_ref().take(KEYS_PER_RECORD).collect();
             frame.push(&Record::Keys { keys }).map_err(encode)?;
             if frame.len() >= SNAPSHOT_FRAME {
-                flush(&mut out, &mut frame, &mut in_frame, &mut locs);
+                flush(&mut frame, &mut in_frame, &mut locs)?;
             }
         }
-        flush(&mut out, &mut frame, &mut in_frame, &mut locs);
-        Ok((out, locs))
+        flush(&mut frame, &mut in_frame, &mut locs)?;
+        Ok((len, locs))
     }
 }
 

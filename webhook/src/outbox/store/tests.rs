@@ -436,7 +436,9 @@ fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
     let expected: Vec<_> = all(&store).into_iter().filter(|(_, e)| e.id != 1).collect();
     let grown = store.log_bytes();
 
-    let prepared = compaction::prepare(&path, frozen).unwrap();
+    let prepared = compaction::prepare(&path, frozen, &store.tail(mark)).unwrap();
+    // A short tail is left to the finish.
+    assert_eq!(prepared.copied(), mark.from());
     let (was, now_bytes) = store.finish_compaction(mark, prepared).unwrap();
     assert_eq!(was, grown);
     assert!(now_bytes < was, "{now_bytes} < {was}");
@@ -459,6 +461,56 @@ fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
     assert_eq!(store.stats().pending, 2);
     store.compact().unwrap();
     assert_eq!(all(&store), undelivered(expected));
+}
+
+#[test]
+fn a_long_tail_is_copied_before_the_finish_and_the_rest_at_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.log");
+    busy_store(&path);
+    let store = open(&path);
+    let (mark, frozen) = store.freeze();
+    // Events 6 to 105, about 400 KiB, committed before the thread copies
+    // the tail...
+    let now = now_ms();
+    for n in 0..100 {
+        let mut big = entry(None);
+        if let StoredCommand::CreateProcessInstance { variables, .. } = &mut big.command {
+            variables.insert("text".into(), format!("{n}{}", "x".repeat(4096)).into());
+        }
+        enqueue(&store, Some(big), &[], now);
+    }
+    let copied_by_the_thread = store.log_bytes();
+    let prepared = compaction::prepare(&path, frozen, &store.tail(mark)).unwrap();
+    assert_eq!(prepared.copied(), copied_by_the_thread);
+    // ...and more after it, which the finish copies: event 106, and 50
+    // delivered.
+    let late = Write::Enqueue(Enqueue {
+        entry: Some(entry(None)),
+        keys: vec!["late".into()],
+        now_ms: now,
+        expires_ms: now + 3_600_000,
+    });
+    assert_eq!(enqueued(one(&store, late)), Enqueued::Stored(106));
+    let fiftieth = store.get(50).unwrap().unwrap().1;
+    settle(&store, &fiftieth, EntryState::Delivered);
+    let all = |store: &Store| -> Vec<(EntryState, Entry)> {
+        (2..=106).filter_map(|id| store.get(id).unwrap()).collect()
+    };
+    let expected = all(&store);
+    assert_eq!(expected.len(), 105);
+
+    store.finish_compaction(mark, prepared).unwrap();
+    assert_eq!(all(&store), expected);
+    assert_eq!(
+        enqueue(&store, None, &["late"], now + 1),
+        Enqueued::Duplicate
+    );
+    drop(store);
+    let store = open(&path);
+    assert_eq!(all(&store), expected);
+    // 3 to 5, 6 to 105 but 50, and 106.
+    assert_eq!(store.stats().pending, 3 + 99 + 1);
 }
 
 /// What a compaction keeps of `entries`.
