@@ -407,25 +407,35 @@ fn compaction_keeps_pending_dead_keys_and_ids_and_drops_delivered() {
     assert!(!path.with_extension("log.new").exists());
 }
 
-#[test]
-fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
-    let dir = tempfile::tempdir().unwrap();
+/// A [`busy_store`] in `dir`, open and frozen for a compaction.
+fn frozen_busy_store(dir: &tempfile::TempDir) -> (PathBuf, Store, compaction::Mark, state::Frozen) {
     let path = dir.path().join("s.log");
     busy_store(&path);
     let store = open(&path);
-    // 1 delivered, 2 dead, 3 pending (retry at 500), 4 and 5 pending behind
-    // it (all of key `k`). The state is frozen here...
     let (mark, frozen) = store.freeze();
-    // ...and commits go on: a new event with its key, 3 delivered, and the
-    // new one dead at once (so its command is read back from the file).
-    let now = now_ms();
-    let late = Write::Enqueue(Enqueue {
+    (path, store, mark, frozen)
+}
+
+/// A new event claiming the key `late` for an hour.
+fn late(now: u64) -> Write {
+    Write::Enqueue(Enqueue {
         entry: Some(entry(None)),
         keys: vec!["late".into()],
         now_ms: now,
         expires_ms: now + 3_600_000,
-    });
-    assert_eq!(enqueued(one(&store, late)), Enqueued::Stored(6));
+    })
+}
+
+#[test]
+fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 delivered, 2 dead, 3 pending (retry at 500), 4 and 5 pending behind
+    // it (all of key `k`). The state is frozen here...
+    let (path, store, mark, frozen) = frozen_busy_store(&dir);
+    // ...and commits go on: a new event with its key, 3 delivered, and the
+    // new one dead at once (so its command is read back from the file).
+    let now = now_ms();
+    assert_eq!(enqueued(one(&store, late(now))), Enqueued::Stored(6));
     let (due, _) = store.take_due(500, 10).unwrap();
     assert_eq!(ids(&due), [3, 6]);
     settle(&store, &due[0], EntryState::Delivered);
@@ -466,10 +476,7 @@ fn commits_during_a_compaction_are_kept_and_read_back_from_the_new_file() {
 #[test]
 fn a_long_tail_is_copied_before_the_finish_and_the_rest_at_it() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.log");
-    busy_store(&path);
-    let store = open(&path);
-    let (mark, frozen) = store.freeze();
+    let (path, store, mark, frozen) = frozen_busy_store(&dir);
     // Events 6 to 105, about 400 KiB, committed before the thread copies
     // the tail...
     let now = now_ms();
@@ -485,13 +492,7 @@ fn a_long_tail_is_copied_before_the_finish_and_the_rest_at_it() {
     assert_eq!(prepared.copied(), copied_by_the_thread);
     // ...and more after it, which the finish copies: event 106, and 50
     // delivered.
-    let late = Write::Enqueue(Enqueue {
-        entry: Some(entry(None)),
-        keys: vec!["late".into()],
-        now_ms: now,
-        expires_ms: now + 3_600_000,
-    });
-    assert_eq!(enqueued(one(&store, late)), Enqueued::Stored(106));
+    assert_eq!(enqueued(one(&store, late(now))), Enqueued::Stored(106));
     let fiftieth = store.get(50).unwrap().unwrap().1;
     settle(&store, &fiftieth, EntryState::Delivered);
     let all = |store: &Store| -> Vec<(EntryState, Entry)> {
