@@ -45,7 +45,7 @@ pub use entries::{
 };
 use files::{install, io_error, replay, sibling};
 use plan::Plan;
-use state::{state_command, Loc, State};
+use state::{Loc, State};
 
 mod ahead;
 mod background;
@@ -496,11 +496,7 @@ impl Store {
                 next = Some(next.map_or(slot.next_attempt_ms, |n| n.min(slot.next_attempt_ms)));
                 continue;
             }
-            let command = match slot.command.take() {
-                Some(command) => command,
-                None => state_command(state.file.as_deref(), id, slot.loc)?,
-            };
-            ready.push(slot.entry(id, command));
+            ready.push(slot.take_entry(id, state.file.as_deref())?);
         }
         for entry in &ready {
             state.take(entry.id);

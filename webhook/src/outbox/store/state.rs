@@ -48,6 +48,20 @@ pub(super) struct Slot {
 }
 
 impl Slot {
+    /// The entry this slot describes, its command taken out of the slot,
+    /// or read back from the log (`file`) when the slot does not hold it.
+    pub(super) fn take_entry(
+        &mut self,
+        id: u64,
+        file: Option<&File>,
+    ) -> Result<Entry, OutboxError> {
+        let command = match self.command.take() {
+            Some(command) => command,
+            None => state_command(file, id, self.loc)?,
+        };
+        Ok(self.entry(id, command))
+    }
+
     /// The entry this slot describes, with its command (which the slot may
     /// not hold: see [`state_command`]).
     pub(super) fn entry(&self, id: u64, command: StoredCommand) -> Entry {
@@ -355,12 +369,8 @@ impl Frozen {
             })
             .map_err(encode)?;
         for (id, mut slot) in self.entries {
-            let command = match slot.command.take() {
-                Some(command) => command,
-                None => state_command(self.file.as_deref(), id, slot.loc)?,
-            };
             let record = Record::Event {
-                entry: slot.entry(id, command),
+                entry: slot.take_entry(id, self.file.as_deref())?,
                 state: slot.state,
                 keys: Vec::new(),
             };
