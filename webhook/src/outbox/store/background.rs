@@ -36,9 +36,10 @@ const SHRINK_PAUSE: Duration = Duration::from_millis(10);
 
 /// Frees a log a compaction replaced (renamed over: `log` and the handles
 /// in `garbage` are the last ones on it) a few MiB at a time, on a
-/// background thread, then drops `garbage`. Freed blocks are discarded on disks mounted with
-/// `discard`: closing a 230 MB log at once queued that much discarding
-/// ahead of the commits' syncs, which then took 50-100 ms for 200 ms.
+/// background thread, then drops `garbage`. Freed blocks are discarded on
+/// disks mounted with `discard`: closing a 230 MB log at once queued that
+/// much discarding ahead of the commits' syncs, which then took 50-100 ms
+/// for 200 ms.
 pub(super) fn retire(log: Arc<File>, garbage: impl Send + 'static) {
     drop_elsewhere(move || {
         if let Ok(meta) = log.metadata() {
