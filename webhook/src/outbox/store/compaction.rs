@@ -141,7 +141,7 @@ impl Store {
         }
         let due = {
             let log = lock(&self.log);
-            log.end >= log.compact_at
+            log.end() >= log.compact_at
         };
         if !due {
             return;
@@ -178,7 +178,7 @@ impl Store {
         let state = lock(&self.state);
         let log = lock(&self.log);
         let mark = Mark {
-            from: log.end,
+            from: log.end(),
             first_new: state.next_id,
         };
         (mark, state.freeze(now_ms()))
@@ -190,7 +190,7 @@ impl Store {
         Tail {
             file: Arc::clone(&log.file),
             from: mark.from,
-            end: Arc::clone(&log.shared_end),
+            end: Arc::clone(&log.end),
         }
     }
 
@@ -209,7 +209,7 @@ impl Store {
             copy_synced(
                 &log.file,
                 prepared.copied,
-                log.end,
+                log.end(),
                 &prepared.file,
                 at,
                 false,
@@ -220,15 +220,14 @@ impl Store {
         })();
         // On failure the caller removes the new file (`compaction_failed`).
         installed?;
-        let before = log.end;
-        let after = prepared.len + (log.end - from);
+        let before = log.end();
+        let after = prepared.len + (before - from);
         let file = Arc::new(prepared.file);
         let old_files = (
             log.ahead.reset(Arc::clone(&file), after, prepared.zeros_to),
             std::mem::replace(&mut log.file, Arc::clone(&file)),
         );
-        log.end = after;
-        log.shared_end.store(after, Ordering::Release);
+        log.set_end(after);
         log.compact_at = COMPACT_MIN.max(after.saturating_mul(2));
         let old_state_file = state.file.replace(file);
         // An entry recorded since `from` is in the copied tail, moved by
@@ -259,7 +258,7 @@ impl Store {
     fn compaction_failed(&self, e: &OutboxError) {
         let _ = std::fs::remove_file(sibling(&self.path, ".new"));
         let mut log = lock(&self.log);
-        log.compact_at = log.end.saturating_add(COMPACT_MIN);
+        log.compact_at = log.end().saturating_add(COMPACT_MIN);
         tracing::warn!(error = %e, "cannot compact the outbox; trying again later");
     }
 }

@@ -98,14 +98,24 @@ struct Failure {
 #[derive(Debug)]
 struct LogFile {
     file: Arc<File>,
-    /// Where the next frame goes (the end of the last durable frame).
-    end: u64,
-    /// `end` again, for a compaction's thread to read without this lock.
-    shared_end: Arc<AtomicU64>,
+    /// Where the next frame goes (the end of the last durable frame). Only
+    /// the writer moves it, holding this lock; a compaction's thread reads
+    /// it without (see [`LogFile::end`]).
+    end: Arc<AtomicU64>,
     /// The zeros beyond `end`.
     ahead: Ahead,
     /// Compact once `end` reaches this.
     compact_at: u64,
+}
+
+impl LogFile {
+    fn end(&self) -> u64 {
+        self.end.load(Ordering::Acquire)
+    }
+
+    fn set_end(&mut self, end: u64) {
+        self.end.store(end, Ordering::Release);
+    }
 }
 
 /// A fault to inject into the next writes (tests only).
@@ -228,8 +238,7 @@ impl Store {
             log: Mutex::new(LogFile {
                 ahead: Ahead::new(Arc::clone(&file), end),
                 file,
-                end,
-                shared_end: Arc::new(AtomicU64::new(end)),
+                end: Arc::new(AtomicU64::new(end)),
                 compact_at: COMPACT_MIN.max(end.saturating_mul(2)),
             }),
             failure: Mutex::new(None),
@@ -332,7 +341,7 @@ impl Store {
         if let Some(errno) = *lock(&self.faults.fail_with) {
             return Err(io::Error::from_raw_os_error(errno));
         }
-        let at = log.end;
+        let at = log.end();
         let needed = at + frame.len() as u64;
         // Not enough space for zeros: the frame alone may fit.
         let _ = log.ahead.reserve(needed, PREALLOCATE);
@@ -342,8 +351,7 @@ impl Store {
             .and_then(|()| log.file.sync_data())
         {
             Ok(()) => {
-                log.end = needed;
-                log.shared_end.store(needed, Ordering::Release);
+                log.set_end(needed);
                 log.ahead.used(needed);
                 Ok(at)
             }
@@ -541,6 +549,6 @@ impl Store {
 
     /// The log's length in bytes.
     pub fn log_bytes(&self) -> u64 {
-        lock(&self.log).end
+        lock(&self.log).end()
     }
 }
