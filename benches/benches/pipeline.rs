@@ -122,10 +122,7 @@ fn pipeline(c: &mut Criterion) {
         discovery: None,
     });
     let outbox_routes = webhook::http::routes(outbox_state, None);
-    let delivering = {
-        let _runtime = runtime.enter();
-        worker::spawn(outbox.clone(), dispatcher)
-    };
+    let delivering = worker::spawn(outbox.clone(), dispatcher);
 
     let signed = SignedRequest::form(TOKEN, &format!("{PUBLIC_URL}{PATH}"), sms_form());
     let signature = signed.signature.clone();
@@ -177,7 +174,7 @@ fn pipeline(c: &mut Criterion) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
-    delivering.abort();
+    runtime.block_on(delivering.stop());
     drop(outbox);
     let _ = std::fs::remove_dir_all(&journal_dir);
     let _ = std::fs::remove_dir_all(&store_dir);

@@ -239,9 +239,9 @@ impl Service {
             ));
             status
         });
-        if let Some(outbox) = &outbox {
-            background.push(worker::spawn(outbox.clone(), Arc::clone(&dispatcher)));
-        }
+        let delivery = outbox
+            .as_ref()
+            .map(|outbox| worker::spawn(outbox.clone(), Arc::clone(&dispatcher)));
         // Requests are captured for the inspector only when the admin
         // endpoint can show them.
         let mut state_settings = self.settings.clone();
@@ -288,6 +288,7 @@ impl Service {
             state,
             stop: Some(stop),
             server,
+            delivery,
             background,
         })
     }
@@ -321,7 +322,9 @@ pub struct Running {
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
-    /// The reloader, the delivery worker and the admin endpoint.
+    /// The outbox's delivery worker.
+    delivery: Option<worker::Delivery>,
+    /// The reloader, cluster discovery and the admin endpoint.
     background: Vec<JoinHandle<()>>,
 }
 
@@ -342,8 +345,9 @@ impl Running {
     }
 
     /// Stops accepting connections, waits for in-flight requests to finish,
-    /// then stops the workers, the reloader, the delivery worker and the
-    /// admin endpoint.
+    /// then stops the workers, the delivery worker, the reloader, cluster
+    /// discovery and the admin endpoint. Once it returns, nothing of the
+    /// service holds the outbox: it can be opened again at once.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -351,8 +355,13 @@ impl Running {
         if let Err(e) = (&mut self.server).await {
             tracing::error!(error = %e, "the server task failed");
         }
-        for task in &self.background {
+        if let Some(delivery) = self.delivery.take() {
+            delivery.stop().await;
+        }
+        for task in std::mem::take(&mut self.background) {
             task.abort();
+            // Returns once the task is dropped, with what it held.
+            let _ = task.await;
         }
         tracing::info!("stopped");
     }
@@ -361,7 +370,8 @@ impl Running {
 impl Drop for Running {
     /// Dropped without [`Running::stop`] (a failing test, an embedder's
     /// early return): the server stops accepting with its sender gone, and
-    /// the background tasks stop here.
+    /// the delivery worker and the background tasks stop here, without
+    /// being waited for.
     fn drop(&mut self) {
         for task in &self.background {
             task.abort();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 use super::{is_retryable, now_ms, Entry, EntryState, Outbox, Settlement};
 use crate::zeebe::{millis, Command, DispatchError, Dispatcher, StatusCode};
@@ -35,17 +35,42 @@ pub fn backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
     base.saturating_mul(factor).min(max)
 }
 
-/// Runs the worker on a thread of its own until the returned task is
-/// aborted (or dropped with its runtime); the task then stops the thread.
+/// The delivery worker running on its thread. [`Delivery::stop`] ends it
+/// and waits until it has let go of the outbox; dropping the handle ends it
+/// without waiting.
+#[derive(Debug)]
+pub struct Delivery {
+    /// Dropping it ends the thread's loop.
+    stop: Option<oneshot::Sender<()>>,
+    /// Completes once the thread has dropped its runtime, and with it the
+    /// outbox and every task it spawned.
+    ended: oneshot::Receiver<()>,
+}
+
+impl Delivery {
+    /// Ends the worker: calls to Zeebe in flight are dropped (their entries
+    /// stay pending and are sent again after a restart). Returns once the
+    /// thread holds nothing of the outbox any more, so the store can be
+    /// opened again at once.
+    pub async fn stop(mut self) {
+        drop(self.stop.take());
+        // An error means the thread is gone too (it never started, or it
+        // ended with a panic).
+        let _ = (&mut self.ended).await;
+    }
+}
+
+/// Runs the worker on a thread of its own until it is stopped (see
+/// [`Delivery`]).
 ///
 /// Why a thread with a single-threaded runtime, as for the connection
 /// workers (`http/workers.rs`): on the shared work-stealing runtime, every
 /// accepted event's wake-up and every journal write the worker spawned
 /// woke the runtime's other thread to steal a task it then did not get, so
 /// the runtime's threads parked and woke about 0.4 times per request.
-pub fn spawn(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) -> tokio::task::JoinHandle<()> {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (ended, end) = tokio::sync::oneshot::channel::<()>();
+pub fn spawn(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) -> Delivery {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (ended, end) = oneshot::channel::<()>();
     let started = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -59,21 +84,17 @@ pub fn spawn(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) -> tokio::task::Jo
                             _ = stopped => {}
                         }
                     });
+                    drop(runtime);
                     let _ = ended.send(());
                 })
         });
-    tokio::spawn(async move {
-        match started {
-            // Aborting this task drops `stop`, which ends the thread's loop.
-            Ok(_thread) => {
-                let _stop = stop;
-                let _ = end.await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot start the outbox delivery thread; accepted events stay in the outbox until a restart")
-            }
-        }
-    })
+    if let Err(e) = started {
+        tracing::error!(error = %e, "cannot start the outbox delivery thread; accepted events stay in the outbox until a restart");
+    }
+    Delivery {
+        stop: Some(stop),
+        ended: end,
+    }
 }
 
 /// Two loops side by side: one sends, one records. Sending never waits for

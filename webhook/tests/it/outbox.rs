@@ -812,7 +812,7 @@ async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
     let overlap = Arc::new(Overlap::default());
     let worker = webhook::outbox::worker::spawn(outbox.clone(), overlap.clone());
     drained(&outbox, Duration::from_secs(10)).await;
-    worker.abort();
+    worker.stop().await;
     let most = overlap.most.load(Ordering::SeqCst);
     println!("30 deliveries, at most {most} at once (limit 3)");
     assert!((1..=3).contains(&most), "{most} calls at once");
@@ -822,4 +822,34 @@ async fn the_worker_keeps_to_its_concurrency_while_outcomes_are_committed() {
         .await
         .unwrap();
     assert_eq!(delivered.len(), 30);
+}
+
+/// An embedder that stops the service may open its outbox again at once
+/// (to inspect it, or to start another service on it): `stop` returns only
+/// once nothing of the service holds the store. Repeated, because what it
+/// guards against is a race with the delivery thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_stop_the_outbox_can_be_opened_again_at_once() {
+    use webhook::outbox::EntryState;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.log");
+    let dispatcher = FakeDispatcher::new();
+    for round in 0..20 {
+        let (app, outbox) = start(dispatcher.clone(), dir.path()).await;
+        drop(outbox);
+        assert_eq!(post_sms(&app, round).await.status, 200, "round {round}");
+        app.stop().await;
+        let reopened = Outbox::open(&path, support::fast_retries())
+            .unwrap_or_else(|e| panic!("round {round}: the outbox is still held after stop: {e}"));
+        let kept = reopened.list(EntryState::Pending, 100).await.unwrap().len()
+            + reopened
+                .list(EntryState::Delivered, 100)
+                .await
+                .unwrap()
+                .len();
+        assert!(
+            kept >= 1,
+            "round {round}: the accepted event is in the outbox"
+        );
+    }
 }
