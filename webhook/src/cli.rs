@@ -176,9 +176,12 @@ pub(crate) struct ServeArgs {
     /// How long a client may take to send the body after the headers, in milliseconds (400 after).
     #[arg(long, env = "WEBHOOK_BODY_READ_TIMEOUT_MS", default_value_t = s::DEFAULT_BODY_READ_TIMEOUT_MS)]
     body_read_timeout_ms: u64,
-    /// Requests one webhook processes at once (past the signature check); more get 429 with Retry-After (0: no limit).
+    /// Requests one webhook processes at once (past the signature check); more wait for a slot (0: no limit).
     #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = s::DEFAULT_MAX_IN_FLIGHT)]
     max_in_flight: usize,
+    /// How long a request over --max-in-flight waits for a slot, in milliseconds (then 429 with Retry-After).
+    #[arg(long, env = "WEBHOOK_IN_FLIGHT_WAIT_MS", default_value_t = s::DEFAULT_IN_FLIGHT_WAIT_MS)]
+    in_flight_wait_ms: u64,
     /// Client connections open at once; at the cap the oldest one not processing a request makes room (0: the open-files limit less a reserve).
     #[arg(long, env = "WEBHOOK_MAX_CONNECTIONS", default_value_t = s::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
@@ -290,6 +293,7 @@ impl ServeArgs {
                 header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
                 body_read_timeout: Duration::from_millis(self.body_read_timeout_ms),
                 max_in_flight: self.max_in_flight,
+                in_flight_wait: Duration::from_millis(self.in_flight_wait_ms),
                 max_connections: self.max_connections,
             },
             feel: s::FeelLimits {

@@ -54,11 +54,14 @@ pub enum AppError {
     /// The body's content type is not one this endpoint takes.
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// The webhook is already handling as many requests as it may.
-    #[error("this webhook is already handling {limit} requests; retry later")]
+    /// The webhook was handling as many requests as it may for as long as
+    /// a request waits for a slot.
+    #[error("this webhook is already handling {limit} requests and none finished within {waited_ms} ms; retry later")]
     TooManyRequests {
         /// The limit that was reached.
         limit: usize,
+        /// How long the request waited for a slot.
+        waited_ms: u64,
     },
     /// The activation condition was not met and unmatched events are not consumed.
     #[error("the activation condition was not met")]
@@ -253,11 +256,14 @@ mod tests {
 
     #[test]
     fn too_many_requests_is_429_with_retry_after_and_a_reason() {
-        let e = AppError::TooManyRequests { limit: 3 };
+        let e = AppError::TooManyRequests {
+            limit: 3,
+            waited_ms: 50,
+        };
         assert_eq!(e.outcome(), "too_many_requests");
         assert_eq!(
             e.body(),
-            serde_json::json!({"reason": "this webhook is already handling 3 requests; retry later"})
+            serde_json::json!({"reason": "this webhook is already handling 3 requests and none finished within 50 ms; retry later"})
         );
         let r = e.into_response();
         assert_eq!(r.status(), 429);

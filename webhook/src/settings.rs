@@ -26,6 +26,9 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 10_000;
 /// The default of [`Limits::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+/// The default of [`Limits::in_flight_wait`], in milliseconds: well inside
+/// the 15 s Twilio waits for an answer.
+pub const DEFAULT_IN_FLIGHT_WAIT_MS: u64 = 5_000;
 /// The default of [`Limits::max_connections`]: derived from the limit on
 /// open files.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 0;
@@ -201,8 +204,12 @@ pub struct Limits {
     /// the headers.
     pub body_read_timeout: Duration,
     /// Requests one webhook processes at once (past their signature check);
-    /// more get 429 (0: no limit).
+    /// more wait for a slot (0: no limit).
     pub max_in_flight: usize,
+    /// How long a request waits for a slot of its webhook before it gets a
+    /// 429. Twilio does not retry a 429 by default (only failed
+    /// connections), so a burst waits rather than loses its messages.
+    pub in_flight_wait: Duration,
     /// Client connections open at once; at the cap the oldest connection
     /// not processing a request is closed for a new one (0: the limit on
     /// open files less a reserve, see [`crate::http::connections`]).
@@ -217,6 +224,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_millis(DEFAULT_HEADER_READ_TIMEOUT_MS),
             body_read_timeout: Duration::from_millis(DEFAULT_BODY_READ_TIMEOUT_MS),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            in_flight_wait: Duration::from_millis(DEFAULT_IN_FLIGHT_WAIT_MS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }

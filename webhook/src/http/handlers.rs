@@ -144,10 +144,12 @@ where
     if let Some(c) = capture.as_deref_mut() {
         c.verified();
     }
-    // Only now, past the signature check, does the request take a slot of
-    // its webhook and mark its connection as one that must not be shed.
-    let _slot = in_flight.try_acquire(&webhook.id)?;
+    // Only now, past the signature check, does the request mark its
+    // connection as one that must not be shed (waiting for a slot included:
+    // a genuine request shed there would be lost) and take a slot of its
+    // webhook.
     let _processing = connections::processing();
+    let _slot = in_flight.acquire(&webhook.id).await?;
     // Only the parts some expression may read are built.
     let parts = webhook.context_parts.union(state.dedup_parts());
     let vars = request_context::build(&verified, parts)

@@ -7,7 +7,7 @@
 //! | body read time | [`with_deadline`] around the body stream | 400 naming the timeout, connection closed |
 //! | body size | [`read_body`] | 413 |
 //! | form / query pairs ([`crate::form::MAX_PAIRS`]) | [`crate::form::parse`] | 400 |
-//! | requests in flight per webhook, taken once the signature checked out | [`InFlight`] in the handler | 429 + `Retry-After` |
+//! | requests in flight per webhook, taken once the signature checked out | [`InFlight`] in the handler | waits for a slot, then 429 + `Retry-After` |
 //! | open connections | [`super::connections`], below the open-files limit | the oldest idle one is closed for a new one |
 //! | FEEL fuel, depth and memory | [`crate::settings::FeelLimits`], for every configured expression | 422 |
 //!
@@ -45,48 +45,66 @@ pub fn http1(limits: &Limits) -> hyper::server::conn::http1::Builder {
 #[derive(Debug)]
 pub struct InFlight {
     max: usize,
+    wait: Duration,
     by_webhook: RwLock<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl InFlight {
-    /// At most `max` requests per webhook at once (0: no limit).
-    pub fn new(max: usize) -> InFlight {
+    /// At most `max` requests per webhook at once (0: no limit); one more
+    /// waits up to `wait` for a slot.
+    pub fn new(max: usize, wait: Duration) -> InFlight {
         InFlight {
             max,
+            wait,
             by_webhook: RwLock::new(HashMap::new()),
         }
     }
 
     /// A slot for one request to webhook `id`, held until the permit is
-    /// dropped; [`AppError::TooManyRequests`] when all slots are taken. Only
-    /// call this for configured ids, so random paths cannot grow the map.
-    pub fn try_acquire(&self, id: &str) -> Result<Option<OwnedSemaphorePermit>, AppError> {
+    /// dropped. When all are taken the request waits for one, first come
+    /// first served, and gets [`AppError::TooManyRequests`] if none frees
+    /// up within the wait. Waiting costs no more than the connection it
+    /// holds, and connections are capped; answering a burst from Twilio
+    /// with 429s would lose its messages, as Twilio retries failed
+    /// connections only. Only call this for configured ids, so random
+    /// paths cannot grow the map.
+    pub async fn acquire(&self, id: &str) -> Result<Option<OwnedSemaphorePermit>, AppError> {
         if self.max == 0 {
             return Ok(None);
         }
+        let semaphore = self.semaphore(id);
+        if let Ok(permit) = Arc::clone(&semaphore).try_acquire_owned() {
+            return Ok(Some(permit));
+        }
+        let too_many = || AppError::TooManyRequests {
+            limit: self.max,
+            waited_ms: self.wait.as_millis().try_into().unwrap_or(u64::MAX),
+        };
+        match tokio::time::timeout(self.wait, semaphore.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            // Timed out, or the semaphore was closed (never done here).
+            Ok(Err(_)) | Err(_) => Err(too_many()),
+        }
+    }
+
+    fn semaphore(&self, id: &str) -> Arc<Semaphore> {
         // Every request after a webhook's first finds its semaphore under
         // the shared lock, without allocating.
         let known = match self.by_webhook.read() {
             Ok(map) => map.get(id).cloned(),
             Err(poisoned) => poisoned.into_inner().get(id).cloned(),
         };
-        let semaphore = match known {
-            Some(semaphore) => semaphore,
-            None => {
-                let mut map = match self.by_webhook.write() {
-                    Ok(guard) => guard,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                Arc::clone(
-                    map.entry(id.to_owned())
-                        .or_insert_with(|| Arc::new(Semaphore::new(self.max))),
-                )
-            }
+        if let Some(semaphore) = known {
+            return semaphore;
+        }
+        let mut map = match self.by_webhook.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         };
-        semaphore
-            .try_acquire_owned()
-            .map(Some)
-            .map_err(|_| AppError::TooManyRequests { limit: self.max })
+        Arc::clone(
+            map.entry(id.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.max))),
+        )
     }
 }
 
@@ -220,26 +238,98 @@ where
 mod tests {
     use super::*;
 
-    #[test]
-    fn in_flight_is_counted_per_webhook() {
-        let limiter = InFlight::new(2);
-        let a1 = limiter.try_acquire("a").unwrap();
-        let _a2 = limiter.try_acquire("a").unwrap();
-        assert!(matches!(
-            limiter.try_acquire("a"),
-            Err(AppError::TooManyRequests { limit: 2 })
-        ));
-        // Another webhook has its own slots.
-        assert!(limiter.try_acquire("b").is_ok());
-        drop(a1);
-        assert!(limiter.try_acquire("a").is_ok());
+    fn no_wait(max: usize) -> InFlight {
+        InFlight::new(max, Duration::ZERO)
     }
 
-    #[test]
-    fn zero_means_unlimited() {
-        let limiter = InFlight::new(0);
-        let held: Vec<_> = (0..1000).map(|_| limiter.try_acquire("a")).collect();
+    #[tokio::test]
+    async fn in_flight_is_counted_per_webhook() {
+        let limiter = no_wait(2);
+        let a1 = limiter.acquire("a").await.unwrap();
+        let _a2 = limiter.acquire("a").await.unwrap();
+        assert!(matches!(
+            limiter.acquire("a").await,
+            Err(AppError::TooManyRequests {
+                limit: 2,
+                waited_ms: 0
+            })
+        ));
+        // Another webhook has its own slots.
+        assert!(limiter.acquire("b").await.is_ok());
+        drop(a1);
+        assert!(limiter.acquire("a").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn zero_means_unlimited() {
+        let limiter = no_wait(0);
+        let mut held = Vec::new();
+        for _ in 0..1000 {
+            held.push(limiter.acquire("a").await);
+        }
         assert!(held.iter().all(Result::is_ok));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_over_the_limit_waits_for_a_slot() {
+        let limiter = Arc::new(InFlight::new(1, Duration::from_secs(5)));
+        let first = limiter.acquire("a").await.unwrap();
+        let waiting = tokio::spawn({
+            let limiter = Arc::clone(&limiter);
+            async move {
+                let asked = tokio::time::Instant::now();
+                let slot = limiter.acquire("a").await;
+                (slot.is_ok(), asked.elapsed())
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        drop(first);
+        let (granted, waited) = waiting.await.unwrap();
+        assert!(
+            granted,
+            "the slot freed within the wait goes to the waiting request"
+        );
+        assert_eq!(waited, Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_gets_429_when_no_slot_frees_within_the_wait() {
+        let limiter = InFlight::new(1, Duration::from_millis(300));
+        let _held = limiter.acquire("a").await.unwrap();
+        let asked = tokio::time::Instant::now();
+        let refused = limiter.acquire("a").await;
+        assert_eq!(asked.elapsed(), Duration::from_millis(300));
+        let Err(e) = refused else {
+            panic!("a second slot was given out")
+        };
+        assert_eq!(
+            e.to_string(),
+            "this webhook is already handling 1 requests and none finished within 300 ms; retry later"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_requests_get_slots_in_arrival_order() {
+        let limiter = Arc::new(InFlight::new(1, Duration::from_secs(5)));
+        let first = limiter.acquire("a").await.unwrap();
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for n in 0..3 {
+            let (limiter, order) = (Arc::clone(&limiter), Arc::clone(&order));
+            waiting.push(tokio::spawn(async move {
+                let slot = limiter.acquire("a").await.unwrap();
+                order.lock().unwrap().push(n);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                drop(slot);
+            }));
+            // Each asks after the previous one is queued.
+            tokio::task::yield_now().await;
+        }
+        drop(first);
+        for task in waiting {
+            task.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
     }
 
     fn chunks(parts: &[&'static str]) -> impl Stream<Item = Result<Bytes, String>> + Unpin {

@@ -51,7 +51,8 @@ pub fn routes(
     connections: Option<Arc<Connections>>,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     let body_timeout = state.settings().limits.body_read_timeout;
-    let in_flight = Arc::new(InFlight::new(state.settings().limits.max_in_flight));
+    let limits = &state.settings().limits;
+    let in_flight = Arc::new(InFlight::new(limits.max_in_flight, limits.in_flight_wait));
     let inbound = warp::path!("inbound" / String)
         .and(warp::method())
         .and(warp::path::full())

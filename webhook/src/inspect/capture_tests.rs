@@ -347,7 +347,13 @@ fn failures_name_their_stage_and_keep_the_detail() {
     assert!(failure.reason.len() <= MAX_TEXT);
     assert_eq!(failure.expression.as_deref(), Some("request.body.Nope"));
     assert_eq!(
-        Stage::of_error(&AppError::TooManyRequests { limit: 1 }, Stage::Context),
+        Stage::of_error(
+            &AppError::TooManyRequests {
+                limit: 1,
+                waited_ms: 0
+            },
+            Stage::Context
+        ),
         Stage::Limit
     );
     assert_eq!(

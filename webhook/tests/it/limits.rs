@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{self, fixture, send, spawn, spawn_with, TOKEN};
+use crate::support::{self, fixture, send, spawn, spawn_with, Answer, App, TOKEN};
 
 fn webhooks() -> Vec<std::path::PathBuf> {
     vec![fixture("webhooks.toml")]
@@ -98,10 +98,10 @@ async fn a_body_that_never_arrives_times_out() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn requests_over_the_in_flight_limit_get_429() {
-    let app = spawn_with(&webhooks(), |c| c.limits.max_in_flight = 1).await;
-    *app.dispatcher.delay.lock().unwrap() = Duration::from_millis(600);
+/// Starts a request to `toml-json` held in the dispatcher for `hold`, and
+/// returns once it holds its webhook's slot.
+async fn hold_the_slot(app: &App, hold: Duration) -> tokio::task::JoinHandle<Answer> {
+    *app.dispatcher.delay.lock().unwrap() = hold;
     let json = [("content-type", "application/json")];
     let addr = app.addr;
     let first =
@@ -117,13 +117,26 @@ async fn requests_over_the_in_flight_limit_get_429() {
         assert!(Instant::now() < deadline, "the first request never started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    first
+}
+
+#[tokio::test]
+async fn requests_over_the_in_flight_limit_get_429_after_the_wait() {
+    let app = spawn_with(&webhooks(), |c| {
+        c.limits.max_in_flight = 1;
+        c.limits.in_flight_wait = Duration::from_millis(100);
+    })
+    .await;
+    let first = hold_the_slot(&app, Duration::from_millis(600)).await;
+    let json = [("content-type", "application/json")];
+    let asked = Instant::now();
     let second = send(app.addr, "POST", "/inbound/toml-json", &json, b"{}").await;
+    assert!(asked.elapsed() >= Duration::from_millis(100), "it waited");
     assert_eq!(second.status, 429, "{}", second.body);
     assert_eq!(second.header("retry-after"), Some("1"));
-    assert!(second.json()["reason"]
-        .as_str()
-        .unwrap()
-        .contains("1 requests"));
+    let reason = second.json()["reason"].as_str().unwrap().to_owned();
+    assert!(reason.contains("1 requests"), "{reason}");
+    assert!(reason.contains("within 100 ms"), "{reason}");
     // Another webhook is not affected.
     let other = send(app.addr, "GET", "/health", &[], b"").await;
     assert_eq!(other.status, 200);
@@ -132,6 +145,20 @@ async fn requests_over_the_in_flight_limit_get_429() {
     *app.dispatcher.delay.lock().unwrap() = Duration::ZERO;
     let third = send(app.addr, "POST", "/inbound/toml-json", &json, b"{}").await;
     assert_eq!(third.status, 200, "{}", third.body);
+    app.stop().await;
+}
+
+/// A burst over the limit waits for slots instead of being refused: Twilio
+/// does not retry a 429 by default, so a refused message would be lost.
+#[tokio::test]
+async fn a_request_over_the_in_flight_limit_waits_for_the_slot() {
+    let app = spawn_with(&webhooks(), |c| c.limits.max_in_flight = 1).await;
+    let first = hold_the_slot(&app, Duration::from_millis(300)).await;
+    let json = [("content-type", "application/json")];
+    let second = send(app.addr, "POST", "/inbound/toml-json", &json, b"{}").await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(first.await.unwrap().status, 200);
+    assert_eq!(app.dispatcher.commands().len(), 2);
     app.stop().await;
 }
 
