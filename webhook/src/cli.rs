@@ -188,6 +188,10 @@ pub(crate) struct ServeArgs {
     /// Bytes of values one FEEL evaluation may build; past it the evaluation stops (a 422 for that request).
     #[arg(long, env = "WEBHOOK_FEEL_MEMORY", default_value_t = s::DEFAULT_FEEL_MEMORY)]
     feel_memory: u64,
+    /// Steps one FEEL evaluation may take; past them it stops (a 422 for that request).
+    #[arg(long, env = "WEBHOOK_FEEL_FUEL", default_value_t = s::DEFAULT_FEEL_FUEL,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    feel_fuel: u64,
     /// Threads serving connections, each with its own single-threaded runtime (0: one per CPU core).
     #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = s::DEFAULT_WORKERS)]
     workers: usize,
@@ -298,6 +302,7 @@ impl ServeArgs {
             },
             feel: s::FeelLimits {
                 memory: self.feel_memory,
+                fuel: self.feel_fuel,
                 ..defaults.feel
             },
             delivery: s::Delivery {

@@ -206,3 +206,55 @@ fn sign_prints_the_twilio_header() {
         "{stdout}"
     );
 }
+
+/// `--feel-fuel` sets the steps every evaluation may take: with 2,000, an
+/// expression of a few hundred steps runs and one of tens of thousands
+/// answers 422 naming the fuel (both run under the default of 100,000).
+#[tokio::test]
+async fn the_feel_fuel_flag_bounds_every_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("w.toml");
+    std::fs::write(
+        &toml,
+        "[[webhook]]\nid = \"small\"\nstart_process = \"p\"\n\
+         result_expression = \"={n: count(for i in 1..50 return i)}\"\n\n\
+         [[webhook]]\nid = \"large\"\nstart_process = \"p\"\n\
+         result_expression = \"={n: count(for i in 1..20000 return i)}\"\n",
+    )
+    .unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    // Killed when dropped, the test failing or not.
+    let _service = crate::outbox::Binary {
+        child: bin()
+            .arg("--config")
+            .arg(&toml)
+            .args(["--listen", &addr.to_string(), "--no-outbox"])
+            .arg("--journal")
+            .arg(dir.path().join("journal.jsonl"))
+            .args(["--feel-fuel", "2000", "--reload-interval-ms", "0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let post = |path: &'static str| async move {
+        send(addr, "POST", path, &[("Content-Type", FORM)], b"Body=hi").await
+    };
+    let small = post("/inbound/small").await;
+    let large = post("/inbound/large").await;
+    assert_eq!(small.status, 200, "{small:?}");
+    assert_eq!(large.status, 422, "{large:?}");
+    let reason = large.json()["reason"].as_str().unwrap().to_owned();
+    assert!(reason.contains("fuel"), "{reason}");
+}
