@@ -222,10 +222,7 @@ async fn the_feel_fuel_flag_bounds_every_evaluation() {
          result_expression = \"={n: count(for i in 1..20000 return i)}\"\n",
     )
     .unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let addr = free_addr();
     // Killed when dropped, the test failing or not.
     let _service = crate::outbox::Binary {
         child: bin()
@@ -240,14 +237,7 @@ async fn the_feel_fuel_flag_bounds_every_evaluation() {
             .spawn()
             .unwrap(),
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the service did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_listening(addr).await;
     let post = |path: &'static str| async move {
         send(addr, "POST", path, &[("Content-Type", FORM)], b"Body=hi").await
     };

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::support::{bpmn, form_body, send, sign_form, spawn_with, Answer, FORM, TOKEN};
+use crate::support::{self, bpmn, form_body, send, sign_form, spawn_with, Answer, FORM, TOKEN};
 
 /// A genuine signed Twilio SMS to `/inbound/sms-start`.
 async fn genuine(addr: SocketAddr) -> Answer {
@@ -84,10 +84,7 @@ impl Drop for Binary {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_beyond_the_open_files_limit_leave_room_for_a_request() {
     let dir = tempfile::tempdir().unwrap();
-    let addr: SocketAddr = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap()
-    };
+    let addr = support::free_addr();
     // systemd's default: 1,024 open files, soft and hard.
     let script = format!(
         "ulimit -n 1024 && exec '{}' --bpmn '{}' --listen {addr} --public-url https://hooks.example.com --no-outbox --journal '{}' --reload-interval-ms 0",
@@ -107,11 +104,7 @@ async fn idle_connections_beyond_the_open_files_limit_leave_room_for_a_request()
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(addr).await.is_err() {
-        assert!(Instant::now() < deadline, "the service did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::wait_listening(addr).await;
     // 2,000 clients connect and say nothing.
     let mut idle = Vec::new();
     for _ in 0..2000 {

@@ -382,11 +382,7 @@ pub(crate) async fn start_binary_logging(
         .spawn()
         .unwrap();
     let service = Binary { child };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(Instant::now() < deadline, "the service did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::wait_listening(addr).await;
     service
 }
 
@@ -414,10 +410,7 @@ async fn sigkill_mid_burst_then_restart_delivers_every_acknowledged_event() {
     for _ in 0..16 {
         gateway.push_reply(webhook::testing::Reply::Hang);
     }
-    let addr: SocketAddr = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap()
-    };
+    let addr = support::free_addr();
     let mut service = start_binary(addr, &store, &gateway.address()).await;
 
     let acked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -17,13 +17,9 @@ use webhook::zeebe::Command;
 use super::outbox::{
     drained, message_sid, metric, send_sms, signed, sms_fields, start_binary, start_binary_logging,
 };
-use crate::support::{bpmn, fast_retries, send, spawn_with_outbox, FakeDispatcher, FORM};
-
-/// A free loopback address.
-fn free_addr() -> SocketAddr {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    probe.local_addr().unwrap()
-}
+use crate::support::{
+    bpmn, fast_retries, free_addr, send, spawn_with_outbox, wait_listening, FakeDispatcher, FORM,
+};
 
 /// MessageSid → how many PublishMessage calls carried it, checking that each
 /// call's message id is its MessageSid (so Zeebe drops a second delivery).
@@ -400,11 +396,7 @@ async fn an_empty_or_foreign_store_is_refused_unless_a_new_store_is_asked_for() 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(Instant::now() < deadline, "the service did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_listening(addr).await;
     let _ = service.kill();
     let _ = service.wait();
     let aside: Vec<_> = std::fs::read_dir(dir.path())

@@ -175,6 +175,25 @@ pub async fn start(service: Service) -> Running {
     }
 }
 
+/// A free loopback address, for a service binary to listen on.
+pub fn free_addr() -> SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap()
+}
+
+/// Returns once something listens at `addr` (a service binary started);
+/// fails the test after 10 s.
+pub async fn wait_listening(addr: SocketAddr) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Outbox retries fast enough for tests.
 pub fn fast_retries() -> OutboxSettings {
     OutboxSettings {
