@@ -224,7 +224,7 @@ async fn the_feel_fuel_flag_bounds_every_evaluation() {
     .unwrap();
     let addr = free_addr();
     // Killed when dropped, the test failing or not.
-    let _service = crate::outbox::Binary {
+    let _service = Binary {
         child: bin()
             .arg("--config")
             .arg(&toml)

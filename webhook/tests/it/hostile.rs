@@ -3,7 +3,7 @@
 //! limit. Each must leave room for a genuine Twilio request.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
@@ -72,15 +72,6 @@ async fn slow_unsigned_bodies_take_no_in_flight_slot() {
     app.stop().await;
 }
 
-struct Binary(Child);
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_beyond_the_open_files_limit_leave_room_for_a_request() {
     let dir = tempfile::tempdir().unwrap();
@@ -94,8 +85,8 @@ async fn idle_connections_beyond_the_open_files_limit_leave_room_for_a_request()
     );
     let log_path = dir.path().join("service.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let binary = Binary(
-        Command::new("bash")
+    let binary = support::Binary {
+        child: Command::new("bash")
             .args(["-c", &script])
             .env("SECRET_TEST_TWILIO_TOKEN", TOKEN)
             .env("RUST_LOG", "warn")
@@ -103,7 +94,7 @@ async fn idle_connections_beyond_the_open_files_limit_leave_room_for_a_request()
             .stderr(Stdio::from(log))
             .spawn()
             .unwrap(),
-    );
+    };
     support::wait_listening(addr).await;
     // 2,000 clients connect and say nothing.
     let mut idle = Vec::new();

@@ -17,7 +17,9 @@ use webhook::zeebe::{
     Command, DispatchError, DispatchFuture, Dispatcher, StatusCode, Transport, ZeebeSettings,
 };
 
-use crate::support::{self, bpmn, form_body, send, sign_form, App, FakeDispatcher, FORM, TOKEN};
+use crate::support::{
+    self, bpmn, form_body, send, sign_form, App, Binary, FakeDispatcher, FORM, TOKEN,
+};
 
 const BURST: usize = 40;
 
@@ -338,17 +340,6 @@ pub(crate) async fn try_send(
             .and_then(|s| s.parse().ok())
             .unwrap_or(0),
         _ => 0,
-    }
-}
-
-pub(crate) struct Binary {
-    pub(crate) child: std::process::Child,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

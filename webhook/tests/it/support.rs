@@ -175,6 +175,19 @@ pub async fn start(service: Service) -> Running {
     }
 }
 
+/// A service binary started by a test, killed when dropped (the test
+/// failing or not).
+pub struct Binary {
+    pub child: std::process::Child,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A free loopback address, for a service binary to listen on.
 pub fn free_addr() -> SocketAddr {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
