@@ -76,14 +76,13 @@ impl InFlight {
         if let Ok(permit) = Arc::clone(&semaphore).try_acquire_owned() {
             return Ok(Some(permit));
         }
-        let too_many = || AppError::TooManyRequests {
-            limit: self.max,
-            waited_ms: self.wait.as_millis().try_into().unwrap_or(u64::MAX),
-        };
         match tokio::time::timeout(self.wait, semaphore.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(Some(permit)),
             // Timed out, or the semaphore was closed (never done here).
-            Ok(Err(_)) | Err(_) => Err(too_many()),
+            Ok(Err(_)) | Err(_) => Err(AppError::TooManyRequests {
+                limit: self.max,
+                waited_ms: self.wait.as_millis().try_into().unwrap_or(u64::MAX),
+            }),
         }
     }
 

@@ -41,7 +41,7 @@ pub fn backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
 #[derive(Debug)]
 pub struct Delivery {
     /// Dropping it ends the thread's loop.
-    stop: Option<oneshot::Sender<()>>,
+    stop: oneshot::Sender<()>,
     /// Completes once the thread has dropped its runtime, and with it the
     /// outbox and every task it spawned.
     ended: oneshot::Receiver<()>,
@@ -52,11 +52,12 @@ impl Delivery {
     /// stay pending and are sent again after a restart). Returns once the
     /// thread holds nothing of the outbox any more, so the store can be
     /// opened again at once.
-    pub async fn stop(mut self) {
-        drop(self.stop.take());
+    pub async fn stop(self) {
+        let Delivery { stop, ended } = self;
+        drop(stop);
         // An error means the thread is gone too (it never started, or it
         // ended with a panic).
-        let _ = (&mut self.ended).await;
+        let _ = ended.await;
     }
 }
 
@@ -91,10 +92,7 @@ pub fn spawn(outbox: Outbox, dispatcher: Arc<dyn Dispatcher>) -> Delivery {
     if let Err(e) = started {
         tracing::error!(error = %e, "cannot start the outbox delivery thread; accepted events stay in the outbox until a restart");
     }
-    Delivery {
-        stop: Some(stop),
-        ended: end,
-    }
+    Delivery { stop, ended: end }
 }
 
 /// Two loops side by side: one sends, one records. Sending never waits for
