@@ -213,15 +213,13 @@ fn sign_prints_the_twilio_header() {
 #[tokio::test]
 async fn the_feel_fuel_flag_bounds_every_evaluation() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = dir.path().join("w.toml");
-    std::fs::write(
-        &toml,
+    let toml = toml_file(
+        &dir,
         "[[webhook]]\nid = \"small\"\nstart_process = \"p\"\n\
          result_expression = \"={n: count(for i in 1..50 return i)}\"\n\n\
          [[webhook]]\nid = \"large\"\nstart_process = \"p\"\n\
          result_expression = \"={n: count(for i in 1..20000 return i)}\"\n",
-    )
-    .unwrap();
+    );
     let addr = free_addr();
     // Killed when dropped, the test failing or not.
     let _service = Binary {

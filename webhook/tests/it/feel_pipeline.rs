@@ -165,15 +165,13 @@ async fn feel_receive_task_consumes_unmatched_and_replies_with_twiml() {
 #[tokio::test]
 async fn feel_result_expression_must_be_a_context() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = dir.path().join("w.toml");
-    std::fs::write(
-        &toml,
+    let toml = toml_file(
+        &dir,
         "[[webhook]]\nid = \"list\"\nstart_process = \"p\"\nresult_expression = \"=[1, 2]\"\n\n\
          [[webhook]]\nid = \"null\"\nstart_process = \"p\"\nresult_expression = \"=request.body.missing\"\n\n\
          [[webhook]]\nid = \"merge\"\nstart_process = \"p\"\nresult_variable = \"all\"\n\
          result_expression = \"={all: \\\"overridden\\\", from: response.request.body.From}\"\n",
-    )
-    .unwrap();
+    );
     let app = spawn(&[toml]).await;
     let answer = post_form(&app, "/inbound/list", &[("From", "+1")]).await;
     assert_eq!(answer.status, 422);
@@ -214,14 +212,12 @@ async fn feel_result_expression_must_be_a_context() {
 #[tokio::test]
 async fn feel_non_boolean_conditions_do_not_activate() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = dir.path().join("w.toml");
-    std::fs::write(
-        &toml,
+    let toml = toml_file(
+        &dir,
         "[[webhook]]\nid = \"s\"\nstart_process = \"p\"\nactivation_condition = \"=\\\"true\\\"\"\n\n\
          [[webhook]]\nid = \"n\"\nstart_process = \"p\"\nactivation_condition = \"=request.body.nothing\"\n\n\
          [[webhook]]\nid = \"t\"\nstart_process = \"p\"\nactivation_condition = \"=true\"\n",
-    )
-    .unwrap();
+    );
     let app = spawn(&[toml]).await;
     assert_eq!(post_form(&app, "/inbound/s", &[]).await.status, 422);
     assert_eq!(post_form(&app, "/inbound/n", &[]).await.status, 422);
@@ -233,13 +229,11 @@ async fn feel_non_boolean_conditions_do_not_activate() {
 #[tokio::test]
 async fn feel_runaway_expression_is_stopped_by_fuel_and_answers_422() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = dir.path().join("w.toml");
-    std::fs::write(
-        &toml,
+    let toml = toml_file(
+        &dir,
         "[[webhook]]\nid = \"burn\"\nstart_process = \"p\"\n\
          activation_condition = \"=count(for i in 1..10000000 return i) > 0\"\n",
-    )
-    .unwrap();
+    );
     let app = spawn(&[toml]).await;
     let answer = post_form(&app, "/inbound/burn", &[("a", "b")]).await;
     assert_eq!(answer.status, 422, "{answer:?}");
@@ -254,9 +248,8 @@ async fn feel_runaway_expression_is_stopped_by_fuel_and_answers_422() {
 #[tokio::test]
 async fn feel_response_expression_sees_correlation_and_sets_status_and_headers() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = dir.path().join("w.toml");
-    std::fs::write(
-        &toml,
+    let toml = toml_file(
+        &dir,
         r#"
 [[webhook]]
 id = "reply"
@@ -264,8 +257,7 @@ start_process = "p"
 activation_condition = '=get value(request.headers, "x-tenant") = "acme"'
 response_expression = '={statusCode: 201, headers: {"X-Instance": string(correlation.processInstanceKey)}, body: {key: correlation.processInstanceKey, from: request.params.from}}'
 "#,
-    )
-    .unwrap();
+    );
     let app = spawn(&[toml]).await;
     let answer = send(
         app.addr,
@@ -301,15 +293,13 @@ async fn feel_memory_bomb_is_422_at_the_budget() {
     // Before the budget, this expression with a 1 MB body took the service
     // to 880 MB for one request.
     let dir = tempfile::tempdir().unwrap();
-    let toml = dir.path().join("w.toml");
-    std::fs::write(
-        &toml,
+    let toml = toml_file(
+        &dir,
         "[[webhook]]\nid = \"bomb\"\nstart_process = \"p\"\n\
          result_expression = \"={n: string length(string join(for i in 1..300 return request.body.Body))}\"\n\n\
          [[webhook]]\nid = \"fine\"\nstart_process = \"p\"\n\
          result_expression = \"={n: string length(string join(for i in 1..3 return request.body.Body))}\"\n",
-    )
-    .unwrap();
+    );
     let app = spawn(&[toml]).await;
     let body = "x".repeat(1_000_000);
     let answer = post_form(&app, "/inbound/bomb", &[("Body", &body)]).await;

@@ -6,17 +6,10 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{self, fixture, send, spawn, spawn_with, Answer, App, TOKEN};
+use crate::support::{self, fixture, send, spawn, spawn_with, toml_file, Answer, App, TOKEN};
 
 fn webhooks() -> Vec<std::path::PathBuf> {
     vec![fixture("webhooks.toml")]
-}
-
-/// Writes a TOML webhook file into `dir` and returns its path.
-fn toml_file(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
-    let path = dir.path().join("hooks.toml");
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 #[tokio::test]

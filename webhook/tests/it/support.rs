@@ -175,6 +175,13 @@ pub async fn start(service: Service) -> Running {
     }
 }
 
+/// Writes a TOML webhook file into `dir` and returns its path.
+pub fn toml_file(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+    let path = dir.path().join("hooks.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// A service binary started by a test, killed when dropped (the test
 /// failing or not).
 pub struct Binary {
