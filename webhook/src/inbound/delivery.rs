@@ -237,6 +237,7 @@ async fn dispatch_sync(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zeebe::Variables;
 
     fn publish() -> Command {
         Command::PublishMessage {
@@ -245,7 +246,7 @@ mod tests {
             message_id: "".into(),
             time_to_live: Duration::from_secs(60),
             tenant_id: Some("t1".into()),
-            variables: Map::new(),
+            variables: Variables::empty(),
         }
     }
 
@@ -271,7 +272,7 @@ mod tests {
             bpmn_process_id: "order".into(),
             version: 3,
             tenant_id: None,
-            variables: Map::new(),
+            variables: Variables::empty(),
         };
         let created = correlation(
             &start,

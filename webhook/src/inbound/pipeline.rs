@@ -11,7 +11,7 @@ use warp::http::HeaderMap;
 use super::request_context as rc;
 use crate::error::AppError;
 use crate::webhooks::{Compiled, Target, WebhookDefinition};
-use crate::zeebe::Command;
+use crate::zeebe::{Command, Variables};
 
 /// Camunda's limit on the variables of one command (1.5 MB).
 pub const MAX_VARIABLES_BYTES: usize = 3 * 1024 * 1024 / 2;
@@ -36,8 +36,7 @@ pub fn decide(webhook: &WebhookDefinition, vars: &feel::Context) -> Result<Decis
             Err(AppError::ActivationConditionNotMet)
         };
     }
-    let variables = variables(webhook, vars)?;
-    check_size(&variables)?;
+    let variables = written(&variables(webhook, vars)?)?;
     command(webhook, vars, variables).map(Decision::Dispatch)
 }
 
@@ -108,37 +107,22 @@ pub fn variables(
     Ok(out)
 }
 
-/// Refuses variables over [`MAX_VARIABLES_BYTES`] as compact JSON, which
-/// Zeebe would refuse anyway.
-pub fn check_size(variables: &Map<String, Json>) -> Result<(), AppError> {
-    let size = json_size(variables);
+/// The variables as the JSON text they are sent as (written here, once:
+/// see [`Variables`]); refused over [`MAX_VARIABLES_BYTES`], which Zeebe
+/// would refuse anyway.
+pub fn written(variables: &Map<String, Json>) -> Result<Variables, AppError> {
+    let written = Variables::new(variables).map_err(|e| AppError::InvalidInput {
+        reason: format!("the variables cannot be written as JSON: {e}"),
+        expression: None,
+    })?;
+    let size = written.len();
     if size > MAX_VARIABLES_BYTES {
         return Err(AppError::InvalidInput {
             reason: format!("the variables are {size} bytes; the limit is {MAX_VARIABLES_BYTES}"),
             expression: None,
         });
     }
-    Ok(())
-}
-
-/// The length of the variables as compact JSON, counted without building
-/// the text.
-fn json_size(variables: &Map<String, Json>) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    match serde_json::to_writer(&mut count, variables) {
-        Ok(()) => count.0,
-        Err(_) => usize::MAX,
-    }
+    Ok(written)
 }
 
 /// A correlation key or message id as text: strings as they are, numbers and
@@ -168,7 +152,7 @@ fn as_key(value: Value) -> Option<String> {
 pub fn command(
     webhook: &WebhookDefinition,
     vars: &feel::Context,
-    variables: Map<String, Json>,
+    variables: Variables,
 ) -> Result<Command, AppError> {
     Ok(match &webhook.target {
         Target::StartProcess {

@@ -96,14 +96,21 @@ fn variables_merge_the_result_variable_and_the_result_expression() {
 fn variables_over_the_limit_are_refused() {
     let mut vars = Map::new();
     vars.insert("a".into(), Json::String("x".repeat(MAX_VARIABLES_BYTES)));
-    assert!(reason(check_size(&vars).unwrap_err()).contains("the limit is 1572864"));
+    let error = reason(written(&vars).unwrap_err());
+    assert!(error.contains("the limit is 1572864"), "{error}");
+    assert!(
+        error.contains(&format!("{} bytes", MAX_VARIABLES_BYTES + 8)),
+        "{error}"
+    );
     // `{"a":"…"}` is the text plus eight bytes.
     let mut fits = Map::new();
     fits.insert(
         "a".into(),
         Json::String("x".repeat(MAX_VARIABLES_BYTES - 8)),
     );
-    assert!(check_size(&fits).is_ok());
+    let written = written(&fits).unwrap();
+    assert_eq!(written.len(), MAX_VARIABLES_BYTES);
+    assert_eq!(written.parse().unwrap(), fits);
 }
 
 #[test]
@@ -118,7 +125,7 @@ fn a_start_event_creates_an_instance_with_version_and_tenant() {
             bpmn_process_id: "order".into(),
             version: 3,
             tenant_id: Some("t1".into()),
-            variables: Map::new(),
+            variables: Variables::empty(),
         }
     );
 }
@@ -128,7 +135,7 @@ fn a_message_gets_its_key_id_and_ttl() {
     let hook = webhook(
         "message = \"reply\"\ncorrelation_key = \"=request.body.From\"\nmessage_id = \"=request.body.Body\"\nmessage_ttl = \"PT5M\"",
     );
-    let command = command(&hook, &sms(), Map::new()).unwrap();
+    let command = command(&hook, &sms(), Variables::empty()).unwrap();
     assert_eq!(
         command,
         Command::PublishMessage {
@@ -137,7 +144,7 @@ fn a_message_gets_its_key_id_and_ttl() {
             message_id: "hello".into(),
             time_to_live: Duration::from_secs(300),
             tenant_id: None,
-            variables: Map::new(),
+            variables: Variables::empty(),
         }
     );
 }
@@ -145,7 +152,8 @@ fn a_message_gets_its_key_id_and_ttl() {
 #[test]
 fn keys_are_text_and_null_keys_are_refused_where_required() {
     let keyed = |key: &str| webhook(&format!("message = \"m\"\ncorrelation_key = '{key}'"));
-    let key_of = |hook: &WebhookDefinition| match command(hook, &sms(), Map::new()).unwrap() {
+    let key_of = |hook: &WebhookDefinition| match command(hook, &sms(), Variables::empty()).unwrap()
+    {
         Command::PublishMessage {
             correlation_key, ..
         } => correlation_key,
@@ -153,8 +161,10 @@ fn keys_are_text_and_null_keys_are_refused_where_required() {
     };
     assert_eq!(key_of(&keyed("=42")), "42");
     assert_eq!(key_of(&keyed("={a: 1}")), r#"{"a":1}"#);
-    assert!(reason(command(&keyed("=[1]"), &sms(), Map::new()).unwrap_err()).contains("list"));
-    let missing = command(&keyed("=request.body.Nope"), &sms(), Map::new()).unwrap_err();
+    assert!(
+        reason(command(&keyed("=[1]"), &sms(), Variables::empty()).unwrap_err()).contains("list")
+    );
+    let missing = command(&keyed("=request.body.Nope"), &sms(), Variables::empty()).unwrap_err();
     assert!(reason(missing).contains("returned null"));
     // A message start event may go without a key.
     let start =
@@ -165,7 +175,7 @@ fn keys_are_text_and_null_keys_are_refused_where_required() {
 #[test]
 fn without_a_message_id_expression_the_message_id_is_empty_as_in_camunda() {
     let hook = webhook("message = \"m\"\ncorrelation_key = \"=request.body.From\"");
-    match command(&hook, &sms(), Map::new()).unwrap() {
+    match command(&hook, &sms(), Variables::empty()).unwrap() {
         Command::PublishMessage { message_id, .. } => assert_eq!(message_id, ""),
         other => panic!("{other:?}"),
     }

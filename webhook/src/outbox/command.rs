@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
+use crate::zeebe::{millis, Command, Variables};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json};
-
-use crate::zeebe::{millis, Command};
 
 /// A [`Command`] as the outbox stores it (JSON, `timeToLiveMs` in ms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,7 +19,7 @@ pub enum StoredCommand {
         /// The tenant.
         tenant_id: Option<String>,
         /// The variables.
-        variables: Map<String, Json>,
+        variables: Variables,
     },
     /// See [`Command::PublishMessage`].
     #[serde(rename_all = "camelCase")]
@@ -37,7 +35,7 @@ pub enum StoredCommand {
         /// The tenant.
         tenant_id: Option<String>,
         /// The variables.
-        variables: Map<String, Json>,
+        variables: Variables,
     },
 }
 

@@ -12,8 +12,7 @@ use super::auth::Authorizer;
 use super::proto::gateway_client::GatewayClient;
 use super::proto::{CreateProcessInstanceRequest, PublishMessageRequest};
 use super::{
-    retry, ttl_millis, variables_json, Command, DispatchError, DispatchFuture, Dispatcher, Outcome,
-    StatusCode,
+    retry, ttl_millis, Command, DispatchError, DispatchFuture, Dispatcher, Outcome, StatusCode,
 };
 
 /// Sends commands to a Zeebe gateway over gRPC.
@@ -85,7 +84,7 @@ impl GrpcDispatcher {
                     process_definition_key: 0,
                     bpmn_process_id,
                     version,
-                    variables: variables_json(&variables)?,
+                    variables: variables.into_string(),
                     tenant_id: tenant_id.unwrap_or_default(),
                 };
                 let request = self.request(message, deadline).await?;
@@ -112,7 +111,7 @@ impl GrpcDispatcher {
                     correlation_key,
                     time_to_live: ttl_millis(time_to_live),
                     message_id,
-                    variables: variables_json(&variables)?,
+                    variables: variables.into_string(),
                     tenant_id: tenant_id.unwrap_or_default(),
                 };
                 let request = self.request(message, deadline).await?;

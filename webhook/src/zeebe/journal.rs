@@ -294,7 +294,7 @@ mod tests {
             message_id: String::new(),
             time_to_live: Duration::from_secs(1),
             tenant_id: None,
-            variables: serde_json::Map::new(),
+            variables: crate::zeebe::Variables::empty(),
         }
     }
 

@@ -23,12 +23,14 @@ pub mod proto;
 mod rest;
 mod retry;
 mod settings;
+mod variables;
 
 pub use auth::{Auth, OAuthCredentials};
 pub use grpc::GrpcDispatcher;
 pub use journal::{JournalDispatcher, SyncPolicy};
 pub use rest::RestDispatcher;
 pub use settings::{Connection, SettingsError, Transport, ZeebeAddresses, ZeebeSettings};
+pub use variables::Variables;
 
 use std::fmt;
 use std::future::Future;
@@ -52,7 +54,7 @@ pub enum Command {
         #[serde(skip_serializing_if = "Option::is_none")]
         tenant_id: Option<String>,
         /// The variables (a JSON object).
-        variables: serde_json::Map<String, serde_json::Value>,
+        variables: Variables,
     },
     /// Publish a message (message start, intermediate, boundary, receive task).
     #[serde(rename_all = "camelCase")]
@@ -70,7 +72,7 @@ pub enum Command {
         #[serde(skip_serializing_if = "Option::is_none")]
         tenant_id: Option<String>,
         /// The variables (a JSON object).
-        variables: serde_json::Map<String, serde_json::Value>,
+        variables: Variables,
     },
 }
 
@@ -88,7 +90,7 @@ impl Command {
                 bpmn_process_id: bpmn_process_id.clone(),
                 version: *version,
                 tenant_id: tenant_id.clone(),
-                variables: serde_json::Map::new(),
+                variables: Variables::empty(),
             },
             Command::PublishMessage {
                 name,
@@ -103,7 +105,7 @@ impl Command {
                 message_id: message_id.clone(),
                 time_to_live: *time_to_live,
                 tenant_id: tenant_id.clone(),
-                variables: serde_json::Map::new(),
+                variables: Variables::empty(),
             },
         }
     }
@@ -307,18 +309,6 @@ pub fn http_status(status: StatusCode) -> u16 {
         StatusCode::Unavailable => 503,
         StatusCode::Unauthenticated => 401,
     }
-}
-
-/// The variables of a command as the JSON text both transports send.
-pub(crate) fn variables_json(
-    variables: &serde_json::Map<String, serde_json::Value>,
-) -> Result<String, DispatchError> {
-    serde_json::to_string(variables).map_err(|err| {
-        DispatchError::new(
-            StatusCode::InvalidArgument,
-            format!("the variables cannot be written as JSON: {err}"),
-        )
-    })
 }
 
 /// A duration in whole milliseconds, saturating at `u64::MAX`.

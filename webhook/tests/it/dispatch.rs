@@ -48,7 +48,7 @@ async fn toml_message_start_publishes_with_ttl_and_empty_key() {
     assert_eq!(*time_to_live, Duration::from_secs(30));
     assert_eq!(*tenant_id, None);
     assert_eq!(
-        variables["event"]["request"]["body"],
+        variables.parse().unwrap()["event"]["request"]["body"],
         json!({"event": "ping", "n": [1, 2]})
     );
     app.stop().await;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use webhook::zeebe::Command;
 
 use crate::support::*;
@@ -16,7 +16,7 @@ fn publish(
     &str,
     &str,
     Duration,
-    &serde_json::Map<String, serde_json::Value>,
+    serde_json::Map<String, serde_json::Value>,
 ) {
     match cmd {
         Command::PublishMessage {
@@ -26,7 +26,13 @@ fn publish(
             time_to_live,
             variables,
             ..
-        } => (name, correlation_key, message_id, *time_to_live, variables),
+        } => (
+            name,
+            correlation_key,
+            message_id,
+            *time_to_live,
+            variables.parse().unwrap(),
+        ),
         other => panic!("expected PublishMessage, got {other:?}"),
     }
 }
@@ -84,11 +90,8 @@ async fn feel_intermediate_in_subprocess_correlates_by_sender() {
         )
     );
     assert_eq!(
-        vars,
-        &json!({"replyText": "yes please", "media": 2})
-            .as_object()
-            .unwrap()
-            .clone()
+        Value::Object(vars),
+        json!({"replyText": "yes please", "media": 2})
     );
     app.stop().await;
 }
@@ -149,10 +152,7 @@ async fn feel_receive_task_consumes_unmatched_and_replies_with_twiml() {
     let commands = app.dispatcher.commands();
     let (name, key, _, _, vars) = publish(&commands[0]);
     assert_eq!((name, key), ("survey-answer", "s-42"));
-    assert_eq!(
-        vars,
-        &json!({"answer": "blue"}).as_object().unwrap().clone()
-    );
+    assert_eq!(Value::Object(vars), json!({"answer": "blue"}));
 
     // No Body: the condition is false, and unmatched events are consumed (200).
     let answer = post_form(&app, "/inbound/sms-answer?survey=s-42", &[("From", "+1")]).await;
@@ -204,6 +204,7 @@ async fn feel_result_expression_must_be_a_context() {
     let Command::CreateProcessInstance { variables, .. } = &commands[1] else {
         panic!()
     };
+    let variables = variables.parse().unwrap();
     assert_eq!(variables["all"], "overridden");
     assert_eq!(variables["from"], "+1");
     app.stop().await;

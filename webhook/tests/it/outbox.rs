@@ -77,7 +77,7 @@ impl Counting {
 pub(crate) fn message_sid(command: &Command) -> String {
     let variables = match command {
         Command::CreateProcessInstance { variables, .. }
-        | Command::PublishMessage { variables, .. } => variables,
+        | Command::PublishMessage { variables, .. } => variables.parse().unwrap(),
     };
     variables["twilioRequest"]["request"]["body"]["MessageSid"]
         .as_str()

@@ -6,9 +6,9 @@ use webhook::zeebe::Command;
 
 use crate::support::*;
 
-fn start_variables(cmd: &Command) -> &serde_json::Map<String, serde_json::Value> {
+fn start_variables(cmd: &Command) -> serde_json::Map<String, serde_json::Value> {
     match cmd {
-        Command::CreateProcessInstance { variables, .. } => variables,
+        Command::CreateProcessInstance { variables, .. } => variables.parse().unwrap(),
         other => panic!("expected CreateProcessInstance, got {other:?}"),
     }
 }
@@ -36,6 +36,7 @@ async fn signed_form_post_starts_the_process_and_replies_twiml() {
     assert_eq!(bpmn_process_id, "sms-intake");
     assert_eq!(*version, -1);
     assert_eq!(*tenant_id, None);
+    let variables = variables.parse().unwrap();
     let request = &variables["twilioRequest"]["request"];
     assert_eq!(request["body"]["Body"], "Hello+there & 100% = fine");
     assert_eq!(request["body"]["From"], "+15005550001");

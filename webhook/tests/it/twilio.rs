@@ -44,8 +44,8 @@ fn statuses(dispatcher: &FakeDispatcher) -> Vec<String> {
         .commands()
         .iter()
         .map(|c| match c {
-            Command::CreateProcessInstance { variables, .. } => variables["twilioRequest"]
-                ["request"]["body"]["MessageStatus"]
+            Command::CreateProcessInstance { variables, .. } => variables.parse().unwrap()
+                ["twilioRequest"]["request"]["body"]["MessageStatus"]
                 .as_str()
                 .unwrap_or_default()
                 .to_owned(),

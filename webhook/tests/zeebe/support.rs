@@ -5,13 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use webhook::secret::Secret;
-use webhook::zeebe::{Command, Dispatcher, OAuthCredentials, Transport, ZeebeSettings};
+use webhook::zeebe::{Command, Dispatcher, OAuthCredentials, Transport, Variables, ZeebeSettings};
 
-pub fn variables(value: Value) -> Map<String, Value> {
+pub fn variables(value: Value) -> Variables {
     match value {
-        Value::Object(map) => map,
+        Value::Object(map) => Variables::new(&map).unwrap(),
         other => panic!("variables must be an object, got {other}"),
     }
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::outbox::StoredCommand;
+use crate::zeebe::Variables;
 
 fn entry(order_key: Option<&str>) -> Entry {
     Entry {
@@ -483,7 +484,9 @@ fn a_long_tail_is_copied_before_the_finish_and_the_rest_at_it() {
     for n in 0..100 {
         let mut big = entry(None);
         if let StoredCommand::CreateProcessInstance { variables, .. } = &mut big.command {
-            variables.insert("text".into(), format!("{n}{}", "x".repeat(4096)).into());
+            let mut map = serde_json::Map::new();
+            map.insert("text".into(), format!("{n}{}", "x".repeat(4096)).into());
+            *variables = Variables::new(&map).unwrap();
         }
         enqueue(&store, Some(big), &[], now);
     }
