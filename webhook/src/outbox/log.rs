@@ -110,10 +110,25 @@ pub enum Record {
 /// Digests as 32 hex digits (JSON numbers stop at 64 bits, and serde's
 /// internally tagged enums take no 128-bit integers).
 mod hex_digests {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// One digest, written without an allocation (a commit writes one or
+    /// two per accepted event).
+    pub struct Hex(pub u128);
+
+    impl Serialize for Hex {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            let mut text = [0u8; 32];
+            for (i, digit) in text.iter_mut().enumerate() {
+                *digit = DIGITS[(self.0 >> (124 - 4 * i)) as usize & 0xf];
+            }
+            s.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
+        }
+    }
 
     pub fn serialize<S: Serializer>(keys: &[u128], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(keys.iter().map(|k| format!("{k:032x}")))
+        s.collect_seq(keys.iter().map(|&k| Hex(k)))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u128>, D::Error> {
@@ -138,7 +153,7 @@ mod hex_keys {
     use super::Key;
 
     pub fn serialize<S: Serializer>(keys: &[Key], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(keys.iter().map(|(k, e)| (format!("{k:032x}"), e)))
+        s.collect_seq(keys.iter().map(|&(k, e)| (super::hex_digests::Hex(k), e)))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Key>, D::Error> {
@@ -522,6 +537,30 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn digests_are_32_hex_digits_and_read_back() {
+        let digests = [0, 1, 0xabc << 100, u128::MAX];
+        let keys = Record::Keys {
+            keys: digests.iter().map(|&d| (d, 7)).collect(),
+        };
+        let text = serde_json::to_string(&keys).unwrap();
+        let pairs: Vec<String> = digests
+            .iter()
+            .map(|d| format!(r#"["{d:032x}",7]"#))
+            .collect();
+        assert_eq!(
+            text,
+            format!(r#"{{"r":"keys","keys":[{}]}}"#, pairs.join(","))
+        );
+        assert!(text.contains(r#"["0000abc0000000000000000000000000",7]"#));
+        assert_eq!(decode(text.as_bytes()).unwrap(), keys);
+        let release = Record::Release {
+            keys: digests.to_vec(),
+        };
+        let text = serde_json::to_string(&release).unwrap();
+        assert_eq!(decode(text.as_bytes()).unwrap(), release);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //!   all at once.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, OnceLock};
 
 /// How many maps the keys are spread over.
 const SHARDS: usize = 4096;
@@ -27,7 +28,73 @@ const PRUNE_ROUND_MS: u64 = 64_000;
 /// How often one shard is due for pruning.
 const PRUNE_EVERY_MS: u64 = PRUNE_ROUND_MS / SHARDS as u64;
 
-type Shard = HashMap<u128, u64>;
+type Shard = HashMap<u128, u64, Digests>;
+
+/// Hashes key digests for the maps that hold them.
+///
+/// A digest is the first bits of a SHA-256, uniform already: hashing it
+/// again with the standard SipHash cost more than the rest of a lookup
+/// but the memory it touches. This folds the digest's two halves with a
+/// per-process random seed, one multiplication each, instead. A client cannot
+/// choose digests (they are SHA-256 of its keys), and the seed keeps it
+/// from choosing buckets even if it could.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Digests {
+    seed: u64,
+}
+
+impl Default for Digests {
+    fn default() -> Digests {
+        static SEED: OnceLock<u64> = OnceLock::new();
+        let seed = *SEED.get_or_init(|| {
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        });
+        Digests { seed }
+    }
+}
+
+impl BuildHasher for Digests {
+    type Hasher = DigestHasher;
+
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher(self.seed)
+    }
+}
+
+/// See [`Digests`].
+pub(super) struct DigestHasher(u64);
+
+impl DigestHasher {
+    fn fold(&mut self, word: u64) {
+        // The high and low halves of the 128-bit product, folded: every bit
+        // of the result depends on every bit of the input.
+        let product = u128::from(self.0 ^ word) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+impl Hasher for DigestHasher {
+    fn write_u128(&mut self, digest: u128) {
+        self.fold(digest as u64);
+        self.fold((digest >> 64) as u64);
+    }
+
+    /// Anything but a digest (nothing in these maps is): eight bytes at a
+    /// time, the last padded with zeros.
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.fold(u64::from_le_bytes(word));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// The keys and their expiry times. Cloning is cheap: see the module.
 #[derive(Debug, Clone)]
@@ -126,11 +193,30 @@ impl Keys {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     /// Keys that land in every shard, several per shard.
     fn spread(n: u128) -> impl Iterator<Item = u128> {
         (0..n).map(|i| (i << 64) | (i * 7919))
+    }
+
+    #[test]
+    fn digests_that_differ_in_one_bit_hash_apart_and_the_same_alike() {
+        let digests = Digests::default();
+        let hash = |d: u128| digests.hash_one(d);
+        assert_eq!(hash(42), Digests::default().hash_one(42u128));
+        let base = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
+        let flipped: Vec<u64> = (0..128).map(|bit| hash(base ^ (1 << bit))).collect();
+        assert!(flipped.iter().all(|&h| h != hash(base)));
+        // hashbrown picks buckets with the low bits and tags with the top
+        // seven: one flipped bit spreads over both (128 values among 4096
+        // and 128 would rarely share more than a few).
+        let low: HashSet<u64> = flipped.iter().map(|h| h & 0xfff).collect();
+        let top: HashSet<u64> = flipped.iter().map(|h| h >> 57).collect();
+        assert!(low.len() > 110, "{} low values", low.len());
+        assert!(top.len() > 60, "{} top values", top.len());
     }
 
     #[test]

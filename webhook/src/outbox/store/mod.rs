@@ -411,7 +411,7 @@ impl Store {
             let state = lock(&self.state);
             let mut plan = Plan {
                 state: &state,
-                keys: HashMap::new(),
+                keys: HashMap::default(),
                 touched: HashSet::new(),
                 next_id: state.next_id,
                 now_ms: 0,

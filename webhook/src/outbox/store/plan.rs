@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::entries::{digest, Answer, Enqueue, Enqueued, EntryState, Write, Written};
+use super::keys::Digests;
 use super::state::State;
 use crate::outbox::log::{FrameBuilder, Key, Record};
 use crate::outbox::OutboxError;
@@ -14,7 +15,7 @@ use crate::outbox::OutboxError;
 pub(super) struct Plan<'a> {
     pub(super) state: &'a State,
     /// Keys claimed (`Some(expiry)`) or released (`None`) earlier in the batch.
-    pub(super) keys: HashMap<u128, Option<u64>>,
+    pub(super) keys: HashMap<u128, Option<u64>, Digests>,
     /// Entries settled, retried or purged earlier in the batch.
     pub(super) touched: HashSet<u64>,
     pub(super) next_id: u64,
