@@ -12,6 +12,8 @@
 # them spreads the machine's drift over both. The summary gives the median
 # round of each, their ratio, and the server's own CPU time per request (from
 # /proc, user + system), which varies much less from run to run than req/s.
+# Each service round also splits that CPU by thread name (connection workers,
+# outbox writer, delivery, …), so a change shows where it saved or spent.
 # Needs wrk (apt-get install wrk). Every run is bounded by DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,13 +51,30 @@ export SIGNATURE BODY
 ticks_per_second=$(getconf CLK_TCK)
 # user + system CPU ticks of a process so far
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# "name ticks" per thread name of a process (threads of one name summed);
+# the fields after the name in /proc/…/stat start at its closing ") "
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')"
+  done 2>/dev/null | awk '{c[$1] += $2} END {for (k in c) print k, c[k]}' | sort
+}
+# per_thread BEFORE AFTER PROCESS_TICKS REQUESTS: CPU per request of each
+# thread name, and of the threads that ended in between (compactions)
+per_thread() {
+  join -a2 -e0 -o 2.1,1.2,2.2 "$1" "$2" | awk -v hz="$ticks_per_second" -v n="$4" -v total="$3" '
+    { d = $3 - $2; seen += d; if (d > 0) out = out sprintf("%s %.1f, ", $1, d / hz * 1e6 / n) }
+    END { printf "           per thread (µs/request): %sthreads that ended %.1f\n", out, (total - seen) / hz * 1e6 / n }'
+}
 
 # load NAME PID URL: one wrk run; appends "req/s p99_ms cpu_us_per_request errors" to $work/NAME
 load() {
   local name=$1 pid=$2 target=$3 before after
+  thread_ticks "$pid" >"$work/threads.before"
   before=$(cpu_ticks "$pid")
   wrk -t$threads -c"$connections" -d"$duration" --latency -s benches/load/twilio-sms.lua "$target" >"$work/wrk.out"
   after=$(cpu_ticks "$pid")
+  thread_ticks "$pid" >"$work/threads.after"
   local rps requests p99 errors cpu
   rps=$(sed -n 's/^Requests\/sec: *//p' "$work/wrk.out")
   requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$work/wrk.out")
@@ -63,6 +82,9 @@ load() {
   errors=$(sed -n 's/.*Non-2xx or 3xx responses: *//p' "$work/wrk.out" | grep . || echo 0)
   cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
   printf '%-8s %10.0f req/s   p99 %6.2f ms   %5s µs CPU/request   %s non-2xx\n' "$name" "$rps" "$p99" "$cpu" "$errors"
+  if [ "$name" = webhook ]; then
+    per_thread "$work/threads.before" "$work/threads.after" $((after - before)) "$requests"
+  fi
   echo "$rps $p99 $cpu $errors" >>"$work/$name"
 }
 
