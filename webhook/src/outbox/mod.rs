@@ -304,7 +304,7 @@ impl Outbox {
     ) -> Result<Enqueued, OutboxError> {
         let request = Enqueue {
             entry,
-            keys,
+            keys: keys.iter().map(|key| store::digest(key)).collect(),
             now_ms,
             expires_ms: now_ms.saturating_add(millis(self.inner.settings.dedup_window)),
         };

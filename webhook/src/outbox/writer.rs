@@ -258,7 +258,7 @@ mod tests {
     fn claim(key: &str) -> Write {
         Write::Enqueue(Enqueue {
             entry: None,
-            keys: vec![key.to_owned()],
+            keys: vec![super::super::store::digest(key)],
             now_ms: 10,
             expires_ms: 100,
         })

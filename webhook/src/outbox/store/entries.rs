@@ -69,7 +69,7 @@ pub struct Stats {
 }
 
 /// The digest under which a deduplication key is kept.
-pub(super) fn digest(key: &str) -> u128 {
+pub(crate) fn digest(key: &str) -> u128 {
     let hash = Sha256::digest(key.as_bytes());
     let mut first = [0; 16];
     first.copy_from_slice(&hash[..16]);
@@ -154,8 +154,10 @@ pub type Answer = Result<Written, OutboxError>;
 pub struct Enqueue {
     /// The event; its `id` is assigned here.
     pub entry: Option<Entry>,
-    /// The deduplication keys.
-    pub keys: Vec<String>,
+    /// The deduplication keys' digests ([`digest`]), taken on the caller's
+    /// thread: the writer, which every request goes through, only looks
+    /// them up.
+    pub keys: Vec<u128>,
     /// Keys expiring at or before this time are free again (Unix ms).
     pub now_ms: u64,
     /// When the claimed keys expire (Unix ms).

@@ -40,6 +40,7 @@ use super::OutboxError;
 use crate::sync::lock;
 use crate::zeebe::now_ms;
 use ahead::Ahead;
+pub(crate) use entries::digest;
 pub use entries::{
     Answer, Enqueue, Enqueued, Entry, EntryState, Settlement, Stats, Write, Written,
 };

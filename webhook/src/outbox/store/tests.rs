@@ -24,7 +24,7 @@ fn entry(order_key: Option<&str>) -> Entry {
 fn request(entry: Option<Entry>, keys: &[&str], now_ms: u64) -> Write {
     Write::Enqueue(Enqueue {
         entry,
-        keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        keys: keys.iter().map(|k| digest(k)).collect(),
         now_ms,
         expires_ms: now_ms + 100,
     })
@@ -317,7 +317,7 @@ fn busy_store(path: &Path) -> Vec<(EntryState, Entry)> {
     for n in 0..5 {
         let claim = Write::Enqueue(Enqueue {
             entry: Some(entry(Some("k"))),
-            keys: vec![format!("key{n}")],
+            keys: vec![digest(&format!("key{n}"))],
             now_ms: now,
             expires_ms: now + 3_600_000,
         });
@@ -421,7 +421,7 @@ fn frozen_busy_store(dir: &tempfile::TempDir) -> (PathBuf, Store, compaction::Ma
 fn late(now: u64) -> Write {
     Write::Enqueue(Enqueue {
         entry: Some(entry(None)),
-        keys: vec!["late".into()],
+        keys: vec![digest("late")],
         now_ms: now,
         expires_ms: now + 3_600_000,
     })
