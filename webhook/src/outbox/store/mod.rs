@@ -410,6 +410,10 @@ impl Store {
         let mut planned: Vec<(Record, (usize, usize))> = Vec::with_capacity(batch.len());
         let (answers, clock): (Vec<Answer>, u64) = {
             let state = lock(&self.state);
+            state.keys.warm(batch.iter().flat_map(|write| match write {
+                Write::Enqueue(request) => request.keys.as_slice(),
+                _ => &[],
+            }));
             let mut plan = Plan {
                 state: &state,
                 keys: HashMap::default(),
