@@ -42,7 +42,7 @@ use std::time::Instant;
 use super::background;
 use super::files::{create_new, io_error, put_in_place, sibling, write_paced, write_zeros};
 use super::state::{Frozen, Loc};
-use super::{Store, COMPACT_MIN};
+use super::{Store, COMPACT_GROWTH, COMPACT_MIN};
 use crate::outbox::OutboxError;
 use crate::sync::lock;
 use crate::zeebe::now_ms;
@@ -228,7 +228,7 @@ impl Store {
             std::mem::replace(&mut log.file, Arc::clone(&file)),
         );
         log.set_end(after);
-        log.compact_at = COMPACT_MIN.max(after.saturating_mul(2));
+        log.compact_at = COMPACT_MIN.max(after.saturating_mul(COMPACT_GROWTH));
         let old_state_file = state.file.replace(file);
         // An entry recorded since `from` is in the copied tail, moved by
         // the snapshot's length; one recorded before is in the snapshot
