@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use crate::zeebe::{millis, Command, Variables};
 use serde::{Deserialize, Serialize};
+
+use crate::zeebe::{millis, Command, Variables};
 
 /// A [`Command`] as the outbox stores it (JSON, `timeToLiveMs` in ms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -252,13 +252,13 @@ mod tests {
     use std::path::Path;
     use std::sync::Mutex;
 
-    use super::super::store::{Enqueue, Enqueued, OpenMode, Store, Written};
+    use super::super::store::{digest, Enqueue, Enqueued, OpenMode, Store, Written};
     use super::*;
 
     fn claim(key: &str) -> Write {
         Write::Enqueue(Enqueue {
             entry: None,
-            keys: vec![super::super::store::digest(key)],
+            keys: vec![digest(key)],
             now_ms: 10,
             expires_ms: 100,
         })

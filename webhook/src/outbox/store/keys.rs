@@ -34,10 +34,10 @@ type Shard = HashMap<u128, u64, Digests>;
 ///
 /// A digest is the first bits of a SHA-256, uniform already: hashing it
 /// again with the standard SipHash cost more than the rest of a lookup
-/// but the memory it touches. This folds the digest's two halves with a
-/// per-process random seed, one multiplication each, instead. A client cannot
-/// choose digests (they are SHA-256 of its keys), and the seed keeps it
-/// from choosing buckets even if it could.
+/// but the memory it touches. This folds the digest's two halves into a
+/// per-process random seed instead, one multiplication each. A client
+/// cannot choose digests (they are SHA-256 of its keys), and the seed
+/// keeps it from choosing buckets even if it could.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Digests {
     seed: u64,

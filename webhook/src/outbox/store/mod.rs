@@ -18,10 +18,11 @@
 //!   file, what is wrong and what to do.
 //! - **Compaction** ([`compaction`], in the background while commits go
 //!   on): once the log has grown to [`COMPACT_GROWTH`] times its size
-//!   after the last compaction (and at least [`COMPACT_MIN`]), the live state (pending and
-//!   dead events, live deduplication keys, the next id) is written to a new
-//!   file, the frames committed meanwhile are copied after it, and it is
-//!   synced and renamed over the log. Delivered events are dropped there:
+//!   after the last compaction (and at least [`COMPACT_MIN`]), the live
+//!   state (pending and dead events, live deduplication keys, the next id)
+//!   is written to a new file, the frames committed meanwhile are copied
+//!   after it, and it is synced and renamed over the log. Delivered events
+//!   are dropped there:
 //!   `outbox list --state delivered` shows those delivered since.
 
 use std::collections::{HashMap, HashSet};
