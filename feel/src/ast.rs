@@ -86,7 +86,7 @@ impl Drop for Expr {
     fn drop(&mut self) {
         if !matches!(self.kind, ExprKind::Literal(_) | ExprKind::Name(_)) {
             let kind = std::mem::replace(&mut self.kind, ExprKind::Literal(Value::Null));
-            crate::parser::grow_stack(move || drop(kind));
+            crate::stack::grow_stack(move || drop(kind));
         }
     }
 }

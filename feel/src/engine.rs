@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 use crate::ast::Name;
 use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::dialect::Dialect;
 use crate::error::{Error, ParseError, Span};
-use crate::expression::{Evaluation, Expression, UnaryTests};
+use crate::eval::Evaluation;
+use crate::expression::{Expression, UnaryTests};
 use crate::parser;
 use crate::value::{Context, Function, FunctionRepr, HostFn, Value};
 
@@ -30,37 +33,6 @@ pub const DEFAULT_MEMORY_BUDGET: u64 = 64 * 1024 * 1024;
 /// of hostile text to tens of megabytes and milliseconds.
 pub const DEFAULT_MAX_INPUT_LENGTH: usize = 64 * 1024;
 
-/// Which FEEL an engine speaks where the DMN 1.5 standard and Camunda's
-/// engine (feel-scala, the FEEL of Camunda 8 models) disagree.
-///
-/// Every difference is listed in the crate documentation (the table under
-/// [Dialects](crate#dialects), in `feel/src/lib.rs`). Expressions that do not
-/// touch one of them evaluate the same in both dialects.
-///
-/// # Examples
-///
-/// ```
-/// use feel::{Dialect, Engine, Value};
-///
-/// let standard = Engine::new();
-/// let camunda = Engine::builder().dialect(Dialect::Camunda).build();
-/// let vars = Default::default();
-/// let src = r#"string(duration("P0D"))"#;
-/// assert_eq!(standard.evaluate_expression(src, &vars)?.value, Value::from("PT0S"));
-/// assert_eq!(camunda.evaluate_expression(src, &vars)?.value, Value::from("P0D"));
-/// # Ok::<(), feel::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// DMN 1.5 as the specification and the DMN TCK read it (the default).
-    #[default]
-    Standard,
-    /// Camunda 8's FEEL: feel-scala's documented behaviour where it departs
-    /// from the standard.
-    Camunda,
-}
-
 /// Compiles FEEL expressions and unary tests and holds what they share: host
 /// functions, the clock, and limits. Cheap to clone (shared).
 ///
@@ -79,18 +51,7 @@ pub enum Dialect {
 /// ```
 #[derive(Clone)]
 pub struct Engine {
-    pub(crate) inner: Arc<EngineInner>,
-}
-
-pub(crate) struct EngineInner {
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) fuel: Option<u64>,
-    pub(crate) max_depth: usize,
-    pub(crate) memory_budget: Option<u64>,
-    pub(crate) max_input_length: usize,
-    pub(crate) functions: Context,
-    pub(crate) fold_constants: bool,
-    pub(crate) dialect: Dialect,
+    pub(crate) inner: Arc<Config>,
 }
 
 impl Engine {
@@ -120,9 +81,9 @@ impl Engine {
         let mut ast =
             parser::parse_expression_with(source, self.inner.max_depth, self.inner.fold_constants)?;
         if self.inner.fold_constants {
-            crate::eval::fold::expression(self, &mut ast);
+            crate::eval::fold::expression(&self.inner, &mut ast);
         }
-        Ok(Expression::new(self.clone(), source, ast))
+        Ok(Expression::new(Arc::clone(&self.inner), source, ast))
     }
 
     /// Parses unary tests (`< 10`, `"a", "b"`, `not(1, 2)`, `-`, `? > 3`).
@@ -130,9 +91,9 @@ impl Engine {
         self.check_length(source, "unary tests")?;
         let mut ast = parser::parse_unary_tests(source, self.inner.max_depth)?;
         if self.inner.fold_constants {
-            crate::eval::fold::unary_tests(self, &mut ast);
+            crate::eval::fold::unary_tests(&self.inner, &mut ast);
         }
-        Ok(UnaryTests::new(self.clone(), source, ast))
+        Ok(UnaryTests::new(Arc::clone(&self.inner), source, ast))
     }
 
     /// Refuses a source longer than the engine's limit before any parsing.
@@ -365,7 +326,7 @@ impl EngineBuilder {
     /// Builds the engine.
     pub fn build(self) -> Engine {
         Engine {
-            inner: Arc::new(EngineInner {
+            inner: Arc::new(Config {
                 clock: self.clock,
                 fuel: self.fuel,
                 max_depth: self.max_depth,
@@ -377,6 +338,22 @@ impl EngineBuilder {
             }),
         }
     }
+}
+
+/// Parses `source` as an expression and evaluates it with the entries of the
+/// JSON object `vars` in scope, using a default [`Engine`].
+///
+/// # Examples
+///
+/// ```
+/// let result = feel::evaluate("upper case(name)", &serde_json::json!({"name": "ada"}))?;
+/// assert_eq!(result.value, feel::Value::from("ADA"));
+/// # Ok::<(), feel::Error>(())
+/// ```
+#[cfg(feature = "json")]
+pub fn evaluate(source: &str, vars: &serde_json::Value) -> Result<Evaluation, Error> {
+    let engine = Engine::new();
+    engine.compile_expression(source)?.evaluate_json(vars)
 }
 
 impl fmt::Debug for EngineBuilder {

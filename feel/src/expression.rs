@@ -4,23 +4,11 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::ast::{Expr, UnaryTest};
-use crate::engine::Engine;
-use crate::error::{Error, Warning};
-use crate::eval;
+use crate::config::Config;
+use crate::error::Error;
+use crate::eval::{self, Evaluation};
 use crate::inputs::{InputPath, Inputs};
 use crate::value::{Context, Value};
-
-/// The result of an evaluation: the value, and the warnings that explain any
-/// null produced along the way (a missing variable, a type mismatch, …).
-/// New fields may be added; only the engine builds one.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Evaluation {
-    /// The value.
-    pub value: Value,
-    /// Why parts of the evaluation yielded null, in the order they happened.
-    pub warnings: Vec<Warning>,
-}
 
 /// A compiled FEEL expression: owned, `Send + Sync`, cheap to clone; evaluate
 /// it as often as you like.
@@ -37,7 +25,7 @@ pub struct Evaluation {
 /// ```
 #[derive(Clone)]
 pub struct Expression {
-    engine: Engine,
+    config: Arc<Config>,
     compiled: Arc<Compiled>,
 }
 
@@ -51,9 +39,9 @@ struct Compiled {
 }
 
 impl Expression {
-    pub(crate) fn new(engine: Engine, source: &str, ast: Expr) -> Self {
+    pub(crate) fn new(config: Arc<Config>, source: &str, ast: Expr) -> Self {
         Expression {
-            engine,
+            config,
             compiled: Arc::new(Compiled {
                 source: source.into(),
                 ast,
@@ -71,7 +59,7 @@ impl Expression {
 
     /// Evaluates the expression with `vars` in scope.
     pub fn evaluate(&self, vars: &Context) -> Result<Evaluation, Error> {
-        eval::evaluate_expression(&self.engine, vars, &self.compiled.ast)
+        eval::evaluate_expression(&self.config, vars, &self.compiled.ast)
     }
 
     /// Evaluates the expression with the entries of a JSON object in scope.
@@ -179,7 +167,7 @@ impl fmt::Debug for Expression {
 /// ```
 #[derive(Clone)]
 pub struct UnaryTests {
-    engine: Engine,
+    config: Arc<Config>,
     source: Arc<str>,
     tests: Arc<[UnaryTest]>,
     /// What they may read, worked out on the first question.
@@ -187,9 +175,9 @@ pub struct UnaryTests {
 }
 
 impl UnaryTests {
-    pub(crate) fn new(engine: Engine, source: &str, tests: Vec<UnaryTest>) -> Self {
+    pub(crate) fn new(config: Arc<Config>, source: &str, tests: Vec<UnaryTest>) -> Self {
         UnaryTests {
-            engine,
+            config,
             source: source.into(),
             tests: tests.into(),
             inputs: Arc::new(OnceLock::new()),
@@ -204,7 +192,7 @@ impl UnaryTests {
     /// Tests `input` (the value of `?`) with `vars` in scope. The value is a
     /// boolean, or null when a test could not be decided.
     pub fn evaluate(&self, input: &Value, vars: &Context) -> Result<Evaluation, Error> {
-        eval::evaluate_unary_tests(&self.engine, vars, input, &self.tests)
+        eval::evaluate_unary_tests(&self.config, vars, input, &self.tests)
     }
 
     /// Whether evaluating the tests may read the value at `path` in `vars` (a
@@ -255,20 +243,4 @@ pub(crate) fn json_context(vars: &serde_json::Value) -> Result<Context, Error> {
             )
         }),
     }
-}
-
-/// Parses `source` as an expression and evaluates it with the entries of the
-/// JSON object `vars` in scope, using a default [`Engine`].
-///
-/// # Examples
-///
-/// ```
-/// let result = feel::evaluate("upper case(name)", &serde_json::json!({"name": "ada"}))?;
-/// assert_eq!(result.value, feel::Value::from("ADA"));
-/// # Ok::<(), feel::Error>(())
-/// ```
-#[cfg(feature = "json")]
-pub fn evaluate(source: &str, vars: &serde_json::Value) -> Result<Evaluation, Error> {
-    let engine = Engine::new();
-    engine.compile_expression(source)?.evaluate_json(vars)
 }

@@ -34,7 +34,7 @@
 use std::fmt;
 
 use crate::ast::{Args, Domain, Expr, ExprKind, Iteration, Name, UnaryTest, UnaryTestKind};
-use crate::parser::{RED_ZONE, STACK_SEGMENT};
+use crate::stack::{RED_ZONE, STACK_SEGMENT};
 
 /// A place in the input that an expression may read: a variable name followed
 /// by the context keys applied to it (`request.body.From` is `["request",

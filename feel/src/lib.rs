@@ -56,12 +56,15 @@ pub mod ast;
 mod ast;
 mod builtins;
 mod clock;
+mod config;
+mod dialect;
 mod engine;
 mod error;
 mod eval;
 mod expression;
 mod inputs;
 mod parser;
+mod stack;
 mod temporal;
 #[cfg(test)]
 mod test_support;
@@ -69,14 +72,15 @@ mod value;
 
 pub use builtins::names as builtin_names;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use dialect::Dialect;
+#[cfg(feature = "json")]
+pub use engine::evaluate;
 pub use engine::{
-    Dialect, Engine, EngineBuilder, DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_LENGTH,
-    DEFAULT_MEMORY_BUDGET,
+    Engine, EngineBuilder, DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MEMORY_BUDGET,
 };
 pub use error::{Error, ErrorKind, ParseError, Span, Warning, WarningKind};
-#[cfg(feature = "json")]
-pub use expression::evaluate;
-pub use expression::{Evaluation, Expression, UnaryTests};
+pub use eval::Evaluation;
+pub use expression::{Expression, UnaryTests};
 pub use inputs::InputPath;
 pub use value::{
     Bound, Context, Date, DateTime, DayTimeDuration, Function, Number, Range, RangeForm, Rounding,

@@ -3,7 +3,7 @@
 //! deprecated names `put` and `put all`.
 
 use super::{built, context, list_or_item, or_null, Out, Overload};
-use crate::engine::Dialect;
+use crate::dialect::Dialect;
 use crate::error::WarningKind;
 use crate::eval::Ctx;
 use crate::value::{Brief, Context, Value};
@@ -148,7 +148,7 @@ fn put(
             };
             // Key paths can be as long as a list: one level of recursion
             // each, on a stack with room for it.
-            let updated = crate::parser::grow_stack(|| put(inner, rest, value, create))?;
+            let updated = crate::stack::grow_stack(|| put(inner, rest, value, create))?;
             out.insert(k.clone(), Value::Context(updated));
         }
     }

@@ -4,7 +4,7 @@
 //! `temporal.rs`.
 
 use super::{list_or_item, or_null, string, Out, Overload};
-use crate::engine::Dialect;
+use crate::dialect::Dialect;
 use crate::error::WarningKind;
 use crate::eval::Ctx;
 #[cfg(feature = "json")]
@@ -163,7 +163,7 @@ fn camunda_text(v: &Value) -> String {
 /// Writes the value of a list or context (which may nest deeply) on a stack
 /// with room to recurse.
 fn nested(out: &mut Text, write: impl FnOnce(&mut Text)) {
-    crate::parser::grow_stack(|| write(out));
+    crate::stack::grow_stack(|| write(out));
 }
 
 fn write_camunda(out: &mut Text, v: &Value, top: bool) {
@@ -233,7 +233,7 @@ fn write_text(out: &mut Text, v: &Value) {
         Value::DateTime(d) => write!(out, "{d}"),
         Value::DayTimeDuration(d) => write!(out, "{d}"),
         Value::YearMonthDuration(d) => write!(out, "{d}"),
-        other => crate::parser::grow_stack(|| write!(out, "{other}")),
+        other => crate::stack::grow_stack(|| write!(out, "{other}")),
     };
 }
 

@@ -11,7 +11,7 @@
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use super::Overload;
-use crate::engine::Dialect;
+use crate::dialect::Dialect;
 use crate::error::{Error, WarningKind};
 use crate::eval::Ctx;
 use crate::temporal::{

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use super::Evaluator;
 use crate::ast::{Args, Domain, Expr, ExprKind, Folded, Name, UnaryTest, UnaryTestKind};
 use crate::builtins;
-use crate::engine::Engine;
-use crate::parser::{RED_ZONE, STACK_SEGMENT};
+use crate::config::Config;
+use crate::stack::{RED_ZONE, STACK_SEGMENT};
 use crate::value::{Context, Value};
 
 /// The built-in names of several constants, each once.
@@ -51,12 +51,12 @@ const FOLD_MEMORY: u64 = 64 * 1024;
 type Constant = Option<Vec<Name>>;
 
 struct Folder<'e> {
-    engine: &'e Engine,
+    engine: &'e Config,
     empty: Context,
 }
 
 /// Folds the constant subexpressions of `expr`.
-pub(crate) fn expression(engine: &Engine, expr: &mut Expr) {
+pub(crate) fn expression(engine: &Config, expr: &mut Expr) {
     let folder = Folder {
         engine,
         empty: Context::new(),
@@ -67,7 +67,7 @@ pub(crate) fn expression(engine: &Engine, expr: &mut Expr) {
 }
 
 /// Folds the constant subexpressions of each test.
-pub(crate) fn unary_tests(engine: &Engine, tests: &mut [UnaryTest]) {
+pub(crate) fn unary_tests(engine: &Config, tests: &mut [UnaryTest]) {
     let folder = Folder {
         engine,
         empty: Context::new(),
@@ -230,9 +230,7 @@ impl Folder<'_> {
             Args::Positional(a) => a.len(),
             Args::Named(a) => a.len(),
         };
-        given > 0
-            && self.engine.inner.functions.get(name).is_none()
-            && builtins::lookup(name).is_some()
+        given > 0 && self.engine.functions.get(name).is_none() && builtins::lookup(name).is_some()
     }
 
     /// Computes the constant `e` and puts the value in its place, unless that

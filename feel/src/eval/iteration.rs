@@ -319,7 +319,7 @@ impl Evaluator<'_> {
             // One level per iteration context, which only the length of the
             // source bounds: on a stack with room for it.
             let ok =
-                crate::parser::grow_stack(|| self.for_level(rest, body, partial, results, span));
+                crate::stack::grow_stack(|| self.for_level(rest, body, partial, results, span));
             self.scope.truncate(inner);
             if !ok? {
                 self.scope.truncate(mark);
@@ -389,7 +389,7 @@ impl Evaluator<'_> {
             self.burn(1, first.span)?;
             self.scope.set_top(item.clone());
             let inner = self.scope.mark();
-            let r = crate::parser::grow_stack(|| self.quantified_level(q, rest, cond));
+            let r = crate::stack::grow_stack(|| self.quantified_level(q, rest, cond));
             self.scope.truncate(inner);
             match r? {
                 Some(b) if b == decisive => {

@@ -17,13 +17,23 @@ use std::sync::Arc;
 use chrono::FixedOffset;
 
 use crate::ast::{Expr, ExprKind, UnaryTest};
-use crate::engine::{Engine, EngineInner};
+use crate::config::Config;
 use crate::error::{Error, ErrorKind, Span, Warning, WarningKind};
-use crate::expression::Evaluation;
-use crate::value::{Bound, Context, Function, FunctionRepr, Range, RangeForm, Value};
+use crate::value::{quick, Bound, Context, Function, FunctionRepr, Range, RangeForm, Value};
 
-pub(crate) use ops::quick;
 pub(crate) use scope::Scope;
+
+/// The result of an evaluation: the value, and the warnings that explain any
+/// null produced along the way (a missing variable, a type mismatch, …).
+/// New fields may be added; only the engine builds one.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Evaluation {
+    /// The value.
+    pub value: Value,
+    /// Why parts of the evaluation yielded null, in the order they happened.
+    pub warnings: Vec<Warning>,
+}
 
 /// At most this many warnings are kept per evaluation (a loop over a large
 /// list could otherwise produce one per item).
@@ -66,7 +76,7 @@ pub(crate) fn new_bytes(v: &Value) -> usize {
 }
 
 pub(crate) struct Evaluator<'e> {
-    engine: &'e EngineInner,
+    engine: &'e Config,
     scope: Scope<'e>,
     warnings: Vec<Warning>,
     fuel: Option<u64>,
@@ -87,13 +97,13 @@ pub(crate) struct Evaluator<'e> {
 }
 
 impl<'e> Evaluator<'e> {
-    fn new(engine: &'e Engine, root: &'e Context) -> Self {
+    fn new(engine: &'e Config, root: &'e Context) -> Self {
         Evaluator {
-            engine: &engine.inner,
+            engine,
             scope: Scope::new(root),
             warnings: Vec::new(),
-            fuel: engine.inner.fuel,
-            memory: engine.inner.memory_budget.unwrap_or(u64::MAX),
+            fuel: engine.fuel,
+            memory: engine.memory_budget.unwrap_or(u64::MAX),
             depth: 0,
             next_stack_check: 0,
             read_clock: std::cell::Cell::new(false),
@@ -236,7 +246,7 @@ impl<'e> Evaluator<'e> {
                 // Operands that are variables, paths or literals are looked
                 // at where they are, without copying them.
                 if let (Some(l), Some(r)) = (self.peek(left), self.peek(right)) {
-                    if let Some(v) = ops::quick(*op, l, r) {
+                    if let Some(v) = quick(*op, l, r) {
                         self.burn(2, span)?;
                         return Ok(v);
                     }
@@ -245,7 +255,7 @@ impl<'e> Evaluator<'e> {
                 // computed in place, without a nested evaluation.
                 if let Some(l) = self.quick_operand(left) {
                     self.burn(3, left.span)?;
-                    if let Some(v) = self.peek(right).and_then(|r| ops::quick(*op, &l, r)) {
+                    if let Some(v) = self.peek(right).and_then(|r| quick(*op, &l, r)) {
                         self.burn(1, span)?;
                         return Ok(v);
                     }
@@ -358,7 +368,7 @@ impl<'e> Evaluator<'e> {
     #[inline]
     fn quick_operand(&self, expr: &Expr) -> Option<Value> {
         match &expr.kind {
-            ExprKind::Binary(op, a, b) => ops::quick(*op, self.peek(a)?, self.peek(b)?),
+            ExprKind::Binary(op, a, b) => quick(*op, self.peek(a)?, self.peek(b)?),
             _ => None,
         }
     }
@@ -546,7 +556,7 @@ impl Ctx<'_, '_> {
     }
 
     /// The engine's dialect.
-    pub(crate) fn dialect(&self) -> crate::engine::Dialect {
+    pub(crate) fn dialect(&self) -> crate::dialect::Dialect {
         self.ev.engine.dialect
     }
 
@@ -588,7 +598,7 @@ impl Ctx<'_, '_> {
 }
 
 pub(crate) fn evaluate_expression(
-    engine: &Engine,
+    engine: &Config,
     vars: &Context,
     expr: &Expr,
 ) -> Result<Evaluation, Error> {
@@ -596,7 +606,7 @@ pub(crate) fn evaluate_expression(
     // correlation key, `request.body.From`) needs no evaluator: one node, one
     // unit of fuel, no warnings. (Anything else, and any miss, takes the
     // general way.)
-    if engine.inner.fuel.is_none_or(|f| f >= 3) {
+    if engine.fuel.is_none_or(|f| f >= 3) {
         // A comparison (or other operator) of such values, as a webhook's
         // activation condition `request.body.SmsStatus = "received"`: three
         // nodes, three units.
@@ -612,7 +622,7 @@ pub(crate) fn evaluate_expression(
             }
         }
     }
-    if engine.inner.fuel != Some(0) {
+    if engine.fuel != Some(0) {
         let quick = match &expr.kind {
             ExprKind::Literal(v) => Some(v),
             ExprKind::Name(..) | ExprKind::Path(..) => root_path(vars, expr),
@@ -724,7 +734,7 @@ fn context_path_deep<'a>(
 }
 
 pub(crate) fn evaluate_unary_tests(
-    engine: &Engine,
+    engine: &Config,
     vars: &Context,
     input: &Value,
     tests: &[UnaryTest],
@@ -741,9 +751,9 @@ pub(crate) fn evaluate_unary_tests(
 /// for unit tests of the built-in tables.
 #[cfg(test)]
 pub(crate) fn call_builtin(name: &str, args: &[Value]) -> (Value, Vec<Warning>) {
-    let engine = Engine::new();
+    let engine = crate::Engine::new();
     let root = Context::new();
-    let mut ev = Evaluator::new(&engine, &root);
+    let mut ev = Evaluator::new(&engine.inner, &root);
     let func = Function(Arc::new(FunctionRepr::Builtin(
         crate::builtins::static_name(name).unwrap_or_else(|| panic!("no built-in {name}")),
     )));

@@ -30,7 +30,7 @@ impl Evaluator<'_> {
         match &test.kind {
             UnaryTestKind::Any => Ok(Some(true)),
             UnaryTestKind::Not(tests) => Ok(
-                match crate::parser::grow_stack(|| self.test_any(input, tests))? {
+                match crate::stack::grow_stack(|| self.test_any(input, tests))? {
                     Value::Boolean(b) => Some(!b),
                     _ => None,
                 },
@@ -130,7 +130,7 @@ fn uses_input(expr: &Expr) -> bool {
 
 /// Whether `expr` mentions the name `name` outside nested function bodies.
 pub(crate) fn mentions(expr: &Expr, name: &str) -> bool {
-    crate::parser::grow_stack(|| mentions_in(expr, name))
+    crate::stack::grow_stack(|| mentions_in(expr, name))
 }
 
 fn mentions_in(expr: &Expr, name: &str) -> bool {

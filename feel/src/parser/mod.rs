@@ -68,6 +68,7 @@ use crate::ast::{
     RangeForm, UnaryTest, UnaryTestKind,
 };
 use crate::error::{ParseError, Span};
+use crate::stack::{RED_ZONE, STACK_SEGMENT};
 use crate::value::Value;
 use literals::LiteralError;
 
@@ -180,20 +181,6 @@ fn check_input<'s>(
         ));
     }
     Ok(scan)
-}
-
-/// Below this much free stack, a recursive walk over the syntax tree (the
-/// tree builder here, the input analysis in `crate::inputs`) continues on a
-/// new segment.
-pub(crate) const RED_ZONE: usize = 128 * 1024;
-/// The size of each new stack segment.
-pub(crate) const STACK_SEGMENT: usize = 1024 * 1024;
-
-/// Runs `f` where at least [`RED_ZONE`] of stack is left: on a new segment
-/// when this one runs low. For recursive walks over trees and values that
-/// nothing else bounds the depth of.
-pub(crate) fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
-    stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, f)
 }
 
 /// A node with the height of the tree under it (a leaf has height 1).

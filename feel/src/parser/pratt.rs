@@ -331,7 +331,7 @@ impl Builder<'_> {
                         // Constant folding's first step: an operator on
                         // literals that needs no warning is its value. (The
                         // height stays that of the node, for the depth limit.)
-                        if let Some(v) = crate::eval::quick(op, a, b) {
+                        if let Some(v) = crate::value::quick(op, a, b) {
                             self.check_depth(depth + height, span)?;
                             climb.operands.push(Operand::Expr {
                                 built: Built {

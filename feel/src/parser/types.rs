@@ -3,9 +3,10 @@
 
 use pest::iterators::Pair;
 
-use super::{Builder, Rule, RED_ZONE, STACK_SEGMENT};
+use super::{Builder, Rule};
 use crate::ast::{Name, Type};
 use crate::error::{ParseError, Span};
+use crate::stack::{RED_ZONE, STACK_SEGMENT};
 
 impl Builder<'_> {
     /// The type a `type_ref` pair denotes, and its height (nested types count

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::{Bound, Value};
-use crate::engine::Dialect;
+use crate::dialect::Dialect;
 use crate::temporal;
 
 /// Pairwise equality: false if any pair differs, else null if any pair
@@ -76,7 +76,7 @@ impl Value {
                     return Some(false);
                 }
                 // Lists nest as deep as they were built: on a stack with room.
-                crate::parser::grow_stack(|| all_equal(a.iter().zip(b.iter()), items_must_match))
+                crate::stack::grow_stack(|| all_equal(a.iter().zip(b.iter()), items_must_match))
             }
             (Value::Context(a), Value::Context(b)) => {
                 // Same keys first (so the answer can't depend on entry order),
@@ -84,7 +84,7 @@ impl Value {
                 if a.len() != b.len() || a.keys().any(|k| !b.contains_key(k)) {
                     return Some(false);
                 }
-                crate::parser::grow_stack(|| {
+                crate::stack::grow_stack(|| {
                     all_equal(
                         a.iter().filter_map(|(k, x)| b.get(k).map(|y| (x, y))),
                         items_must_match,

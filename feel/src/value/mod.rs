@@ -12,6 +12,7 @@ mod function;
 mod json;
 mod json_text;
 mod number;
+mod quick;
 mod range;
 
 use std::fmt;
@@ -21,6 +22,7 @@ pub use context::Context;
 pub(crate) use function::FunctionRepr;
 pub use function::{Function, HostFn};
 pub use number::{Number, Rounding};
+pub(crate) use quick::quick;
 pub use range::{Bound, Range, RangeForm};
 
 pub use crate::temporal::{Date, DateTime, DayTimeDuration, Time, YearMonthDuration, Zone};
@@ -401,7 +403,7 @@ impl fmt::Display for Value {
                         f.write_str(", ")?;
                     }
                     // Values nest as deep as they were built.
-                    crate::parser::grow_stack(|| write!(f, "{v}"))?;
+                    crate::stack::grow_stack(|| write!(f, "{v}"))?;
                 }
                 f.write_str("]")
             }
@@ -412,7 +414,7 @@ impl fmt::Display for Value {
                         f.write_str(", ")?;
                     }
                     write_key(f, k)?;
-                    crate::parser::grow_stack(|| write!(f, ": {v}"))?;
+                    crate::stack::grow_stack(|| write!(f, ": {v}"))?;
                 }
                 f.write_str("}")
             }
