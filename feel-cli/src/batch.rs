@@ -25,9 +25,6 @@ use crate::evaluate::describe_warning;
 use crate::typed_json::{self, json_kind};
 use crate::Failure;
 
-/// The fuel each case gets unless `--fuel` says otherwise.
-pub const DEFAULT_FUEL: u64 = 10_000_000;
-
 /// The name of worker threads; the panic hook recognises them by it.
 const WORKER_NAME: &str = "feel-batch-worker";
 

@@ -105,9 +105,9 @@ pub struct OutputArgs {
     pub typed: bool,
 }
 
-/// The fuel of one evaluation unless `--fuel` says otherwise (the default
-/// of `--fuel` spells it out too).
-pub const DEFAULT_FUEL: u64 = crate::batch::DEFAULT_FUEL;
+/// The fuel of one evaluation (one batch case) unless `--fuel` says
+/// otherwise (the default of `--fuel` spells it out too).
+pub const DEFAULT_FUEL: u64 = 10_000_000;
 
 /// Evaluation limits and the clock, shared by all subcommands.
 ///

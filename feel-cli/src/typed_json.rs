@@ -145,33 +145,13 @@ fn untag(v: Value, path: &mut String) -> Result<Value, DecodeError> {
             Ok(Value::from(out))
         }
         Value::Context(map) => {
-            if let Some(key) = map.keys().find(|k| k.starts_with('$')) {
-                let Some(tag) = Tag::from_key(key) else {
-                    let known: Vec<&str> = Tag::ALL.iter().map(|t| t.key()).collect();
-                    return Err(error(
-                        path,
-                        format!("unknown tag `{key}` (known tags: {})", known.join(", ")),
-                    ));
-                };
-                if map.len() != 1 {
-                    return Err(error(
-                        path,
-                        format!(
-                            "a `{key}` object must have that one key only, found {} keys",
-                            map.len()
-                        ),
-                    ));
-                }
-                return match map.get(key) {
+            if let Some(tag) = tag_of(map.keys().map(|k| &**k), map.len(), path)? {
+                return match map.get(tag.key()) {
                     Some(Value::String(text)) => scalar_text(tag, text, path),
-                    other => Err(error(
+                    other => Err(not_a_string(
+                        tag,
+                        &other.map_or("nothing".into(), |v| v.kind().to_string()),
                         path,
-                        format!(
-                            "`{}` takes a string, {}; found {}",
-                            tag.key(),
-                            tag.describe(),
-                            other.map_or("nothing".into(), |v| v.kind().to_string())
-                        ),
                     )),
                 };
             }
@@ -233,8 +213,11 @@ fn value(json: &Json, path: &mut String) -> Result<Value, DecodeError> {
             }
             Ok(Value::from(out))
         }
-        Json::Object(map) => match tagged(map, path)? {
-            Some((tag, payload)) => scalar(tag, payload, path),
+        Json::Object(map) => match tag_of(map.keys().map(String::as_str), map.len(), path)? {
+            Some(tag) => match &map[tag.key()] {
+                Json::String(text) => scalar_text(tag, text, path),
+                other => Err(not_a_string(tag, json_kind(other), path)),
+            },
             None => Ok(Value::Context(context(map, path)?)),
         },
     }
@@ -252,19 +235,16 @@ fn context(map: &Map<String, Json>, path: &mut String) -> Result<Context, Decode
     Ok(ctx)
 }
 
-fn scalar(tag: Tag, payload: &Json, path: &str) -> Result<Value, DecodeError> {
-    let Json::String(text) = payload else {
-        return Err(error(
-            path,
-            format!(
-                "`{}` takes a string, {}; found {}",
-                tag.key(),
-                tag.describe(),
-                json_kind(payload)
-            ),
-        ));
-    };
-    scalar_text(tag, text, path)
+/// The error for a tag whose payload is not a string (`found`: what it is).
+fn not_a_string(tag: Tag, found: &str, path: &str) -> DecodeError {
+    error(
+        path,
+        format!(
+            "`{}` takes a string, {}; found {found}",
+            tag.key(),
+            tag.describe()
+        ),
+    )
 }
 
 fn scalar_text(tag: Tag, text: &str, path: &str) -> Result<Value, DecodeError> {
@@ -299,13 +279,15 @@ fn mixes_duration_kinds(text: &str) -> bool {
     year_month && (date_part.contains(['D', 'W']) || !time_part.is_empty())
 }
 
-/// If `map` is a tagged scalar, its tag and payload. An object with a key
-/// starting with `$` must be exactly one known tag.
-fn tagged<'a>(
-    map: &'a Map<String, Json>,
+/// If an object with these `keys` (`len` of them) is a tagged scalar, its
+/// tag. An object with a key starting with `$` must be exactly one known tag:
+/// the same rule for JSON read by serde and for JSON read as FEEL.
+fn tag_of<'k>(
+    mut keys: impl Iterator<Item = &'k str>,
+    len: usize,
     path: &str,
-) -> Result<Option<(Tag, &'a Json)>, DecodeError> {
-    let Some(key) = map.keys().find(|k| k.starts_with('$')) else {
+) -> Result<Option<Tag>, DecodeError> {
+    let Some(key) = keys.find(|k| k.starts_with('$')) else {
         return Ok(None);
     };
     let Some(tag) = Tag::from_key(key) else {
@@ -315,16 +297,13 @@ fn tagged<'a>(
             format!("unknown tag `{key}` (known tags: {})", known.join(", ")),
         ));
     };
-    if map.len() != 1 {
+    if len != 1 {
         return Err(error(
             path,
-            format!(
-                "a `{key}` object must have that one key only, found {} keys",
-                map.len()
-            ),
+            format!("a `{key}` object must have that one key only, found {len} keys"),
         ));
     }
-    Ok(map.get(key).map(|payload| (tag, payload)))
+    Ok(Some(tag))
 }
 
 /// Writes a value as typed JSON. Ranges and functions (anywhere inside) have
@@ -473,6 +452,25 @@ mod tests {
         assert_eq!(
             j.to_string(),
             r#"{"z":[{"$number":"1"},null,"s"],"a":{"b":false}}"#
+        );
+    }
+
+    #[test]
+    fn json_read_as_feel_text_follows_the_same_tag_rules() {
+        let e = decode_text(r#"{"a": [1, {"$numbr": "1"}]}"#).unwrap_err();
+        assert_eq!(e.path, "$.a[1]");
+        assert!(e.message.contains("unknown tag `$numbr`"), "{e}");
+
+        let e = decode_text(r#"{"$number": "1", "x": 2}"#).unwrap_err();
+        assert!(e.message.contains("one key only, found 2 keys"), "{e}");
+
+        let e = decode_text(r#"{"$date": 20170101}"#).unwrap_err();
+        assert!(e.message.contains("`$date` takes a string"), "{e}");
+        assert!(e.message.contains("found number"), "{e}");
+
+        assert_eq!(
+            decode_text(r#"{"d": {"$date": "2017-01-01"}}"#).unwrap(),
+            decode(json!({"d": {"$date": "2017-01-01"}})).unwrap()
         );
     }
 

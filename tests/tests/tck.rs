@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use feel_cli::batch;
+use feel_cli::cli::DEFAULT_FUEL;
 use feel_conformance::{shared_dir, skip};
 
 fn floor(half: &str) -> usize {
@@ -66,7 +67,7 @@ fn tck_pass_rate_stays_above_the_floor() {
         return;
     }
 
-    let engine = feel::Engine::builder().fuel(batch::DEFAULT_FUEL).build();
+    let engine = feel::Engine::builder().fuel(DEFAULT_FUEL).build();
     let options = batch::Options {
         timeout: Duration::from_secs(10),
         warnings: false,
