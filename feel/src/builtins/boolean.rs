@@ -1,9 +1,9 @@
 //! Boolean functions (DMN 1.5 §10.3.4.2): `not`, `is`, and Camunda's `is
 //! defined`, `get or else` and `assert`.
 
-use super::{Out, Overload};
+use super::args::{Out, Overload};
+use super::ctx::Ctx;
 use crate::error::{Error, ErrorKind};
-use crate::eval::Ctx;
 use crate::value::{Brief, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -17,7 +17,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
 
 /// `not(negand)`: logical negation; null for null (three-valued logic) and,
 /// with a warning, for anything that is not a boolean.
-fn not(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn not(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     Ok(match &a[0] {
         Value::Boolean(b) => Value::Boolean(!b),
         Value::Null => Value::Null,
@@ -29,7 +29,7 @@ fn not(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// domain. Unlike `=`, values of different kinds are simply not the same
 /// (false, not null), and temporal values must agree in their zone or offset
 /// too: `is(@"23:00:50Z", @"23:00:50")` is false although neither is wrong.
-fn is(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn is(_ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let (x, y) = (&a[0], &a[1]);
     let same = x.kind() == y.kind()
         && match x {
@@ -49,13 +49,13 @@ fn is(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// where `x` does not exist); that works because the evaluator yields null for
 /// them. The evaluator may want to drop the "no variable found" warning for an
 /// argument of `is defined`, since asking is the point.
-fn is_defined(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn is_defined(_ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     Ok(Value::Boolean(!a[0].is_null()))
 }
 
 /// `get or else(value, default)`: `value` unless it is null, else `default`
 /// (Camunda extension).
-fn get_or_else(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn get_or_else(_ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     Ok(if a[0].is_null() {
         a[1].clone()
     } else {
@@ -67,7 +67,7 @@ fn get_or_else(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// when `condition` is true; otherwise the evaluation fails with an error
 /// carrying `cause` (Camunda extension). As in feel-scala, a failed assertion
 /// is an error, not a null: the caller asked for the evaluation to stop.
-fn assert(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn assert(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     if a[1] == Value::Boolean(true) {
         return Ok(a[0].clone());
     }

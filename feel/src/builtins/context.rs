@@ -2,10 +2,10 @@
 //! `context put`, `context merge`, with Camunda's key-path forms and its
 //! deprecated names `put` and `put all`.
 
-use super::{built, context, list_or_item, or_null, Out, Overload};
+use super::args::{built, context, list_or_item, or_null, Out, Overload};
+use super::ctx::Ctx;
 use crate::dialect::Dialect;
 use crate::error::WarningKind;
-use crate::eval::Ctx;
 use crate::value::{Brief, Context, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -27,7 +27,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
 ];
 
 /// A key path: a string, or (for `keys`) a non-empty list of strings.
-fn key_path(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Vec<std::sync::Arc<str>>> {
+fn key_path(ctx: &mut Ctx<'_>, v: &Value, param: &str) -> Option<Vec<std::sync::Arc<str>>> {
     match v {
         Value::String(k) => Some(vec![k.clone()]),
         Value::List(keys) if !keys.is_empty() => {
@@ -64,7 +64,7 @@ fn key_path(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str) -> Option<Vec<std::sy
 /// `get value(m, key)`: the value of entry `key`, or null (with a warning) if
 /// there is none. Given a list of keys (Camunda extension), follows the path
 /// through nested contexts.
-fn get_value(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn get_value(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let m = or_null!(context(ctx, &a[0], "m"));
     let path = or_null!(key_path(ctx, &a[1], "key"));
     let mut cur = m;
@@ -92,7 +92,7 @@ fn get_value(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `get value(context, key)` with a string key (Camunda's parameter names).
-fn get_value_key(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn get_value_key(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     if !matches!(a[1], Value::String(_)) {
         return Ok(ctx.invalid_type("key", "a string", &a[1]));
     }
@@ -100,7 +100,7 @@ fn get_value_key(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `get value(context, keys)`: the value at a key path (Camunda extension).
-fn get_value_keys(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn get_value_keys(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     if !matches!(a[1], Value::List(_)) {
         return Ok(ctx.invalid_type("keys", "a list of strings", &a[1]));
     }
@@ -108,10 +108,10 @@ fn get_value_keys(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `get entries(m)`: the entries as a list of `{key, value}` contexts, in order.
-fn get_entries(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn get_entries(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let m = or_null!(context(ctx, &a[0], "m"));
     // A list slot and a two-entry context per entry.
-    let each = crate::eval::list_bytes(1) + crate::eval::context_bytes(2);
+    let each = crate::value::list_bytes(1) + crate::value::context_bytes(2);
     ctx.charge(m.len().saturating_mul(each))?;
     Ok(Value::list(m.iter().map(|(k, v)| {
         Value::Context(
@@ -158,7 +158,7 @@ fn put(
 /// `context put(context, keys, value)`: the context with the entry at the key
 /// path set to `value` (added at the end when new, replaced in place
 /// otherwise). The first overload also takes a single string key positionally.
-fn context_put(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn context_put(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let c = or_null!(context(ctx, &a[0], "context"));
     let path = or_null!(key_path(ctx, &a[1], "keys"));
     let create = ctx.dialect() == Dialect::Camunda;
@@ -172,7 +172,7 @@ fn context_put(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
             _ => None,
         };
     }
-    ctx.charge(crate::eval::context_bytes(entries))?;
+    ctx.charge(crate::value::context_bytes(entries))?;
     Ok(match put(c, &path, a[2].clone(), create) {
         Ok(c) => Value::Context(c),
         Err(e) => ctx.null(WarningKind::NoContextEntryFound, e),
@@ -182,7 +182,7 @@ fn context_put(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `context put(context, key, value)`: the context with entry `key` set.
 /// Camunda also takes a key path under the name `key`; the standard does not
 /// (the TCK expects null).
-fn context_put_key(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn context_put_key(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let camunda_path = ctx.dialect() == Dialect::Camunda && matches!(a[1], Value::List(_));
     if !matches!(a[1], Value::String(_)) && !camunda_path {
         return Ok(ctx.invalid_type("key", "a string", &a[1]));
@@ -192,7 +192,7 @@ fn context_put_key(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `context merge(contexts)`: the entries of all contexts, later ones
 /// replacing earlier ones with the same key (a shallow merge).
-fn context_merge(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn context_merge(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "contexts"));
     let mut out = Context::new();
     for (i, c) in list.iter().enumerate() {
@@ -215,7 +215,7 @@ fn context_merge(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `context merge(c1, …, cN)`: the contexts one by one, as feel-scala takes
 /// them (Camunda dialect). DMN 1.5 has one parameter, a list: in the
 /// standard dialect this form is null with a warning, as the TCK expects.
-fn context_merge_args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn context_merge_args(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     if ctx.dialect() == Dialect::Standard {
         let n = a[0].as_list().map_or(1, <[Value]>::len);
         return Ok(ctx.null(
@@ -232,7 +232,7 @@ fn context_merge_args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `put all(c1, …, cN)` (Camunda's former name of `context merge`), and
 /// `context merge(c1, …, cN)` in the Camunda dialect; with no context at all
 /// it is null.
-fn put_all_args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn put_all_args(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     if a[0].as_list().is_some_and(<[Value]>::is_empty) {
         return Ok(ctx.null(
             WarningKind::InvalidArguments,

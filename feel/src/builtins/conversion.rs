@@ -3,10 +3,10 @@
 //! `time`, `date and time`, `duration`, `years and months duration`) live in
 //! `temporal.rs`.
 
-use super::{list_or_item, or_null, string, Out, Overload};
+use super::args::{list_or_item, or_null, string, Out, Overload};
+use super::ctx::Ctx;
 use crate::dialect::Dialect;
 use crate::error::WarningKind;
-use crate::eval::Ctx;
 #[cfg(feature = "json")]
 use crate::value::Zone;
 use crate::value::{Brief, Context, Number, Value};
@@ -33,7 +33,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
 /// the decimal separator `,` or `.` (null for `.`); they must differ. Any
 /// other character in `from` makes the result null. Exponents (`1.2e3`) are
 /// accepted, as feel-scala does.
-fn number_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn number_from(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let from = or_null!(string(ctx, &a[0], "from"));
     let grouping = match a.get(1) {
         None | Some(Value::Null) => None,
@@ -82,7 +82,7 @@ fn number_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// and ranges as FEEL literal text (`[1, "a"]`, `{a: 1}`, `[1..2)`), as the
 /// TCK expects. `string(null)` is null. In the Camunda dialect, values are
 /// written as feel-scala writes them (see [`camunda_text`]).
-fn string_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn string_from(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let mut text = Text::new(ctx.memory_left());
     match &a[0] {
         Value::Null => return Ok(Value::Null),
@@ -125,7 +125,7 @@ impl Text {
 
     /// Pays for the text and returns it as a string value; fails if it did
     /// not fit.
-    pub(crate) fn finish(self, ctx: &mut Ctx<'_, '_>) -> Out {
+    pub(crate) fn finish(self, ctx: &mut Ctx<'_>) -> Out {
         let needed = if self.full {
             self.max.saturating_add(1)
         } else {
@@ -240,9 +240,9 @@ fn write_text(out: &mut Text, v: &Value) {
 /// `context(entries)`: a context from a list of `{key, value}` contexts (a
 /// single such context counts as a one-entry list). A missing `key` or
 /// `value` entry, a non-string key, or a duplicate key makes it null.
-fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn context_from(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let entries = or_null!(list_or_item(ctx, &a[0], "entries"));
-    ctx.charge(crate::eval::context_bytes(entries.len()))?;
+    ctx.charge(crate::value::context_bytes(entries.len()))?;
     let mut out = Context::new();
     for (i, e) in entries.iter().enumerate() {
         let pos = i + 1;
@@ -286,7 +286,7 @@ fn context_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// In the Camunda dialect, as Camunda documents it, a range becomes the JSON
 /// string of its text (`"[1..10]"`) and a function the string `"<function>"`.
 #[cfg(feature = "json")]
-fn to_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn to_json(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let mut out = Text::new(ctx.memory_left());
     let now = ctx.now().naive_utc();
     write_json(&mut out, &a[0], ctx.dialect(), Some(now));
@@ -364,7 +364,7 @@ fn write_json(out: &mut Text, v: &Value, dialect: Dialect, now: Option<chrono::N
 /// `from json(value)`: parses JSON text into a FEEL value (Camunda extension),
 /// keeping every digit of its numbers; null with a warning when the text is
 /// not JSON.
-fn from_json(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn from_json(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let text = or_null!(string(ctx, &a[0], "value"));
     Ok(match Value::from_json_text(text) {
         Ok(v) => v,

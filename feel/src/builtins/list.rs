@@ -10,9 +10,9 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use super::{built, function, integer, list_or_item, number, or_null, Out, Overload};
+use super::args::{built, function, integer, list_or_item, number, or_null, Out, Overload};
+use super::ctx::Ctx;
 use crate::error::{Error, WarningKind};
-use crate::eval::Ctx;
 use crate::value::{Brief, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -88,7 +88,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
 /// `all([])`).
 macro_rules! items_form {
     ($($args:ident => $list:ident),* $(,)?) => {$(
-        fn $args(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+        fn $args(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
             if a[0].as_list().is_some_and(<[Value]>::is_empty) {
                 return Ok(ctx.null(
                     WarningKind::InvalidArguments,
@@ -120,20 +120,20 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// `list contains(list, element)`: whether an item equals `element` (null
 /// finds null).
-fn list_contains(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn list_contains(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     Ok(Value::Boolean(list.iter().any(|x| same(x, &a[1]))))
 }
 
 /// `count(list)`: the number of items.
-fn count(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn count(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     Ok(Value::Number(Number::from(list.len())))
 }
 
 /// The list argument of an aggregate, which must not be empty (`what` says
 /// what an empty list has none of).
-fn non_empty<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, what: &str) -> Option<Cow<'v, [Value]>> {
+fn non_empty<'v>(ctx: &mut Ctx<'_>, v: &'v Value, what: &str) -> Option<Cow<'v, [Value]>> {
     let list = list_or_item(ctx, v, "list")?;
     if list.is_empty() {
         ctx.null(
@@ -146,7 +146,7 @@ fn non_empty<'v>(ctx: &mut Ctx<'_, '_>, v: &'v Value, what: &str) -> Option<Cow<
 }
 
 /// The items as numbers, or a warning naming the first that is not one.
-fn numbers(ctx: &mut Ctx<'_, '_>, list: &[Value]) -> Option<Vec<Number>> {
+fn numbers(ctx: &mut Ctx<'_>, list: &[Value]) -> Option<Vec<Number>> {
     let mut out = Vec::with_capacity(list.len());
     for (i, v) in list.iter().enumerate() {
         match v {
@@ -164,7 +164,7 @@ fn numbers(ctx: &mut Ctx<'_, '_>, list: &[Value]) -> Option<Vec<Number>> {
 }
 
 /// The least (`want = Less`) or greatest item.
-fn extreme(ctx: &mut Ctx<'_, '_>, a: &[Value], want: Ordering, what: &str) -> Out {
+fn extreme(ctx: &mut Ctx<'_>, a: &[Value], want: Ordering, what: &str) -> Out {
     let list = or_null!(non_empty(ctx, &a[0], what));
     let mut best = &list[0];
     for v in &list[1..] {
@@ -184,16 +184,16 @@ fn extreme(ctx: &mut Ctx<'_, '_>, a: &[Value], want: Ordering, what: &str) -> Ou
 
 /// `min(list)` / `min(c1, …, cN)`: the least item; null for an empty list or
 /// items that cannot be compared.
-fn min(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn min(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     extreme(ctx, a, Ordering::Less, "minimum")
 }
 
 /// `max(list)` / `max(c1, …, cN)`: the greatest item.
-fn max(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn max(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     extreme(ctx, a, Ordering::Greater, "maximum")
 }
 
-fn total(ctx: &mut Ctx<'_, '_>, ns: &[Number]) -> Option<Number> {
+fn total(ctx: &mut Ctx<'_>, ns: &[Number]) -> Option<Number> {
     let mut acc = Number::ZERO;
     for n in ns {
         let Some(next) = acc.add(*n) else {
@@ -207,35 +207,35 @@ fn total(ctx: &mut Ctx<'_, '_>, ns: &[Number]) -> Option<Number> {
 
 /// `sum(list)` / `sum(n1, …, nN)`: the sum of numbers; null for an empty list
 /// (DMN 1.5: `sum([]) = null`).
-fn sum(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn sum(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(non_empty(ctx, &a[0], "sum"));
     let ns = or_null!(numbers(ctx, &list));
     Ok(or_null!(total(ctx, &ns)).into())
 }
 
 /// `mean(list)` / `mean(n1, …, nN)`: the arithmetic mean.
-fn mean(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn mean(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(non_empty(ctx, &a[0], "mean"));
     let ns = or_null!(numbers(ctx, &list));
     let t = or_null!(total(ctx, &ns));
     let m = t.div(Number::from(ns.len()));
-    Ok(super::number_result(ctx, m, "the mean"))
+    Ok(super::args::number_result(ctx, m, "the mean"))
 }
 
 /// `product(list)` / `product(n1, …, nN)`: the product; null for an empty list.
-fn product(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn product(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(non_empty(ctx, &a[0], "product"));
     let ns = or_null!(numbers(ctx, &list));
     let mut acc = Some(Number::ONE);
     for n in ns {
         acc = acc.and_then(|p| p.mul(n));
     }
-    Ok(super::number_result(ctx, acc, "the product"))
+    Ok(super::args::number_result(ctx, acc, "the product"))
 }
 
 /// `median(list)` / `median(n1, …, nN)`: the middle number once sorted, or the
 /// mean of the two middle ones.
-fn median(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn median(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(non_empty(ctx, &a[0], "median"));
     let mut ns = or_null!(numbers(ctx, &list));
     ns.sort_by(|x, y| x.compare(*y));
@@ -246,12 +246,12 @@ fn median(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
     let m = ns[mid - 1]
         .add(ns[mid])
         .and_then(|s| s.div(Number::from(2)));
-    Ok(super::number_result(ctx, m, "the median"))
+    Ok(super::args::number_result(ctx, m, "the median"))
 }
 
 /// `stddev(list)` / `stddev(n1, …, nN)`: the sample standard deviation; null
 /// for fewer than two numbers.
-fn stddev(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn stddev(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let ns = or_null!(numbers(ctx, &list));
     if ns.len() < 2 {
@@ -271,12 +271,12 @@ fn stddev(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
         }
         squares.div(count.sub(Number::ONE)?)?.sqrt()
     })();
-    Ok(super::number_result(ctx, r, "the standard deviation"))
+    Ok(super::args::number_result(ctx, r, "the standard deviation"))
 }
 
 /// `mode(list)` / `mode(n1, …, nN)`: the most frequent numbers, ascending
 /// (all of them on a tie); `[]` for an empty list.
-fn mode(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn mode(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let mut ns = or_null!(numbers(ctx, &list));
     ns.sort_by(|x, y| x.compare(*y));
@@ -298,7 +298,7 @@ fn mode(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// Three-valued `all`/`any`: `decisive` is the value that settles the answer
 /// (false for `all`, true for `any`).
-fn logical(ctx: &mut Ctx<'_, '_>, a: &[Value], decisive: bool) -> Out {
+fn logical(ctx: &mut Ctx<'_>, a: &[Value], decisive: bool) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let mut unknown = None;
     for (i, v) in list.iter().enumerate() {
@@ -322,18 +322,18 @@ fn logical(ctx: &mut Ctx<'_, '_>, a: &[Value], decisive: bool) -> Out {
 
 /// `all(list)` / `all(b1, …, bN)`: false if any item is false, else true if
 /// all are true (and for an empty list), else null.
-fn all(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn all(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     logical(ctx, a, false)
 }
 
 /// `any(list)` / `any(b1, …, bN)`: true if any item is true, else false if all
 /// are false (and for an empty list), else null.
-fn any(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn any(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     logical(ctx, a, true)
 }
 
 /// A 1-based position (negative from the end) as an index into `len` items.
-fn index(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str, len: usize) -> Option<usize> {
+fn index(ctx: &mut Ctx<'_>, v: &Value, param: &str, len: usize) -> Option<usize> {
     let p = integer(ctx, v, param)?;
     let len_i = len as i64;
     let i = if p > 0 { p - 1 } else { len_i + p };
@@ -349,7 +349,7 @@ fn index(ctx: &mut Ctx<'_, '_>, v: &Value, param: &str, len: usize) -> Option<us
 
 /// `sublist(list, start position, length?)`: the items from `start position`
 /// (1-based, negative from the end), at most `length` of them.
-fn sublist(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn sublist(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let start = or_null!(index(ctx, &a[1], "start position", list.len()));
     let end = match a.get(2) {
@@ -369,7 +369,7 @@ fn sublist(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `append(list, item…)`: the list with the items added at the end.
-fn append(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn append(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let items = a[1].as_list().unwrap_or_default();
     ctx.charge_list(list.len().saturating_add(items.len()))?;
@@ -377,7 +377,7 @@ fn append(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `concatenate(list…)`: the lists joined.
-fn concatenate(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn concatenate(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let lists = a[0].as_list().unwrap_or_default();
     ctx.charge_list(total_len(lists))?;
     let mut out = Vec::new();
@@ -398,7 +398,7 @@ fn total_len(lists: &[Value]) -> usize {
 
 /// `insert before(list, position, newItem)`: `newItem` inserted before the item
 /// at `position` (1-based, negative from the end).
-fn insert_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn insert_before(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let i = or_null!(index(ctx, &a[1], "position", list.len()));
     ctx.charge_list(list.len() + 1)?;
@@ -408,7 +408,7 @@ fn insert_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `remove(list, position)`: the list without the item at `position`.
-fn remove(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn remove(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let i = or_null!(index(ctx, &a[1], "position", list.len()));
     ctx.charge_list(list.len())?;
@@ -418,14 +418,14 @@ fn remove(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `reverse(list)`.
-fn reverse(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn reverse(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     ctx.charge_list(list.len())?;
     Ok(Value::list(list.iter().rev().cloned()))
 }
 
 /// `index of(list, match)`: the 1-based positions of the items equal to `match`.
-fn index_of(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn index_of(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let positions = Value::list(
         list.iter()
@@ -438,7 +438,7 @@ fn index_of(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// Spends fuel for comparing every pair of `n` items (FEEL equality cannot be
 /// hashed: `1` equals `1.0`, and some values are incomparable).
-fn burn_pairs(ctx: &mut Ctx<'_, '_>, n: usize) -> Result<(), Error> {
+fn burn_pairs(ctx: &mut Ctx<'_>, n: usize) -> Result<(), Error> {
     let n = n as u64;
     ctx.burn(n.saturating_mul(n) / 64)
 }
@@ -455,7 +455,7 @@ fn distinct(items: impl IntoIterator<Item = Value>) -> Vec<Value> {
 }
 
 /// `union(list…)`: the lists joined without repeats.
-fn union(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn union(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let lists = a[0].as_list().unwrap_or_default();
     ctx.charge_list(total_len(lists))?;
     let mut all = Vec::new();
@@ -467,7 +467,7 @@ fn union(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `distinct values(list)`: the items without repeats, in first-seen order.
-fn distinct_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn distinct_values(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     burn_pairs(ctx, list.len())?;
     built(ctx, Value::from(distinct(list.iter().cloned())))
@@ -475,7 +475,7 @@ fn distinct_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `duplicate values(list)`: the items that occur more than once, each once
 /// (Camunda extension).
-fn duplicate_values(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn duplicate_values(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     burn_pairs(ctx, list.len())?;
     let dups = list
@@ -507,7 +507,7 @@ fn each_leaf(items: &[Value], mut visit: impl FnMut(&Value) -> bool) {
 }
 
 /// `flatten(list)`: nested lists replaced by their items, recursively.
-fn flatten(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn flatten(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     // Counted before it is built: a list that holds one list many times
     // flattens to far more items than it holds (counting stops one past
@@ -529,7 +529,7 @@ fn flatten(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// Asks `precedes(x, y)`; `Ok(None)` after a warning when it is not a boolean.
-fn precedes(ctx: &mut Ctx<'_, '_>, f: &Value, x: &Value, y: &Value) -> Result<Option<bool>, Error> {
+fn precedes(ctx: &mut Ctx<'_>, f: &Value, x: &Value, y: &Value) -> Result<Option<bool>, Error> {
     match ctx.call(f, &[x.clone(), y.clone()])? {
         Value::Boolean(b) => Ok(Some(b)),
         other => {
@@ -550,7 +550,7 @@ fn precedes(ctx: &mut Ctx<'_, '_>, f: &Value, x: &Value, y: &Value) -> Result<Op
 /// `sort(list, precedes)`: the list ordered so that `precedes(x, y)` holds for
 /// each item `x` before `y`; a stable merge sort, so items `precedes` does not
 /// order keep their order, and an inconsistent function cannot break it.
-fn sort(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn sort(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let f = or_null!(function(ctx, &a[1], "precedes"));
     ctx.charge_list(list.len())?;
@@ -584,7 +584,7 @@ fn sort(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `list replace(list, position, newItem)`: the item at `position` replaced.
 /// Called positionally with a function as second argument, it is the `match`
 /// form.
-fn list_replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn list_replace(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     if matches!(a[1], Value::Function(_)) {
         return list_replace_match(ctx, a);
     }
@@ -598,7 +598,7 @@ fn list_replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `list replace(list, match, newItem)`: every item for which `match(item,
 /// newItem)` is true replaced by `newItem`.
-fn list_replace_match(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn list_replace_match(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let f = or_null!(function(ctx, &a[1], "match"));
     ctx.charge_list(list.len())?;
@@ -623,14 +623,14 @@ fn list_replace_match(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `is empty(list)`: whether the list has no items (Camunda extension).
-fn is_empty(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn is_empty(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     Ok(Value::Boolean(list.is_empty()))
 }
 
 /// `partition(list, size)`: consecutive sublists of `size` items, the last
 /// possibly shorter (Camunda extension); null unless `size > 0`.
-fn partition(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn partition(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let list = or_null!(list_or_item(ctx, &a[0], "list"));
     let size = or_null!(number(ctx, &a[1], "size"));
     let Some(size) = size.to_i64().filter(|s| *s > 0) else {

@@ -5,9 +5,9 @@
 //! All arithmetic goes through [`Number`]; a result the type cannot hold is
 //! null with a warning.
 
-use super::{integer, number, number_result, or_null, Out, Overload};
+use super::args::{integer, number, number_result, or_null, Out, Overload};
+use super::ctx::Ctx;
 use crate::error::WarningKind;
-use crate::eval::Ctx;
 use crate::temporal::{DayTimeDuration, YearMonthDuration};
 use crate::value::{Number, Rounding, Value};
 
@@ -37,7 +37,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
 const SCALE_RANGE: std::ops::RangeInclusive<i64> = -6111..=6176;
 
 /// Rounds `n` (argument 0) to `scale` (argument 1, when given) in `mode`.
-fn round(ctx: &mut Ctx<'_, '_>, a: &[Value], mode: Rounding) -> Out {
+fn round(ctx: &mut Ctx<'_>, a: &[Value], mode: Rounding) -> Out {
     let n = or_null!(number(ctx, &a[0], "n"));
     let scale = match a.get(1) {
         Some(v) => or_null!(integer(ctx, v, "scale")),
@@ -54,7 +54,7 @@ fn round(ctx: &mut Ctx<'_, '_>, a: &[Value], mode: Rounding) -> Out {
 }
 
 /// `decimal(n, scale)`: `n` rounded half to even to `scale` decimal places.
-fn decimal(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn decimal(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::HalfEven)
 }
 
@@ -62,7 +62,7 @@ fn decimal(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// decimal places in a `java.math.RoundingMode`, named in any case: `UP`,
 /// `DOWN`, `CEILING`, `FLOOR`, `HALF_UP`, `HALF_DOWN`, `HALF_EVEN`, or
 /// `UNNECESSARY` (null with a warning when digits would be dropped).
-fn decimal_mode(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn decimal_mode(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let mode = match &a[2] {
         Value::String(s) => s.to_ascii_uppercase(),
         other => return Ok(ctx.invalid_type("mode", "a rounding mode name", other)),
@@ -104,47 +104,47 @@ fn decimal_mode(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `floor(n)`: the greatest integer ≤ `n`.
-fn floor(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn floor(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::Floor)
 }
 
 /// `floor(n, scale)`: rounded toward negative infinity at `scale`.
-fn floor_scale(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn floor_scale(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::Floor)
 }
 
 /// `ceiling(n)`: the least integer ≥ `n`.
-fn ceiling(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn ceiling(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::Ceiling)
 }
 
 /// `ceiling(n, scale)`: rounded toward positive infinity at `scale`.
-fn ceiling_scale(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn ceiling_scale(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::Ceiling)
 }
 
 /// `round up(n, scale)`: rounded away from zero.
-fn round_up(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn round_up(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::Up)
 }
 
 /// `round down(n, scale)`: rounded toward zero.
-fn round_down(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn round_down(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::Down)
 }
 
 /// `round half up(n, scale)`: to the nearest, ties away from zero.
-fn round_half_up(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn round_half_up(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::HalfUp)
 }
 
 /// `round half down(n, scale)`: to the nearest, ties toward zero.
-fn round_half_down(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn round_half_down(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     round(ctx, a, Rounding::HalfDown)
 }
 
 /// `abs(n)`: the absolute value of a number or of either kind of duration.
-fn abs(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn abs(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     Ok(match &a[0] {
         Value::Number(n) => Value::Number(n.abs()),
         Value::DayTimeDuration(d) => Value::DayTimeDuration(DayTimeDuration(d.0.saturating_abs())),
@@ -156,7 +156,7 @@ fn abs(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `modulo(dividend, divisor)`: the remainder, with the divisor's sign.
-fn modulo(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn modulo(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let dividend = or_null!(number(ctx, &a[0], "dividend"));
     let divisor = or_null!(number(ctx, &a[1], "divisor"));
     if divisor.is_zero() {
@@ -167,7 +167,7 @@ fn modulo(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `sqrt(number)`: the square root; null for negative numbers.
-fn sqrt(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn sqrt(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let n = or_null!(number(ctx, &a[0], "number"));
     if n.is_negative() {
         return Ok(ctx.null(
@@ -179,7 +179,7 @@ fn sqrt(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `log(number)`: the natural logarithm; null unless `number > 0`.
-fn log(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn log(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let n = or_null!(number(ctx, &a[0], "number"));
     if n.is_negative() || n.is_zero() {
         return Ok(ctx.null(
@@ -191,13 +191,13 @@ fn log(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `exp(number)`: e raised to `number`.
-fn exp(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn exp(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let n = or_null!(number(ctx, &a[0], "number"));
     Ok(number_result(ctx, n.exp(), "exp"))
 }
 
 /// Whether `number` is an odd (`want_odd`) or even integer.
-fn parity(ctx: &mut Ctx<'_, '_>, a: &[Value], want_odd: bool) -> Out {
+fn parity(ctx: &mut Ctx<'_>, a: &[Value], want_odd: bool) -> Out {
     let n = or_null!(number(ctx, &a[0], "number"));
     if !n.is_integer() {
         return Ok(ctx.null(
@@ -211,18 +211,18 @@ fn parity(ctx: &mut Ctx<'_, '_>, a: &[Value], want_odd: bool) -> Out {
 }
 
 /// `odd(number)`: whether an integer is odd; null for fractions.
-fn odd(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn odd(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     parity(ctx, a, true)
 }
 
 /// `even(number)`: whether an integer is even; null for fractions.
-fn even(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn even(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     parity(ctx, a, false)
 }
 
 /// `random number()`: a number in [0, 1) with 18 random digits (Camunda
 /// extension). Not for cryptographic use.
-fn random_number(_ctx: &mut Ctx<'_, '_>, _a: &[Value]) -> Out {
+fn random_number(_ctx: &mut Ctx<'_>, _a: &[Value]) -> Out {
     let r = super::string::random_u64() % 1_000_000_000_000_000_000;
     let n = Number::from(r as i64).div(Number::from(1_000_000_000_000_000_000i64));
     Ok(n.map_or(Value::Null, Value::Number))

@@ -11,9 +11,9 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::{or_null, string, Out, Overload};
+use super::args::{or_null, string, Out, Overload};
+use super::ctx::Ctx;
 use crate::error::WarningKind;
-use crate::eval::Ctx;
 use crate::value::{Bound, Brief, Number, Range, Value, ValueKind};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -116,7 +116,7 @@ enum Args<'v> {
     Ranges(R<'v>, R<'v>),
 }
 
-fn args<'v>(ctx: &mut Ctx<'_, '_>, a: &'v [Value]) -> Option<Args<'v>> {
+fn args<'v>(ctx: &mut Ctx<'_>, a: &'v [Value]) -> Option<Args<'v>> {
     for (i, v) in a.iter().enumerate() {
         if v.is_null() {
             let which = if i == 0 { "first" } else { "second" };
@@ -136,7 +136,7 @@ fn args<'v>(ctx: &mut Ctx<'_, '_>, a: &'v [Value]) -> Option<Args<'v>> {
 }
 
 /// Evaluates a definition, turning an incomparable pair into a warning.
-fn answer(ctx: &mut Ctx<'_, '_>, r: Option<B>) -> Out {
+fn answer(ctx: &mut Ctx<'_>, r: Option<B>) -> Out {
     Ok(match r {
         Some(Ok(b)) => Value::Boolean(b),
         Some(Err(Incomparable(msg))) => ctx.null(WarningKind::NotComparable, msg),
@@ -149,14 +149,14 @@ fn answer(ctx: &mut Ctx<'_, '_>, r: Option<B>) -> Out {
 
 /// Runs `f` over the arguments; `f` returns `None` for combinations the
 /// function does not define.
-fn run(ctx: &mut Ctx<'_, '_>, a: &[Value], f: impl FnOnce(Args<'_>) -> Option<B>) -> Out {
+fn run(ctx: &mut Ctx<'_>, a: &[Value], f: impl FnOnce(Args<'_>) -> Option<B>) -> Out {
     let parsed = or_null!(args(ctx, a));
     let r = f(parsed);
     answer(ctx, r)
 }
 
 /// `before(a, b)`: `a` lies entirely before `b`.
-fn before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn before(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| {
         Some(match args {
             Args::Points(p, q) => lt(p, q),
@@ -173,7 +173,7 @@ fn before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `after(a, b)`: `a` lies entirely after `b`.
-fn after(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn after(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| {
         Some(match args {
             Args::Points(p, q) => gt(p, q),
@@ -190,7 +190,7 @@ fn after(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `meets(range1, range2)`: range1 ends, included, where range2 starts, included.
-fn meets(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn meets(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::Ranges(x, y) => Some((|| Ok(x.end_in && y.start_in && eq(x.end, y.start)?))()),
         _ => None,
@@ -198,7 +198,7 @@ fn meets(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `met by(range1, range2)`: range1 starts, included, where range2 ends, included.
-fn met_by(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn met_by(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::Ranges(x, y) => Some((|| Ok(x.start_in && y.end_in && eq(x.start, y.end)?))()),
         _ => None,
@@ -206,7 +206,7 @@ fn met_by(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `overlaps(range1, range2)`: the ranges share at least one point.
-fn overlaps(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn overlaps(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::Ranges(x, y) => Some((|| {
             Ok(
@@ -230,7 +230,7 @@ fn overlaps_first(x: &R<'_>, y: &R<'_>) -> B {
 
 /// `overlaps before(range1, range2)`: range1 starts before range2 and ends
 /// inside it.
-fn overlaps_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn overlaps_before(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::Ranges(x, y) => Some(overlaps_first(&x, &y)),
         _ => None,
@@ -239,7 +239,7 @@ fn overlaps_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `overlaps after(range1, range2)`: range2 starts before range1 and ends
 /// inside it.
-fn overlaps_after(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn overlaps_after(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::Ranges(x, y) => Some(overlaps_first(&y, &x)),
         _ => None,
@@ -254,7 +254,7 @@ fn finishes_ranges(x: &R<'_>, y: &R<'_>) -> B {
 }
 
 /// `finishes(point, range)` / `finishes(range1, range2)`.
-fn finishes(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn finishes(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::PointRange(p, r) => Some((|| Ok(r.end_in && eq(r.end, p)?))()),
         Args::Ranges(x, y) => Some(finishes_ranges(&x, &y)),
@@ -263,7 +263,7 @@ fn finishes(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `finished by(range, point)` / `finished by(range1, range2)`.
-fn finished_by(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn finished_by(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::RangePoint(r, p) => Some((|| Ok(r.end_in && eq(r.end, p)?))()),
         Args::Ranges(x, y) => Some(finishes_ranges(&y, &x)),
@@ -287,7 +287,7 @@ fn contains_range(outer: &R<'_>, inner: &R<'_>) -> B {
 }
 
 /// `includes(range, point)` / `includes(range1, range2)`.
-fn includes(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn includes(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::RangePoint(r, p) => Some(contains_point(&r, p)),
         Args::Ranges(x, y) => Some(contains_range(&x, &y)),
@@ -296,7 +296,7 @@ fn includes(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `during(point, range)` / `during(range1, range2)`.
-fn during(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn during(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::PointRange(p, r) => Some(contains_point(&r, p)),
         Args::Ranges(x, y) => Some(contains_range(&y, &x)),
@@ -312,7 +312,7 @@ fn starts_ranges(x: &R<'_>, y: &R<'_>) -> B {
 }
 
 /// `starts(point, range)` / `starts(range1, range2)`.
-fn starts(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn starts(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::PointRange(p, r) => Some((|| Ok(r.start_in && eq(r.start, p)?))()),
         Args::Ranges(x, y) => Some(starts_ranges(&x, &y)),
@@ -321,7 +321,7 @@ fn starts(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `started by(range, point)` / `started by(range1, range2)`.
-fn started_by(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn started_by(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::RangePoint(r, p) => Some((|| Ok(r.start_in && eq(r.start, p)?))()),
         Args::Ranges(x, y) => Some(starts_ranges(&y, &x)),
@@ -331,7 +331,7 @@ fn started_by(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `coincides(point1, point2)` / `coincides(range1, range2)`: the same point,
 /// or the same range.
-fn coincides(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn coincides(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     run(ctx, a, |args| match args {
         Args::Points(p, q) => Some(eq(p, q)),
         Args::Ranges(x, y) => Some((|| {
@@ -349,7 +349,7 @@ fn coincides(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// Both ends must be literals of one kind that can be ordered, the start not
 /// after the end. Comparisons (`">= 10"`) and open ends (`"[1..]"`) are not
 /// range literals here, as the TCK expects.
-fn range_from(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn range_from(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let text = or_null!(string(ctx, &a[0], "from"));
     Ok(match parse_range(text) {
         Ok(r) => Value::Range(Arc::new(r)),

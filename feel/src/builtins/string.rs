@@ -5,10 +5,10 @@
 //! Positions and lengths count Unicode code points, not bytes or UTF-16
 //! units. Patterns are XPath regular expressions (see `regex.rs`).
 
+use super::args::{built, integer, list_or_item, or_null, string, Out, Overload};
+use super::ctx::Ctx;
 use super::regex as xre;
-use super::{built, integer, list_or_item, or_null, string, Out, Overload};
 use crate::error::WarningKind;
-use crate::eval::Ctx;
 use crate::value::{Brief, Number, Value};
 
 pub(crate) const FUNCTIONS: &[Overload] = &[
@@ -68,7 +68,7 @@ pub(crate) const FUNCTIONS: &[Overload] = &[
 /// position` (1-based; negative counts from the end, -1 being the last), at
 /// most `length` of them. A start beyond either end is clamped; a negative
 /// length is null. Fractional positions and lengths are truncated.
-fn substring(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn substring(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     let start = or_null!(integer(ctx, &a[1], "start position"));
     let len = s.chars().count() as i64;
@@ -111,26 +111,26 @@ fn substring(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `string length(string)`: the number of code points.
-fn string_length(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn string_length(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     Ok(Value::Number(Number::from(s.chars().count())))
 }
 
 /// `upper case(string)`.
-fn upper_case(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn upper_case(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     changed_case(ctx, &a[0], s, true)
 }
 
 /// `lower case(string)`.
-fn lower_case(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn lower_case(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     changed_case(ctx, &a[0], s, false)
 }
 
 /// Upper or lower case of `s` (the string in `arg`), paid for unless it is
 /// `arg` itself (nothing changed).
-fn changed_case(ctx: &mut Ctx<'_, '_>, arg: &Value, s: &str, upper: bool) -> Out {
+fn changed_case(ctx: &mut Ctx<'_>, arg: &Value, s: &str, upper: bool) -> Out {
     let v = match ascii_case(arg, s, upper) {
         Some(v) => v,
         None if upper => Value::from(s.to_uppercase()),
@@ -172,7 +172,7 @@ fn ascii_case(arg: &Value, s: &str, upper: bool) -> Option<Value> {
 }
 
 /// The `string` and `match` arguments of the two-string functions.
-fn two<'v>(ctx: &mut Ctx<'_, '_>, a: &'v [Value]) -> Option<(&'v str, &'v str)> {
+fn two<'v>(ctx: &mut Ctx<'_>, a: &'v [Value]) -> Option<(&'v str, &'v str)> {
     let s = string(ctx, &a[0], "string")?;
     let m = string(ctx, &a[1], "match")?;
     Some((s, m))
@@ -180,14 +180,14 @@ fn two<'v>(ctx: &mut Ctx<'_, '_>, a: &'v [Value]) -> Option<(&'v str, &'v str)> 
 
 /// `substring before(string, match)`: the part before the first `match`;
 /// `""` when there is none.
-fn substring_before(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn substring_before(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let (s, m) = or_null!(two(ctx, a));
     built(ctx, Value::from(s.find(m).map_or("", |i| &s[..i])))
 }
 
 /// `substring after(string, match)`: the part after the first `match`; `""`
 /// when there is none (and all of `string` for an empty `match`).
-fn substring_after(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn substring_after(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let (s, m) = or_null!(two(ctx, a));
     built(
         ctx,
@@ -196,19 +196,19 @@ fn substring_after(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `contains(string, match)`.
-fn contains(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn contains(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let (s, m) = or_null!(two(ctx, a));
     Ok(Value::Boolean(s.contains(m)))
 }
 
 /// `starts with(string, match)`.
-fn starts_with(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn starts_with(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let (s, m) = or_null!(two(ctx, a));
     Ok(Value::Boolean(s.starts_with(m)))
 }
 
 /// `ends with(string, match)`.
-fn ends_with(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn ends_with(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let (s, m) = or_null!(two(ctx, a));
     Ok(Value::Boolean(s.ends_with(m)))
 }
@@ -216,7 +216,7 @@ fn ends_with(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// Compiles argument `pattern_at` with the flags at `flags_at` (if given), or
 /// records why it cannot be.
 fn pattern(
-    ctx: &mut Ctx<'_, '_>,
+    ctx: &mut Ctx<'_>,
     a: &[Value],
     pattern_at: usize,
     flags_at: Option<usize>,
@@ -242,7 +242,7 @@ fn pattern(
 
 /// `matches(input, pattern, flags?)`: whether `pattern` matches anywhere in
 /// `input`.
-fn matches(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn matches(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let input = or_null!(string(ctx, &a[0], "input"));
     let re = or_null!(pattern(ctx, a, 1, Some(2)));
     Ok(match re.is_match(input) {
@@ -254,7 +254,7 @@ fn matches(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `replace(input, pattern, replacement, flags?)`: every match replaced, with
 /// `$N` naming groups (XPath `fn:replace`). A pattern that matches the empty
 /// string is an error there, and null here.
-fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn replace(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let input = or_null!(string(ctx, &a[0], "input"));
     let re = or_null!(pattern(ctx, a, 1, Some(3)));
     let replacement = or_null!(string(ctx, &a[2], "replacement"));
@@ -320,7 +320,7 @@ fn replace(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `split(string, delimiter)`: the parts between matches of the `delimiter`
 /// pattern, keeping empty parts (`split("a;;b", ";")` is `["a", "", "b"]`).
-fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn split(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     let d = or_null!(string(ctx, &a[1], "delimiter"));
     // A delimiter without regular-expression syntax (" ", ",") is itself.
@@ -370,7 +370,7 @@ fn split(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// extension) `string join(list, delimiter, prefix, suffix)`: the strings of
 /// `list` joined; null items are skipped, any other non-string makes the
 /// result null. A null delimiter, prefix or suffix counts as empty.
-fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn string_join(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let items = or_null!(list_or_item(ctx, &a[0], "list"));
     let mut opt = |i: usize, name: &str| -> Option<String> {
         match a.get(i) {
@@ -420,7 +420,7 @@ fn string_join(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 }
 
 /// `extract(string, pattern)`: every match of `pattern` (Camunda extension).
-fn extract(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn extract(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     let re = or_null!(pattern(ctx, a, 1, None));
     let all = match re.captures_all(s) {
@@ -440,14 +440,14 @@ fn extract(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `trim(string)`: without leading and trailing white space (Camunda
 /// extension).
-fn trim(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn trim(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     built(ctx, Value::from(s.trim()))
 }
 
 /// `is blank(string)`: whether the string is empty or only white space
 /// (Camunda extension).
-fn is_blank(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn is_blank(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "string"));
     Ok(Value::Boolean(s.trim().is_empty()))
 }
@@ -465,7 +465,7 @@ pub(crate) fn random_u64() -> u64 {
 
 /// `uuid()`: a random (version 4) UUID in its 36-character form (Camunda
 /// extension).
-fn uuid(_ctx: &mut Ctx<'_, '_>, _a: &[Value]) -> Out {
+fn uuid(_ctx: &mut Ctx<'_>, _a: &[Value]) -> Out {
     let bits = (u128::from(random_u64()) << 64) | u128::from(random_u64());
     // Version 4, variant 10xx.
     let bits = (bits & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
@@ -484,7 +484,7 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 /// `to base64(value)`: the UTF-8 bytes of the string in standard, padded
 /// Base64 (Camunda extension).
-fn to_base64(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn to_base64(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "value"));
     ctx.charge(s.len().div_ceil(3).saturating_mul(4))?;
     let mut out = String::with_capacity(s.len().div_ceil(3) * 4);
@@ -508,7 +508,7 @@ fn to_base64(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 
 /// `from base64(value)`: decodes standard Base64 (padding optional) into a
 /// UTF-8 string (Camunda extension); null if it is not Base64 or not UTF-8.
-fn from_base64(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn from_base64(ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     let s = or_null!(string(ctx, &a[0], "value"));
     let body = s.trim_end_matches('=');
     ctx.charge(body.len() * 3 / 4)?;
@@ -550,7 +550,7 @@ fn from_base64(ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
 /// `fromAi(value, description?, type?, schema?, options?)`: `value` itself
 /// (Camunda extension). The other arguments describe the value for an AI agent
 /// integration, which reads them from the expression, not from the result.
-fn from_ai(_ctx: &mut Ctx<'_, '_>, a: &[Value]) -> Out {
+fn from_ai(_ctx: &mut Ctx<'_>, a: &[Value]) -> Out {
     Ok(a[0].clone())
 }
 

@@ -10,10 +10,10 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use super::Overload;
+use super::args::Overload;
+use super::ctx::Ctx;
 use crate::dialect::Dialect;
 use crate::error::{Error, WarningKind};
-use crate::eval::Ctx;
 use crate::temporal::{
     parse_duration, parse_duration_signed_parts, Date, DateTime, DayTimeDuration, Time, Zone,
 };
@@ -61,7 +61,7 @@ fn date_arg(v: &Value) -> Option<Date> {
 }
 
 /// `date(from)`: parses `yyyy-mm-dd`, or takes the date of a date and time.
-fn date_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn date_from(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     Ok(match &args[0] {
         Value::String(s) => match Date::parse(s) {
             Some(d) => Value::Date(d),
@@ -78,7 +78,7 @@ fn date_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
 }
 
 /// An integer argument, or the warning-carrying null to return.
-fn int_arg(ctx: &mut Ctx<'_, '_>, param: &str, v: &Value) -> Result<i64, Value> {
+fn int_arg(ctx: &mut Ctx<'_>, param: &str, v: &Value) -> Result<i64, Value> {
     match v {
         Value::Number(n) => n.to_i64().ok_or_else(|| {
             ctx.null(
@@ -91,7 +91,7 @@ fn int_arg(ctx: &mut Ctx<'_, '_>, param: &str, v: &Value) -> Result<i64, Value> 
 }
 
 /// `date(year, month, day)`.
-fn date_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn date_from_parts(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     let parts = (|| {
         let y = int_arg(ctx, "year", &args[0])?;
         let m = int_arg(ctx, "month", &args[1])?;
@@ -112,7 +112,7 @@ fn date_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error
 
 /// `date and time(from)`: parses a date and time string (or a date string,
 /// giving midnight).
-fn date_time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn date_time_from(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     Ok(match &args[0] {
         Value::String(s) => {
             let parsed = DateTime::parse(s).or_else(|| Date::parse(s).map(DateTime::at_midnight));
@@ -134,7 +134,7 @@ fn date_time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error>
 }
 
 /// `date and time(date, time)`: the date of `date` at `time`, in `time`'s zone.
-fn date_time_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn date_time_from_parts(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     if matches!(args[1], Value::String(_)) {
         return date_time_in_zone(ctx, args);
     }
@@ -155,7 +155,7 @@ fn date_time_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, 
 
 /// `date and time(date, timezone)` (Camunda): the same instant in another
 /// zone. A local date and time is taken to be UTC.
-fn date_time_in_zone(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn date_time_in_zone(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     let dt = match &args[0] {
         Value::DateTime(dt) => *dt,
         Value::Date(d) => DateTime::at_midnight(*d),
@@ -181,7 +181,7 @@ fn date_time_in_zone(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Err
 
 /// `time(from)`: parses a time string, or takes the time of a date and time
 /// (with its zone); a date gives `00:00:00Z` (as the TCK expects).
-fn time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn time_from(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     Ok(match &args[0] {
         Value::String(s) => match Time::parse(s) {
             Some(t) => Value::Time(t),
@@ -203,7 +203,7 @@ fn time_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
 /// `time(hour, minute, second[, offset])`: `second` may have a fraction;
 /// `offset` is a days-and-time duration of whole seconds within ±18 hours,
 /// or null for a local time.
-fn time_from_parts(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn time_from_parts(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     let built = (|| {
         let hour = int_arg(ctx, "hour", &args[0])?;
         let minute = int_arg(ctx, "minute", &args[1])?;
@@ -278,7 +278,7 @@ fn precision_hint(s: &str) -> &'static str {
 /// `duration(from)`: an ISO 8601 duration of either kind. In the Camunda
 /// dialect each component may carry its own sign (`PT-5M`), as `java.time`
 /// reads durations; XML Schema, and so the standard, allows only a leading one.
-fn duration_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn duration_from(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     let parse = match ctx.dialect() {
         Dialect::Standard => parse_duration,
         Dialect::Camunda => parse_duration_signed_parts,
@@ -301,7 +301,7 @@ fn duration_from(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> 
 
 /// `years and months duration(from, to)`: the whole months between the two
 /// dates (the time of day is ignored), as `java.time.Period` counts them.
-fn years_and_months_duration(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn years_and_months_duration(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     let Some(from) = date_arg(&args[0]) else {
         return Ok(ctx.invalid_type("from", DATE_TYPES, &args[0]));
     };
@@ -328,7 +328,7 @@ fn months_between(a: Date, b: Date) -> i64 {
 
 /// Applies `f` to the date of a date or date and time argument named `date`,
 /// given as a chrono date with the same calendar facts (see `Date::proxy`).
-fn with_date(ctx: &mut Ctx<'_, '_>, v: &Value, f: impl FnOnce(NaiveDate) -> Value) -> Value {
+fn with_date(ctx: &mut Ctx<'_>, v: &Value, f: impl FnOnce(NaiveDate) -> Value) -> Value {
     match date_arg(v) {
         Some(d) => f(d.proxy()),
         None => ctx.invalid_type("date", DATE_TYPES, v),
@@ -336,7 +336,7 @@ fn with_date(ctx: &mut Ctx<'_, '_>, v: &Value, f: impl FnOnce(NaiveDate) -> Valu
 }
 
 /// `day of year(date)`: 1 to 366.
-fn day_of_year(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn day_of_year(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     Ok(with_date(ctx, &args[0], |d| {
         Value::from(i64::from(d.ordinal()))
     }))
@@ -368,28 +368,28 @@ const MONTH_NAMES: [&str; 12] = [
 ];
 
 /// `day of week(date)`: the English name of the day (`"Tuesday"`).
-fn day_of_week(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn day_of_week(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     Ok(with_date(ctx, &args[0], |d| {
         Value::from(DAY_NAMES[d.weekday().num_days_from_monday() as usize])
     }))
 }
 
 /// `month of year(date)`: the English name of the month (`"September"`).
-fn month_of_year(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn month_of_year(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     Ok(with_date(ctx, &args[0], |d| {
         Value::from(MONTH_NAMES[d.month0() as usize])
     }))
 }
 
 /// `week of year(date)`: the ISO 8601 week number, 1 to 53.
-fn week_of_year(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn week_of_year(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     Ok(with_date(ctx, &args[0], |d| {
         Value::from(i64::from(d.iso_week().week()))
     }))
 }
 
 /// `last day of month(date)` (Camunda): the last date of the date's month.
-fn last_day_of_month(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+fn last_day_of_month(ctx: &mut Ctx<'_>, args: &[Value]) -> Result<Value, Error> {
     let Some(d) = date_arg(&args[0]) else {
         return Ok(ctx.invalid_type("date", DATE_TYPES, &args[0]));
     };
@@ -407,12 +407,12 @@ fn last_day_of_month(ctx: &mut Ctx<'_, '_>, args: &[Value]) -> Result<Value, Err
 }
 
 /// `now()`: the engine clock's current date and time, with its offset.
-fn now(ctx: &mut Ctx<'_, '_>, _args: &[Value]) -> Result<Value, Error> {
+fn now(ctx: &mut Ctx<'_>, _args: &[Value]) -> Result<Value, Error> {
     Ok(Value::DateTime(DateTime::from_chrono(ctx.now())))
 }
 
 /// `today()`: the engine clock's current date (in the clock's offset).
-fn today(ctx: &mut Ctx<'_, '_>, _args: &[Value]) -> Result<Value, Error> {
+fn today(ctx: &mut Ctx<'_>, _args: &[Value]) -> Result<Value, Error> {
     Ok(Value::Date(Date::from_naive(ctx.now().date_naive())))
 }
 

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::{Ctx, EvalResult, Evaluator};
+use super::{EvalResult, Evaluator};
 use crate::ast::{Args, Expr, ExprKind, Name};
-use crate::builtins::{self, Overload};
+use crate::builtins::{self, Ctx, Overload};
 use crate::error::{Error, ErrorKind, Span, WarningKind};
 use crate::value::{Function, FunctionRepr, Value};
 
@@ -125,11 +125,7 @@ impl Evaluator<'_> {
         if let Err(e) = self.enter(span) {
             return Some(Err(e));
         }
-        let mut ctx = Ctx {
-            ev: self,
-            span,
-            function: overload.name,
-        };
+        let mut ctx = Ctx::new(self, span, overload.name);
         let result = (overload.call)(&mut ctx, &values[..exprs.len()]);
         self.depth -= 1;
         Some(result)
@@ -284,11 +280,7 @@ impl Evaluator<'_> {
                 ))
             }
         };
-        let mut ctx = Ctx {
-            ev: self,
-            span,
-            function: overload.name,
-        };
+        let mut ctx = Ctx::new(self, span, overload.name);
         (overload.call)(&mut ctx, &values)
     }
 }

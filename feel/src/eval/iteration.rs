@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use super::ops::integer_span;
-use super::{list_bytes, EvalResult, Evaluator};
+use super::{EvalResult, Evaluator};
 use crate::ast::{Domain, Expr, Iteration, Quantifier};
 use crate::error::{Error, ErrorKind, Span, WarningKind};
 use crate::temporal;
+use crate::value::list_bytes;
 use crate::value::{Bound, Date, Value};
 
 /// The most items a `for` span or range domain may produce (a guard against

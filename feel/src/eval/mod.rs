@@ -17,9 +17,14 @@ use std::sync::Arc;
 use chrono::FixedOffset;
 
 use crate::ast::{Expr, ExprKind, UnaryTest};
+use crate::builtins::Host;
 use crate::config::Config;
+use crate::dialect::Dialect;
 use crate::error::{Error, ErrorKind, Span, Warning, WarningKind};
-use crate::value::{quick, Bound, Context, Function, FunctionRepr, Range, RangeForm, Value};
+use crate::value::{
+    context_bytes, list_bytes, quick, Bound, Context, Function, FunctionRepr, Range, RangeForm,
+    Value,
+};
 
 pub(crate) use scope::Scope;
 
@@ -47,33 +52,6 @@ const STACK_CHECK_EVERY: usize = 8;
 const STACK_RED_ZONE: usize = 256 * 1024;
 /// ...by this much.
 const STACK_GROWTH: usize = 2 * 1024 * 1024;
-
-/// The bytes a new list of `n` items takes (its items are shared, not
-/// copied: what they hold was paid for when they were built).
-#[inline]
-pub(crate) const fn list_bytes(n: usize) -> usize {
-    n.saturating_mul(std::mem::size_of::<Value>())
-}
-
-/// The bytes a new context of `n` entries takes (key, value and, for large
-/// contexts, an index slot).
-#[inline]
-pub(crate) const fn context_bytes(n: usize) -> usize {
-    n.saturating_mul(std::mem::size_of::<(Arc<str>, Value)>() + std::mem::size_of::<usize>())
-}
-
-/// The bytes a value took to build, not counting the values it holds: the
-/// characters of a string, the slots of a list or context. (Numbers,
-/// temporal values and ranges are small and fixed in size: fuel bounds how
-/// many of those an evaluation makes.)
-pub(crate) fn new_bytes(v: &Value) -> usize {
-    match v {
-        Value::String(s) => s.len(),
-        Value::List(items) => list_bytes(items.len()),
-        Value::Context(c) => context_bytes(c.len()),
-        _ => 0,
-    }
-}
 
 pub(crate) struct Evaluator<'e> {
     engine: &'e Config,
@@ -514,86 +492,36 @@ fn too_deep(max_depth: usize, span: Span) -> Error {
     .with_span(span)
 }
 
-/// What a built-in sees of the evaluation: warnings, the clock, and calls of
-/// function values.
-pub(crate) struct Ctx<'a, 'e> {
-    ev: &'a mut Evaluator<'e>,
-    span: Span,
-    function: &'static str,
-}
-
-impl Ctx<'_, '_> {
-    /// Records a warning (prefixed with the function's name) and returns null.
-    pub(crate) fn null(&mut self, kind: WarningKind, message: impl Into<String>) -> Value {
-        let message = message.into();
-        let message = if message.starts_with(self.function) {
-            message
-        } else {
-            format!("{}: {message}", self.function)
-        };
-        self.ev.warn(kind, message, self.span)
+/// What the built-ins may ask of the evaluation.
+impl Host for Evaluator<'_> {
+    fn warn(&mut self, kind: WarningKind, message: String, span: Span) -> Value {
+        Evaluator::warn(self, kind, message, span)
     }
 
-    /// Records that argument `param` should have been `expected` and returns null.
-    pub(crate) fn invalid_type(&mut self, param: &str, expected: &str, got: &Value) -> Value {
-        let message = format!(
-            "`{param}` must be {expected}, not {} ({})",
-            got.kind().type_name(),
-            crate::value::Brief(got)
-        );
-        self.null(WarningKind::InvalidType, message)
+    fn burn(&mut self, amount: u64, span: Span) -> Result<(), Error> {
+        Evaluator::burn(self, amount, span)
     }
 
-    /// The name of the built-in being called.
-    pub(crate) fn function_name(&self) -> &'static str {
-        self.function
-    }
-
-    /// The current instant from the engine's clock.
-    pub(crate) fn now(&self) -> chrono::DateTime<FixedOffset> {
-        self.ev.read_clock.set(true);
-        self.ev.engine.clock.now()
-    }
-
-    /// The engine's dialect.
-    pub(crate) fn dialect(&self) -> crate::dialect::Dialect {
-        self.ev.engine.dialect
-    }
-
-    /// Invokes a function value with positional arguments.
-    pub(crate) fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Error> {
-        let span = self.span;
-        match f {
-            Value::Function(func) => self.ev.call_function(func, args.to_vec(), span),
-            other => Ok(self.invalid_type("function", "a function", other)),
-        }
-    }
-
-    /// Spends fuel for work proportional to input size (long loops in built-ins).
-    pub(crate) fn burn(&mut self, amount: u64) -> Result<(), Error> {
-        let span = self.span;
-        self.ev.burn(amount, span)
-    }
-
-    /// Spends `bytes` of the memory budget before building a value that size
-    /// (see [`Evaluator::charge`]).
     #[inline]
-    pub(crate) fn charge(&mut self, bytes: usize) -> Result<(), Error> {
-        let span = self.span;
-        self.ev.charge(bytes, span)
+    fn charge(&mut self, bytes: usize, span: Span) -> Result<(), Error> {
+        Evaluator::charge(self, bytes, span)
     }
 
-    /// Pays for a new list of `n` items.
-    #[inline]
-    pub(crate) fn charge_list(&mut self, n: usize) -> Result<(), Error> {
-        self.charge(list_bytes(n))
+    fn memory_left(&self) -> usize {
+        Evaluator::memory_left(self)
     }
 
-    /// The bytes left in the memory budget: a built-in that cannot tell the
-    /// size of its result in advance builds at most this much, then charges
-    /// what it built (or what it would have needed, which fails).
-    pub(crate) fn memory_left(&self) -> usize {
-        self.ev.memory_left()
+    fn now(&self) -> chrono::DateTime<FixedOffset> {
+        self.read_clock.set(true);
+        self.engine.clock.now()
+    }
+
+    fn dialect(&self) -> Dialect {
+        self.engine.dialect
+    }
+
+    fn call(&mut self, function: &Function, args: Vec<Value>, span: Span) -> Result<Value, Error> {
+        self.call_function(function, args, span)
     }
 }
 

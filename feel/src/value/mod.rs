@@ -14,6 +14,7 @@ mod json_text;
 mod number;
 mod quick;
 mod range;
+mod size;
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use function::{Function, HostFn};
 pub use number::{Number, Rounding};
 pub(crate) use quick::quick;
 pub use range::{Bound, Range, RangeForm};
+pub(crate) use size::{context_bytes, list_bytes, new_bytes};
 
 pub use crate::temporal::{Date, DateTime, DayTimeDuration, Time, YearMonthDuration, Zone};
 
