@@ -5,7 +5,10 @@
 //! [`Op`] as JSON and answers the result as JSON; [`client`] sends it.
 
 pub mod client;
+mod guard;
 pub mod server;
+
+pub use guard::Guard;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};

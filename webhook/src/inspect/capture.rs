@@ -306,6 +306,16 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// `text` cut to `max` bytes, with `…` when cut.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    let kept = cut(text, max);
+    if kept.len() < text.len() {
+        format!("{kept}…")
+    } else {
+        kept.to_owned()
+    }
+}
+
 /// Appends `bytes` to `data`, returning where they are.
 fn push(data: &mut Vec<u8>, bytes: &[u8]) -> Span {
     let start = data.len() as u32;

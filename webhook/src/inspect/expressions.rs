@@ -8,8 +8,8 @@ use std::time::SystemTime;
 use feel::{Context, Value};
 use serde_json::{json, Map, Value as Json};
 
-use super::capture::Record;
-use super::view::{context, shorten};
+use super::capture::{shorten, Record};
+use super::rebuild::context;
 use crate::error::AppError;
 use crate::inbound::pipeline::{self, Decision};
 use crate::inbound::request_context as rc;

@@ -23,6 +23,7 @@
 
 pub mod capture;
 pub mod expressions;
+mod rebuild;
 pub mod routes;
 pub mod view;
 

@@ -31,7 +31,7 @@ use warp::{Filter, Rejection};
 
 use super::expressions;
 use super::view::{self, Filter as ListFilter};
-use crate::admin::server::Guard;
+use crate::admin::Guard;
 use crate::error::{json_reply, AppError};
 use crate::state::AppState;
 

@@ -15,36 +15,23 @@ use std::time::SystemTime;
 
 use feel::{Context, Value};
 use serde_json::{json, Map, Value as Json};
-use warp::http::{HeaderMap, HeaderName, HeaderValue as HttpValue, Method};
+use warp::http::Method;
 
-use super::capture::{cut, HeaderValue, Record};
+use super::capture::{shorten, HeaderValue, Record};
 use super::expressions::{decision_json, engine_at, run, value_json, with_engine, MAX_VALUE_TEXT};
+use super::rebuild::{context, header_map};
 use super::Stage;
 use crate::form;
 use crate::http::reply;
 use crate::inbound::delivery::{self, Delivered};
 use crate::inbound::pipeline::{self, Decision};
 use crate::inbound::public_url::public_url;
-use crate::inbound::request_context as rc;
 use crate::state::AppState;
 use crate::twilio::{self, Algorithm, SignatureError};
 use crate::webhooks::{Verification, WebhookDefinition};
 
-/// What a masked header holds in the context the views build.
-pub const HIDDEN: &str = "<hidden by the inspector>";
-
 fn time_text(time: SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// `text` cut to `max` bytes, with `…` when cut.
-pub(super) fn shorten(text: &str, max: usize) -> String {
-    let kept = cut(text, max);
-    if kept.len() < text.len() {
-        format!("{kept}…")
-    } else {
-        kept.to_owned()
-    }
 }
 
 fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -142,59 +129,6 @@ fn preview(record: &Record) -> String {
         }
     }
     shorten(lossy(body).trim(), 120)
-}
-
-/// The headers as kept, masked ones as [`HIDDEN`].
-fn header_map(record: &Record) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in record.headers() {
-        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
-            continue;
-        };
-        let value = match value {
-            HeaderValue::Shown(bytes) => match HttpValue::from_bytes(bytes) {
-                Ok(v) => v,
-                Err(_) => continue,
-            },
-            HeaderValue::Masked(_) => HttpValue::from_static(HIDDEN),
-        };
-        map.append(name, value);
-    }
-    map
-}
-
-/// The `request` context, built as the pipeline builds it (every part,
-/// masked headers as [`HIDDEN`]).
-///
-/// This skips the signature check on purpose: the inspector shows what an
-/// unverified request would have looked like too. Nothing built here is
-/// ever dispatched.
-pub fn context(record: &Record) -> Result<Context, String> {
-    if !record.body_read() {
-        return Err(format!(
-            "the request stopped at its {} before its body was read",
-            record.stage().as_str()
-        ));
-    }
-    if !record.complete() {
-        return Err(format!(
-            "the request was too large to keep whole ({} bytes of body; the inspector keeps {} per request), so its context cannot be rebuilt",
-            record.body_len(),
-            super::capture::MAX_BODY
-        ));
-    }
-    let headers = header_map(record);
-    let media = form::media_type(&headers);
-    let body = rc::parse_body(media.as_deref(), record.body()).map_err(|e| e.to_string())?;
-    let params = match record.query() {
-        Some(q) if !q.is_empty() => rc::params_value(q).map_err(|e| e.to_string())?,
-        _ => Context::new(),
-    };
-    Ok(rc::context(
-        rc::body_value(&body),
-        rc::headers_value(&headers),
-        params,
-    ))
 }
 
 fn algorithm_name(algorithm: Algorithm) -> &'static str {

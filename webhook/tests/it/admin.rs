@@ -1,7 +1,8 @@
 //! The admin endpoint against a web page in a browser on the same host
 //! (cross-site form posts, DNS rebinding) and without its token.
 
-use webhook::admin::server::{routes, Guard};
+use webhook::admin::server::routes;
+use webhook::admin::Guard;
 use webhook::admin::Op;
 use webhook::outbox::{EntryState, Outbox};
 use webhook::secret::Secret;

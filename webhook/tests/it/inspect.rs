@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value as Json;
-use webhook::admin::server::{listener_routes, Guard};
+use webhook::admin::server::listener_routes;
+use webhook::admin::Guard;
 use webhook::secret::Secret;
 use webhook::zeebe::Command;
 

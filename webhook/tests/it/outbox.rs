@@ -591,7 +591,7 @@ async fn the_admin_endpoint_runs_operator_commands() {
         variables: Default::default(),
     };
     outbox.accept("w", command, Vec::new()).await.unwrap();
-    let guard = webhook::admin::server::Guard {
+    let guard = webhook::admin::Guard {
         addr: "127.0.0.1:9".parse().unwrap(),
         token: None,
     };
