@@ -209,8 +209,9 @@ fn partial_results_cost_fuel_so_quadratic_loops_stay_bounded() {
 #[test]
 fn a_value_displays_as_feel_that_evaluates_back_to_it() {
     // Keys that are names are written bare, anything else quoted; either way
-    // the text must read back as the same context (fuzz finding: `º`, U+00BA,
-    // is alphabetic to Unicode but no name character in FEEL).
+    // the text must read back as the same context (fuzz findings: `º`, U+00BA,
+    // is alphabetic to Unicode but no name character in FEEL; a name reads
+    // its words with one space between them, so `c  d` is not a name).
     let keys = [
         "a",
         "total amount",
@@ -224,6 +225,9 @@ fn a_value_displays_as_feel_that_evaluates_back_to_it() {
         "1a",
         "a ",
         " a",
+        "c  d",
+        "n  i in",
+        "a\tb",
         "true",
         "if",
         "x·y",

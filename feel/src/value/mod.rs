@@ -308,7 +308,8 @@ pub(crate) fn write_string_literal(f: &mut impl fmt::Write, s: &str) -> fmt::Res
 fn write_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
     let plain = key.chars().next().is_some_and(is_name_start)
         && key.chars().all(|c| c == ' ' || is_name_part(c))
-        && !key.ends_with(' ');
+        && !key.ends_with(' ')
+        && !key.contains("  ");
     if plain {
         f.write_str(key)
     } else {
