@@ -121,6 +121,20 @@ fn powers_are_exact_or_correctly_rounded() {
 }
 
 #[test]
+fn powers_far_out_of_range_are_told_without_the_wide_logarithm() {
+    // Well past the range on either side: too large, or rounding to zero.
+    assert_eq!(text(n("2").pow(n("9980"))), "None");
+    assert_eq!(text(n("1.5").pow(n("200"))), "None");
+    assert_eq!(text(n("-2").pow(n("9981"))), "None");
+    assert_eq!(text(n("0.5").pow(n("9980"))), "0");
+    assert_eq!(text(n("0.9").pow(n("2000.5"))), "0");
+    assert_eq!(text(n("-0.5").pow(n("9981"))), "0");
+    // Near the edge, the wide path decides as before.
+    assert_eq!(text(n("2").pow(n("101"))), "None");
+    assert_eq!(text(n("2").pow(n("95.5"))), "56022770974786139918731938230");
+}
+
+#[test]
 fn division_and_multiplication_round_half_even() {
     assert_eq!(text(n("2").div(n("3"))), "0.6666666666666666666666666667");
     assert_eq!(text(n("10").div(n("3"))), "3.333333333333333333333333333");
