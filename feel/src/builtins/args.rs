@@ -79,11 +79,29 @@ pub(crate) use or_null;
 /// its item (DMN 1.5 §10.3.2.9.4, "from singleton list"), here and in the
 /// other scalar helpers.
 pub(crate) fn number(ctx: &mut Ctx<'_>, v: &Value, param: &str) -> Option<Number> {
-    match v {
+    scalar(ctx, v, param, "a number", |v| match v {
         Value::Number(n) => Some(*n),
-        Value::List(l) if l.len() == 1 => number(ctx, &l[0], param),
+        _ => None,
+    })
+}
+
+/// What `pick` takes from argument `param`, or from the item of a singleton
+/// list (any number of them deep); anything else is a warning that it should
+/// have been `expected`. `pick` takes no list.
+fn scalar<'v, T>(
+    ctx: &mut Ctx<'_>,
+    v: &'v Value,
+    param: &str,
+    expected: &str,
+    pick: fn(&'v Value) -> Option<T>,
+) -> Option<T> {
+    if let Some(picked) = pick(v) {
+        return Some(picked);
+    }
+    match v {
+        Value::List(l) if l.len() == 1 => scalar(ctx, &l[0], param, expected, pick),
         other => {
-            ctx.invalid_type(param, "a number", other);
+            ctx.invalid_type(param, expected, other);
             None
         }
     }
@@ -107,14 +125,10 @@ pub(crate) fn integer(ctx: &mut Ctx<'_>, v: &Value, param: &str) -> Option<i64> 
 
 /// Argument `param` as a string, or a warning.
 pub(crate) fn string<'v>(ctx: &mut Ctx<'_>, v: &'v Value, param: &str) -> Option<&'v str> {
-    match v {
+    scalar(ctx, v, param, "a string", |v| match v {
         Value::String(s) => Some(s),
-        Value::List(l) if l.len() == 1 => string(ctx, &l[0], param),
-        other => {
-            ctx.invalid_type(param, "a string", other);
-            None
-        }
-    }
+        _ => None,
+    })
 }
 
 /// Argument `param` as a list, where a single non-list value counts as a
@@ -137,14 +151,10 @@ pub(crate) fn list_or_item<'v>(
 
 /// Argument `param` as a context, or a warning.
 pub(crate) fn context<'v>(ctx: &mut Ctx<'_>, v: &'v Value, param: &str) -> Option<&'v Context> {
-    match v {
+    scalar(ctx, v, param, "a context", |v| match v {
         Value::Context(c) => Some(c),
-        Value::List(l) if l.len() == 1 => context(ctx, &l[0], param),
-        other => {
-            ctx.invalid_type(param, "a context", other);
-            None
-        }
-    }
+        _ => None,
+    })
 }
 
 /// Argument `param` as a function, or a warning.

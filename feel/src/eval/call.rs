@@ -137,7 +137,7 @@ impl Evaluator<'_> {
         if let Some(Value::Function(f)) = self.scope.get(name) {
             return Some(Callee::Value(f.clone()));
         }
-        if let Some(Value::Function(f)) = self.engine.functions.get(name) {
+        if let Some(Value::Function(f)) = self.config.functions.get(name) {
             return Some(Callee::Value(f.clone()));
         }
         // Built-ins by the name's allocation: a call in a loop looks its
@@ -157,7 +157,7 @@ impl Evaluator<'_> {
 
     /// A host function or built-in called `name` (not looking at variables).
     pub(super) fn named_function(&self, name: &str) -> Option<Function> {
-        if let Some(Value::Function(f)) = self.engine.functions.get(name) {
+        if let Some(Value::Function(f)) = self.config.functions.get(name) {
             return Some(f.clone());
         }
         builtins::static_name(name).map(|n| Function(Arc::new(FunctionRepr::Builtin(n))))

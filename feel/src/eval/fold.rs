@@ -51,14 +51,14 @@ const FOLD_MEMORY: u64 = 64 * 1024;
 type Constant = Option<Vec<Name>>;
 
 struct Folder<'e> {
-    engine: &'e Config,
+    config: &'e Config,
     empty: Context,
 }
 
 /// Folds the constant subexpressions of `expr`.
-pub(crate) fn expression(engine: &Config, expr: &mut Expr) {
+pub(crate) fn expression(config: &Config, expr: &mut Expr) {
     let folder = Folder {
-        engine,
+        config,
         empty: Context::new(),
     };
     if let Some(calls) = folder.visit(expr) {
@@ -67,9 +67,9 @@ pub(crate) fn expression(engine: &Config, expr: &mut Expr) {
 }
 
 /// Folds the constant subexpressions of each test.
-pub(crate) fn unary_tests(engine: &Config, tests: &mut [UnaryTest]) {
+pub(crate) fn unary_tests(config: &Config, tests: &mut [UnaryTest]) {
     let folder = Folder {
-        engine,
+        config,
         empty: Context::new(),
     };
     folder.tests(tests);
@@ -230,7 +230,7 @@ impl Folder<'_> {
             Args::Positional(a) => a.len(),
             Args::Named(a) => a.len(),
         };
-        given > 0 && self.engine.functions.get(name).is_none() && builtins::lookup(name).is_some()
+        given > 0 && self.config.functions.get(name).is_none() && builtins::lookup(name).is_some()
     }
 
     /// Computes the constant `e` and puts the value in its place, unless that
@@ -239,7 +239,7 @@ impl Folder<'_> {
         if matches!(e.kind, ExprKind::Literal(_)) {
             return;
         }
-        let mut ev = Evaluator::new(self.engine, &self.empty);
+        let mut ev = Evaluator::new(self.config, &self.empty);
         ev.fuel = Some(ev.fuel.map_or(FOLD_FUEL, |f| f.min(FOLD_FUEL)));
         ev.memory = ev.memory.min(FOLD_MEMORY);
         let value = match ev.eval(e) {

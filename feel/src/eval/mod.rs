@@ -54,7 +54,7 @@ const STACK_RED_ZONE: usize = 256 * 1024;
 const STACK_GROWTH: usize = 2 * 1024 * 1024;
 
 pub(crate) struct Evaluator<'e> {
-    engine: &'e Config,
+    config: &'e Config,
     scope: Scope<'e>,
     warnings: Vec<Warning>,
     fuel: Option<u64>,
@@ -75,13 +75,13 @@ pub(crate) struct Evaluator<'e> {
 }
 
 impl<'e> Evaluator<'e> {
-    fn new(engine: &'e Config, root: &'e Context) -> Self {
+    fn new(config: &'e Config, root: &'e Context) -> Self {
         Evaluator {
-            engine,
+            config,
             scope: Scope::new(root),
             warnings: Vec::new(),
-            fuel: engine.fuel,
-            memory: engine.memory_budget.unwrap_or(u64::MAX),
+            fuel: config.fuel,
+            memory: config.memory_budget.unwrap_or(u64::MAX),
             depth: 0,
             next_stack_check: 0,
             read_clock: std::cell::Cell::new(false),
@@ -133,7 +133,7 @@ impl<'e> Evaluator<'e> {
 
     #[cold]
     fn out_of_memory(&mut self, bytes: u64, span: Span) -> Error {
-        let budget = self.engine.memory_budget.unwrap_or(u64::MAX);
+        let budget = self.config.memory_budget.unwrap_or(u64::MAX);
         let used = budget - self.memory;
         self.memory = 0;
         Error::new(
@@ -149,8 +149,8 @@ impl<'e> Evaluator<'e> {
     #[inline]
     fn enter(&mut self, span: Span) -> Result<(), Error> {
         self.depth += 1;
-        if self.depth > self.engine.max_depth {
-            return Err(too_deep(self.engine.max_depth, span));
+        if self.depth > self.config.max_depth {
+            return Err(too_deep(self.config.max_depth, span));
         }
         Ok(())
     }
@@ -513,11 +513,11 @@ impl Host for Evaluator<'_> {
 
     fn now(&self) -> chrono::DateTime<FixedOffset> {
         self.read_clock.set(true);
-        self.engine.clock.now()
+        self.config.clock.now()
     }
 
     fn dialect(&self) -> Dialect {
-        self.engine.dialect
+        self.config.dialect
     }
 
     fn call(&mut self, function: &Function, args: Vec<Value>, span: Span) -> Result<Value, Error> {
@@ -526,7 +526,7 @@ impl Host for Evaluator<'_> {
 }
 
 pub(crate) fn evaluate_expression(
-    engine: &Config,
+    config: &Config,
     vars: &Context,
     expr: &Expr,
 ) -> Result<Evaluation, Error> {
@@ -534,7 +534,7 @@ pub(crate) fn evaluate_expression(
     // correlation key, `request.body.From`) needs no evaluator: one node, one
     // unit of fuel, no warnings. (Anything else, and any miss, takes the
     // general way.)
-    if engine.fuel.is_none_or(|f| f >= 3) {
+    if config.fuel.is_none_or(|f| f >= 3) {
         // A comparison (or other operator) of such values, as a webhook's
         // activation condition `request.body.SmsStatus = "received"`: three
         // nodes, three units.
@@ -550,7 +550,7 @@ pub(crate) fn evaluate_expression(
             }
         }
     }
-    if engine.fuel != Some(0) {
+    if config.fuel != Some(0) {
         let quick = match &expr.kind {
             ExprKind::Literal(v) => Some(v),
             ExprKind::Name(..) | ExprKind::Path(..) => root_path(vars, expr),
@@ -573,7 +573,7 @@ pub(crate) fn evaluate_expression(
             });
         }
     }
-    let mut ev = Evaluator::new(engine, vars);
+    let mut ev = Evaluator::new(config, vars);
     let value = ev.eval(expr)?;
     Ok(Evaluation {
         value,
@@ -662,12 +662,12 @@ fn context_path_deep<'a>(
 }
 
 pub(crate) fn evaluate_unary_tests(
-    engine: &Config,
+    config: &Config,
     vars: &Context,
     input: &Value,
     tests: &[UnaryTest],
 ) -> Result<Evaluation, Error> {
-    let mut ev = Evaluator::new(engine, vars);
+    let mut ev = Evaluator::new(config, vars);
     let value = ev.test_any(input, tests)?;
     Ok(Evaluation {
         value,

@@ -77,7 +77,7 @@ impl Evaluator<'_> {
 
     /// FEEL `=`, with a warning when the values can't be compared.
     pub(super) fn equals(&mut self, l: &Value, r: &Value, span: Span) -> Value {
-        match l.feel_eq_in(r, self.engine.dialect) {
+        match l.feel_eq_in(r, self.config.dialect) {
             Some(b) => Value::Boolean(b),
             None => self.warn(
                 WarningKind::NotComparable,

@@ -330,14 +330,15 @@ impl Number {
         // Far out of range (|rhs·ln self| well above the 70 at which
         // `exp_fixed` gives up) is told from doubles, before the wide
         // logarithm, which costs about 0.1 ms: `x ** 9980` in a loop.
-        let estimate = rhs.to_f64() * self.to_f64().ln();
+        let base = self.to_f64();
+        let estimate = rhs.to_f64() * base.ln();
         if estimate > 80.0 {
             return None;
         }
         if estimate < -80.0 {
             return Some(Number::ZERO);
         }
-        let t = wide::ln(&self.to_fixed(), self.to_f64()).mul(&rhs.to_fixed());
+        let t = wide::ln(&self.to_fixed(), base).mul(&rhs.to_fixed());
         Number::exp_fixed(&t)
     }
 
